@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Cloister",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cloister", targets: ["cloister"]),
+        .library(name: "LibOS", targets: ["LibOS"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The one definition of every type and constant that crosses the guest ↔ LibOS boundary.
+        .target(name: "CCloisterABI"),
+        // Host-OS primitives Swift cannot call directly (openat2).
+        .target(name: "CLibOSHost"),
+        // The library OS: kernel (processes, VFS, syscalls), config, logging, entry API.
+        .target(
+            name: "LibOS",
+            dependencies: [
+                "CCloisterABI",
+                "CLibOSHost",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The `cloister` command-line tool.
+        .executableTarget(
+            name: "cloister",
+            dependencies: [
+                "LibOS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `cloister-bench`: the LibOS against WasmKit's stock WASI bridge, in one binary.
+        .executableTarget(
+            name: "cloister-bench",
+            dependencies: [
+                "LibOS",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WasmKitWASI", package: "WasmKit"),
+            ],
+            path: "Benchmarks/cloister-bench"
+        ),
+        .testTarget(
+            name: "LibOSTests",
+            dependencies: [
+                "LibOS",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+            ]
+        ),
+    ]
+)

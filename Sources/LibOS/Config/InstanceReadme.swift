@@ -1,0 +1,118 @@
+import Foundation
+
+extension InstanceConfig {
+    /// The `README.md` that `cloister new` writes into a new instance folder: the folder's
+    /// layout and every key of `Cloister.json` (meaning, type, default).
+    public static let readme: String = #"""
+        # Cloister instance
+
+        This folder is a Cloister instance: a sandbox in which WebAssembly (WASI) programs run
+        on the Cloister library OS. Its layout:
+
+        | Path            | What it is                                                            |
+        |-----------------|-----------------------------------------------------------------------|
+        | `Cloister.json` | The instance configuration (below). Read each time the instance starts. |
+        | `image/bin/`    | The programs (`.wasm` files). Mounted at `/bin` (hostfs).            |
+        | `data/`         | Files shared with the host. Mounted at `/data`.                       |
+        | `README.md`     | This file.                                                            |
+
+        A program is started by its guest path, for example `/bin/hello.wasm` for
+        `image/bin/hello.wasm`. Only programs beneath an entry point (`entry_points`) may be started.
+        Guests see only what the configuration grants them: the mounts, the environment and the limits.
+
+        ## Cloister.json
+
+        Every key shown here is required (except a mount's `source` and `options`, which depend on
+        its type); nothing is filled in silently. Unknown keys, wrong types and invalid values are
+        errors reported as `Cloister.json:LINE:COLUMN: KEY.PATH: message`.
+
+        Sizes are strings: digits followed directly by a unit, such as `"256MB"`, `"512KB"` or `"1GB"`.
+        Units are 1024-based and case-insensitive: `B`, `KB` (= `KiB` = `K` = 1024 bytes), `MB`,
+        `GB`, `TB`. Plain digits are bytes. No spaces, signs or fractions; sizes must be above zero.
+
+        The default configuration:
+
+        ```json
+        {DEFAULT_JSON}
+        ```
+
+        ### `resource_limits` (object)
+
+        Limits for the whole instance.
+
+        | Key                    | Type               | Default   | Meaning |
+        |------------------------|--------------------|-----------|---------|
+        | `user_space_size`      | size               | `"256MB"` | Linear memory all processes may use together. |
+        | `max_num_of_processes` | integer > 0        | `16`      | How many processes may exist at once. |
+        | `max_num_of_threads`   | integer > 0        | `32`      | How many threads, over all processes, may exist at once. |
+
+        ### `process` (object)
+
+        Defaults for each process.
+
+        | Key                  | Type | Default  | Meaning |
+        |----------------------|------|----------|---------|
+        | `default_stack_size` | size | `"1MB"`  | The interpreter stack of each guest thread. |
+        | `default_heap_size`  | size | `"64MB"` | The most linear memory one process may grow to. At most `user_space_size`, and at most `4GB` (the wasm32 address space). |
+
+        ### `entry_points` (array of strings)
+
+        Default: `["/bin"]`. Absolute guest path prefixes whose programs may be started. A prefix
+        matches whole path components: `/bin` allows `/bin/sh` and `/bin/tools/x`, not `/binaries/x`.
+        At least one is required; paths must be normalized (no `.` or `..` components, no repeated
+        or trailing `/`).
+
+        ### `env` (object)
+
+        The environment of guest processes.
+
+        | Key         | Type             | Default                      | Meaning |
+        |-------------|------------------|------------------------------|---------|
+        | `default`   | array of strings | `["HOME=/root", "PATH=/bin"]` | Variables every process starts with, each `"NAME=value"`. |
+        | `untrusted` | array of strings | `["TERM", "LANG"]`           | Names that the caller starting a program may set or override. |
+
+        A name is ASCII letters, digits and `_`, not starting with a digit; a value is any text
+        (it may contain `=`). Names may not repeat within a list. When a program starts, its
+        environment is `default`, then each variable the caller passes whose name is listed in
+        `untrusted` is set (overriding a default of the same name). Every other variable the caller
+        passes is dropped, so a default can only be overridden if its name is also in `untrusted`.
+
+        ### `mount` (array of objects)
+
+        The file systems guests see. Each entry:
+
+        | Key       | Type   | Required                 | Meaning |
+        |-----------|--------|--------------------------|---------|
+        | `target`  | string | yes                      | The absolute, normalized guest path where it appears. Targets may not repeat. |
+        | `type`    | string | yes                      | One of `ramfs`, `hostfs`, `devfs`, `sefs`. |
+        | `source`  | string | for `hostfs` and `sefs`  | A host path: absolute, or relative to this instance folder. Not allowed for `ramfs` and `devfs`. |
+        | `options` | object | no                       | String options for the type (below). |
+
+        Types:
+
+        - `ramfs`: an in-memory file system; empty at start, discarded when the instance ends.
+        - `hostfs`: a host directory (`source`); every guest path is resolved beneath it.
+        - `devfs`: device files such as `/dev/null`, `/dev/zero`, `/dev/urandom`.
+        - `sefs`: an encrypted file system kept in a host directory (`source`). Option
+          `key_file`: a host file holding the key (absolute, or relative to this instance folder).
+
+        The root `/` must be mounted. The default mounts:
+
+        | `target` | `type`   | `source`      |
+        |----------|----------|---------------|
+        | `/`      | `ramfs`  |               |
+        | `/bin`   | `hostfs` | `./image/bin` |
+        | `/data`  | `hostfs` | `./data`      |
+        | `/tmp`   | `ramfs`  |               |
+        | `/dev`   | `devfs`  |               |
+
+        ### `metadata` (object)
+
+        | Key          | Type    | Default | Meaning |
+        |--------------|---------|---------|---------|
+        | `debuggable` | boolean | `true`  | Whether the instance may log and be inspected. A release instance (`false`) logs nothing, whatever `CLOISTER_LOG_LEVEL` says. |
+
+        """#.replacingOccurrences(
+            of: "{DEFAULT_JSON}",
+            with: defaultJSON.trimmingCharacters(in: .newlines))
+}

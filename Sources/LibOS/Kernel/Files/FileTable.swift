@@ -1,0 +1,95 @@
+/// One process's file descriptors.
+public final class FileTable: @unchecked Sendable {
+    /// What a descriptor refers to, and what it may do.
+    public struct Entry {
+        public var description: any FileDescription
+        public var rightsBase: Rights
+        public var rightsInheriting: Rights
+        public var flags: FDFlags
+        /// The guest path of a preopened directory.
+        public var preopenPath: String?
+        /// Whether closing the descriptor closes the description (not for shared host streams).
+        public var ownsDescription: Bool = true
+    }
+
+    /// The most descriptors a process may hold.
+    public static let limit = 1024
+
+    private let lock = KernelLock()
+    private var entries: [Entry?] = []
+
+    public init() {}
+
+    /// The entry of `fd`, checking that it has every right in `rights` (`EBADF`, `ENOTCAPABLE`).
+    @inline(__always)
+    public func get(_ fd: UInt32, requiring rights: Rights = []) throws(Errno) -> Entry {
+        let entry = lock.withLock { () -> Entry? in
+            Int(fd) < entries.count ? entries[Int(fd)] : nil
+        }
+        guard let entry else { throw .badf }
+        if !entry.rightsBase.isSuperset(of: rights) { throw .notcapable }
+        return entry
+    }
+
+    /// Installs `entry` at the lowest free descriptor.
+    public func insert(_ entry: Entry) throws(Errno) -> UInt32 {
+        try lock.withLock { () throws(Errno) -> UInt32 in
+            if let free = entries.firstIndex(where: { $0 == nil }) {
+                entries[free] = entry
+                return UInt32(free)
+            }
+            if entries.count >= FileTable.limit { throw .mfile }
+            entries.append(entry)
+            return UInt32(entries.count - 1)
+        }
+    }
+
+    /// Installs `entry` at exactly `fd` (used for standard streams at start).
+    public func install(_ entry: Entry, at fd: UInt32) {
+        lock.withLock {
+            while entries.count <= Int(fd) { entries.append(nil) }
+            entries[Int(fd)] = entry
+        }
+    }
+
+    /// Replaces the entry of an open `fd`.
+    public func update(_ fd: UInt32, _ change: (inout Entry) throws(Errno) -> Void) throws(Errno) {
+        try lock.withLock { () throws(Errno) in
+            guard Int(fd) < entries.count, var entry = entries[Int(fd)] else { throw .badf }
+            try change(&entry)
+            entries[Int(fd)] = entry
+        }
+    }
+
+    /// Removes `fd` and releases its description.
+    public func close(_ fd: UInt32) throws(Errno) {
+        let removed = try lock.withLock { () throws(Errno) -> Entry in
+            guard Int(fd) < entries.count, let entry = entries[Int(fd)] else { throw .badf }
+            entries[Int(fd)] = nil
+            return entry
+        }
+        if removed.ownsDescription { removed.description.close() }
+    }
+
+    /// Moves `from` onto `to`, closing what `to` held (`fd_renumber`).
+    public func renumber(_ from: UInt32, to: UInt32) throws(Errno) {
+        let replaced = try lock.withLock { () throws(Errno) -> Entry? in
+            guard Int(from) < entries.count, let entry = entries[Int(from)] else { throw .badf }
+            guard Int(to) < entries.count, let old = entries[Int(to)] else { throw .badf }
+            if from == to { return nil }
+            entries[Int(to)] = entry
+            entries[Int(from)] = nil
+            return old
+        }
+        if let replaced, replaced.ownsDescription { replaced.description.close() }
+    }
+
+    /// Closes every descriptor.
+    public func closeAll() {
+        let all = lock.withLock { () -> [Entry?] in
+            defer { entries = [] }
+            return entries
+        }
+        for case let entry? in all where entry.ownsDescription { entry.description.close() }
+    }
+}

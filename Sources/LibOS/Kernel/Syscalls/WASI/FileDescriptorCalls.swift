@@ -1,0 +1,230 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension WASIPreview1 {
+    static func fdAdvise(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let entry = try c.files.get(a.u32(0), requiring: .fdAdvise)
+        if a.u32(3) > 5 { throw .inval }
+        if entry.description.fileType == .directory { throw .badf }
+        if Int64(bitPattern: a[1]) < 0 || Int64(bitPattern: a[2]) < 0 { throw .inval }
+    }
+
+    static func fdAllocate(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let entry = try c.files.get(a.u32(0), requiring: .fdAllocate)
+        try entry.description.allocate(offset: a[1], length: a[2])
+    }
+
+    static func fdClose(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.files.close(a.u32(0))
+    }
+
+    static func fdDatasync(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.files.get(a.u32(0), requiring: .fdDatasync).description.sync()
+    }
+
+    static func fdSync(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.files.get(a.u32(0), requiring: .fdSync).description.sync()
+    }
+
+    static func fdFdstatGet(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let entry = try c.files.get(a.u32(0))
+        var flags = entry.flags
+        if entry.description.isAppending { flags.insert(.append) } else { flags.remove(.append) }
+        let type = entry.description.fileType
+        try c.memory.withBytes(at: a.u32(1), count: WASILayout.fdstatSize) { (b) throws(Errno) in
+            b.initializeMemory(as: UInt8.self, repeating: 0)
+            b.storeBytes(of: type.rawValue, toByteOffset: 0, as: UInt8.self)
+            b.storeBytes(of: flags.rawValue.littleEndian, toByteOffset: 2, as: UInt16.self)
+            b.storeBytes(of: entry.rightsBase.rawValue.littleEndian, toByteOffset: 8, as: UInt64.self)
+            b.storeBytes(of: entry.rightsInheriting.rawValue.littleEndian, toByteOffset: 16, as: UInt64.self)
+        }
+    }
+
+    static func fdFdstatSetFlags(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let flags = FDFlags(rawValue: UInt16(truncatingIfNeeded: a.u32(1)))
+        if a.u32(1) > 0xffff || !FDFlags.all.isSuperset(of: flags) { throw .inval }
+        try c.files.update(a.u32(0)) { (entry) throws(Errno) in
+            if !entry.rightsBase.contains(.fdFdstatSetFlags) { throw .notcapable }
+            entry.description.isAppending = flags.contains(.append)
+            entry.flags = flags
+        }
+    }
+
+    static func fdFdstatSetRights(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let base = Rights(rawValue: a[1])
+        let inheriting = Rights(rawValue: a[2])
+        try c.files.update(a.u32(0)) { (entry) throws(Errno) in
+            // Rights can only be dropped, never gained.
+            if !entry.rightsBase.isSuperset(of: base) || !entry.rightsInheriting.isSuperset(of: inheriting) {
+                throw .notcapable
+            }
+            entry.rightsBase = base
+            entry.rightsInheriting = inheriting
+        }
+    }
+
+    static func fdFilestatGet(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.memory.check(a.u32(1), WASILayout.filestatSize)
+        let entry = try c.files.get(a.u32(0), requiring: .fdFilestatGet)
+        try WASILayout.store(try entry.description.stat(), at: a.u32(1), in: c.memory)
+    }
+
+    static func fdFilestatSetSize(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let entry = try c.files.get(a.u32(0), requiring: .fdFilestatSetSize)
+        try entry.description.setSize(a[1])
+    }
+
+    static func fdFilestatSetTimes(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let entry = try c.files.get(a.u32(0), requiring: .fdFilestatSetTimes)
+        let (access, modification) = try WASILayout.timeChanges(access: a[1], modification: a[2], flags: a.u32(3))
+        try entry.description.setTimes(access: access, modification: modification)
+    }
+
+    static func fdPrestatGet(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let entry = try c.files.get(a.u32(0))
+        guard let path = entry.preopenPath else { throw .badf }
+        try c.memory.withBytes(at: a.u32(1), count: WASILayout.prestatSize) { (b) throws(Errno) in
+            b.initializeMemory(as: UInt8.self, repeating: 0)
+            b.storeBytes(of: UInt32(path.utf8.count).littleEndian, toByteOffset: 4, as: UInt32.self)
+        }
+    }
+
+    static func fdPrestatDirName(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.memory.check(a.u32(1), a.u32(2))
+        let entry = try c.files.get(a.u32(0))
+        guard let path = entry.preopenPath else { throw .badf }
+        if a.u32(2) < UInt32(path.utf8.count) { throw .nametoolong }
+        try c.memory.writeBytes(Array(path.utf8), at: a.u32(1))
+    }
+
+    /// Reads into each guest buffer in turn until one comes back short.
+    private static func scatter(_ vectors: [(base: UInt32, length: UInt32)], _ memory: any UserMemory, _ read: (UnsafeMutableRawBufferPointer, UInt64) throws(Errno) -> Int) throws(Errno) -> UInt32 {
+        var total: UInt64 = 0
+        for vector in vectors where vector.length > 0 {
+            let count = try memory.withBytes(at: vector.base, count: vector.length) { (buffer) throws(Errno) in
+                try read(buffer, total)
+            }
+            total += UInt64(count)
+            if count < Int(vector.length) { break }
+        }
+        return UInt32(truncatingIfNeeded: total)
+    }
+
+    /// Writes each guest buffer in turn until one is taken short.
+    private static func gather(_ vectors: [(base: UInt32, length: UInt32)], _ memory: any UserMemory, _ write: (UnsafeRawBufferPointer, UInt64) throws(Errno) -> Int) throws(Errno) -> UInt32 {
+        var total: UInt64 = 0
+        for vector in vectors where vector.length > 0 {
+            let count = try memory.withBytes(at: vector.base, count: vector.length) { (buffer) throws(Errno) in
+                try write(UnsafeRawBufferPointer(buffer), total)
+            }
+            total += UInt64(count)
+            if count < Int(vector.length) { break }
+        }
+        return UInt32(truncatingIfNeeded: total)
+    }
+
+    static func fdRead(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.memory.check(a.u32(3), 4)
+        let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
+        let entry = try c.files.get(a.u32(0), requiring: .fdRead)
+        let description = entry.description
+        if let stream = description as? HostStreamDescription, !entry.flags.contains(.nonblock) {
+            try waitReadable(stream, process: c.process)
+        }
+        let count = try scatter(vectors, c.memory) { (buffer, _) throws(Errno) in try description.read(into: buffer) }
+        try c.memory.storeU32(count, at: a.u32(3))
+    }
+
+    /// Blocks until `stream` has data, waking every 50 ms to see whether the process was killed.
+    static func waitReadable(_ stream: HostStreamDescription, process: Process) throws(Errno) {
+        while !stream.isReady(events: Int16(POLLIN), timeoutMilliseconds: 50) {
+            if process.pendingTermination != nil { throw .intr }
+        }
+    }
+
+    static func fdPread(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.memory.check(a.u32(4), 4)
+        let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
+        let entry = try c.files.get(a.u32(0), requiring: [.fdRead, .fdSeek])
+        let offset = a[3]
+        if offset > UInt64(Int64.max) { throw .inval }
+        let description = entry.description
+        let count = try scatter(vectors, c.memory) { (buffer, done) throws(Errno) in
+            try description.pread(into: buffer, at: offset + done)
+        }
+        try c.memory.storeU32(count, at: a.u32(4))
+    }
+
+    static func fdWrite(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.memory.check(a.u32(3), 4)
+        let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
+        let description = try c.files.get(a.u32(0), requiring: .fdWrite).description
+        let count = try gather(vectors, c.memory) { (buffer, _) throws(Errno) in try description.write(buffer) }
+        try c.memory.storeU32(count, at: a.u32(3))
+    }
+
+    static func fdPwrite(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.memory.check(a.u32(4), 4)
+        let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
+        let entry = try c.files.get(a.u32(0), requiring: [.fdWrite, .fdSeek])
+        let offset = a[3]
+        if offset > UInt64(Int64.max) { throw .inval }
+        let description = entry.description
+        let count = try gather(vectors, c.memory) { (buffer, done) throws(Errno) in
+            try description.pwrite(buffer, at: offset + done)
+        }
+        try c.memory.storeU32(count, at: a.u32(4))
+    }
+
+    static func fdReaddir(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let (buffer, length, cookie, usedPointer) = (a.u32(1), a.u32(2), a[3], a.u32(4))
+        try c.memory.check(buffer, length)
+        try c.memory.check(usedPointer, 4)
+        let entry = try c.files.get(a.u32(0), requiring: .fdReaddir)
+        guard entry.description.fileType == .directory, let directory = entry.description.inode else { throw .notdir }
+        let entries = try directory.entries()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(length))
+        var index = cookie
+        while index < UInt64(entries.count), bytes.count < Int(length) {
+            let item = entries[Int(index)]
+            let name = Array(item.name.utf8)
+            var header = [UInt8](repeating: 0, count: WASILayout.direntHeaderSize)
+            header.withUnsafeMutableBytes { b in
+                b.storeBytes(of: (index + 1).littleEndian, toByteOffset: 0, as: UInt64.self)
+                b.storeBytes(of: item.inode.littleEndian, toByteOffset: 8, as: UInt64.self)
+                b.storeBytes(of: UInt32(name.count).littleEndian, toByteOffset: 16, as: UInt32.self)
+                b.storeBytes(of: item.type.rawValue, toByteOffset: 20, as: UInt8.self)
+            }
+            bytes += header
+            bytes += name
+            index += 1
+        }
+        // A full buffer tells the guest to call again; the last entry may be cut short.
+        let used = min(bytes.count, Int(length))
+        try c.memory.writeBytes(bytes[..<used], at: buffer)
+        try c.memory.storeU32(UInt32(used), at: usedPointer)
+    }
+
+    static func fdRenumber(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.files.renumber(a.u32(0), to: a.u32(1))
+    }
+
+    static func fdSeek(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.memory.check(a.u32(3), 8)
+        guard let origin = SeekOrigin(rawValue: UInt8(truncatingIfNeeded: a.u32(2))), a.u32(2) <= 2 else { throw .inval }
+        let offset = Int64(bitPattern: a[1])
+        let rights: Rights = offset == 0 && origin == .current ? .fdTell : .fdSeek
+        let entry = try c.files.get(a.u32(0))
+        if !entry.rightsBase.contains(rights) && !entry.rightsBase.contains(.fdSeek) { throw .notcapable }
+        let position = try entry.description.seek(offset, from: origin)
+        try c.memory.storeU64(position, at: a.u32(3))
+    }
+
+    static func fdTell(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        try c.memory.check(a.u32(1), 8)
+        let entry = try c.files.get(a.u32(0), requiring: .fdTell)
+        try c.memory.storeU64(try entry.description.seek(0, from: .current), at: a.u32(1))
+    }
+}

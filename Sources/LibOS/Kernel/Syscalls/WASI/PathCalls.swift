@@ -1,0 +1,182 @@
+extension WASIPreview1 {
+    /// WASI `oflags`.
+    struct OpenFlags: OptionSet {
+        let rawValue: UInt32
+        static let create = OpenFlags(rawValue: 1 << 0)
+        static let directory = OpenFlags(rawValue: 1 << 1)
+        static let exclusive = OpenFlags(rawValue: 1 << 2)
+        static let truncate = OpenFlags(rawValue: 1 << 3)
+    }
+
+    /// Reads the guest path argument pair and the base directory it is relative to.
+    private static func base(_ c: SyscallContext, fd: UInt32, requiring rights: Rights) throws(Errno) -> (any Inode, FileTable.Entry) {
+        let entry = try c.files.get(fd)
+        guard entry.description.fileType == .directory, let inode = entry.description.inode else { throw .notdir }
+        if !entry.rightsBase.isSuperset(of: rights) { throw .notcapable }
+        return (inode, entry)
+    }
+
+    static func pathCreateDirectory(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let path = try c.memory.readString(a.u32(1), a.u32(2))
+        let (directory, _) = try base(c, fd: a.u32(0), requiring: .pathCreateDirectory)
+        let (parent, name, _) = try c.walker.resolveParent(from: directory, path)
+        try parent.createDirectory(name)
+    }
+
+    static func pathFilestatGet(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let path = try c.memory.readString(a.u32(2), a.u32(3))
+        try c.memory.check(a.u32(4), WASILayout.filestatSize)
+        let (directory, _) = try base(c, fd: a.u32(0), requiring: .pathFilestatGet)
+        let inode = try c.walker.resolve(from: directory, path, followFinal: a.u32(1) & 1 != 0)
+        try WASILayout.store(try inode.stat(), at: a.u32(4), in: c.memory)
+    }
+
+    static func pathFilestatSetTimes(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let path = try c.memory.readString(a.u32(2), a.u32(3))
+        let (directory, _) = try base(c, fd: a.u32(0), requiring: .pathFilestatSetTimes)
+        let (access, modification) = try WASILayout.timeChanges(access: a[4], modification: a[5], flags: a.u32(6))
+        let inode = try c.walker.resolve(from: directory, path, followFinal: a.u32(1) & 1 != 0)
+        try inode.setTimes(access: access, modification: modification)
+    }
+
+    static func pathLink(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let oldPath = try c.memory.readString(a.u32(2), a.u32(3))
+        let newPath = try c.memory.readString(a.u32(5), a.u32(6))
+        let (oldDirectory, _) = try base(c, fd: a.u32(0), requiring: .pathLinkSource)
+        let (newDirectory, _) = try base(c, fd: a.u32(4), requiring: .pathLinkTarget)
+        let source = try c.walker.resolve(from: oldDirectory, oldPath, followFinal: a.u32(1) & 1 != 0)
+        if try source.stat().type == .directory { throw .perm }
+        let (parent, name, mustBeDirectory) = try c.walker.resolveParent(from: newDirectory, newPath)
+        if mustBeDirectory { throw .noent }
+        if source.device != parent.device { throw .xdev }
+        try parent.link(source, as: name)
+    }
+
+    static func pathOpen(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let path = try c.memory.readString(a.u32(2), a.u32(3))
+        let resultPointer = a.u32(8)
+        try c.memory.check(resultPointer, 4)
+        let follow = a.u32(1) & 1 != 0
+        let flags = OpenFlags(rawValue: a.u32(4))
+        if flags.rawValue & ~0xf != 0 { throw .inval }
+        let requestedBase = Rights(rawValue: a[5])
+        let requestedInheriting = Rights(rawValue: a[6])
+        let fdFlags = FDFlags(rawValue: UInt16(truncatingIfNeeded: a.u32(7)))
+        if a.u32(7) > 0xffff || !FDFlags.all.isSuperset(of: fdFlags) { throw .inval }
+
+        var needed: Rights = .pathOpen
+        if flags.contains(.create) { needed.insert(.pathCreateFile) }
+        if flags.contains(.truncate) { needed.insert(.pathFilestatSetSize) }
+        let (directory, parentEntry) = try base(c, fd: a.u32(0), requiring: needed)
+
+        let inode: any Inode
+        if flags.contains(.create) {
+            if flags.contains(.directory) { throw .inval }
+            let (parent, name, mustBeDirectory) = try c.walker.resolveParent(from: directory, path)
+            if mustBeDirectory { throw .isdir }
+            if let existing = try? parent.lookup(name) {
+                if flags.contains(.exclusive) { throw .exist }
+                inode = try c.walker.resolve(from: directory, path, followFinal: follow)
+                _ = existing
+            } else {
+                inode = try parent.createFile(name, exclusive: flags.contains(.exclusive))
+            }
+        } else {
+            inode = try c.walker.resolve(from: directory, path, followFinal: follow)
+        }
+
+        let stat = try inode.stat()
+        if stat.type == .symbolicLink { throw .loop }
+        if flags.contains(.directory) && stat.type != .directory { throw .notdir }
+
+        let write = requestedBase.contains(.fdWrite) || (flags.contains(.truncate) && stat.type == .regularFile)
+        let read = requestedBase.contains(.fdRead) || requestedBase.contains(.fdReaddir) || !write
+
+        var entry: FileTable.Entry
+        if let device = inode as? DeviceNode, case .standardStream(let stdioFD) = device.kind {
+            entry = try c.files.get(stdioFD)
+            entry.ownsDescription = false
+            entry.preopenPath = nil
+        } else {
+            if stat.type == .directory && write { throw .isdir }
+            let mode = OpenMode(
+                read: read, write: write, truncate: flags.contains(.truncate), append: fdFlags.contains(.append),
+                directory: flags.contains(.directory))
+            let description = try inode.open(mode)
+            let maximum: Rights
+            switch description.fileType {
+            case .directory: maximum = Rights.directory
+            case .regularFile: maximum = Rights.regularFile
+            default: maximum = Rights.stream
+            }
+            var base = requestedBase.intersection(parentEntry.rightsInheriting).intersection(maximum)
+            if !write { base.subtract([.fdWrite, .fdAllocate, .fdFilestatSetSize]) }
+            if !read { base.subtract([.fdRead, .fdReaddir]) }
+            entry = FileTable.Entry(
+                description: description, rightsBase: base,
+                rightsInheriting: requestedInheriting.intersection(parentEntry.rightsInheriting),
+                flags: fdFlags.subtracting(.append))
+        }
+        let fd: UInt32
+        do {
+            fd = try c.files.insert(entry)
+        } catch {
+            if entry.ownsDescription { entry.description.close() }
+            throw error
+        }
+        try c.memory.storeU32(fd, at: resultPointer)
+    }
+
+    static func pathReadlink(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let path = try c.memory.readString(a.u32(1), a.u32(2))
+        let (buffer, length, usedPointer) = (a.u32(3), a.u32(4), a.u32(5))
+        try c.memory.check(buffer, length)
+        try c.memory.check(usedPointer, 4)
+        let (directory, _) = try base(c, fd: a.u32(0), requiring: .pathReadlink)
+        let inode = try c.walker.resolve(from: directory, path, followFinal: false)
+        let target = Array(try inode.readLink().utf8)
+        let count = min(target.count, Int(length))
+        try c.memory.writeBytes(target[..<count], at: buffer)
+        try c.memory.storeU32(UInt32(count), at: usedPointer)
+    }
+
+    static func pathRemoveDirectory(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let path = try c.memory.readString(a.u32(1), a.u32(2))
+        let (directory, _) = try base(c, fd: a.u32(0), requiring: .pathRemoveDirectory)
+        let (parent, name, _) = try c.walker.resolveParent(from: directory, path)
+        if let child = try? parent.lookup(name), c.kernel.vfs.mountedRoot(on: child) != nil { throw .busy }
+        try parent.removeDirectory(name)
+    }
+
+    static func pathRename(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let oldPath = try c.memory.readString(a.u32(1), a.u32(2))
+        let newPath = try c.memory.readString(a.u32(4), a.u32(5))
+        let (oldDirectory, _) = try base(c, fd: a.u32(0), requiring: .pathRenameSource)
+        let (newDirectory, _) = try base(c, fd: a.u32(3), requiring: .pathRenameTarget)
+        let (oldParent, oldName, _) = try c.walker.resolveParent(from: oldDirectory, oldPath)
+        let (newParent, newName, _) = try c.walker.resolveParent(from: newDirectory, newPath)
+        let moving = try oldParent.lookup(oldName)
+        if c.kernel.vfs.mountedRoot(on: moving) != nil { throw .busy }
+        if oldParent.device != newParent.device { throw .xdev }
+        try oldParent.rename(oldName, to: newParent, as: newName)
+    }
+
+    static func pathSymlink(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let target = try c.memory.readString(a.u32(0), a.u32(1))
+        let path = try c.memory.readString(a.u32(3), a.u32(4))
+        let (directory, _) = try base(c, fd: a.u32(2), requiring: .pathSymlink)
+        if target.hasPrefix("/") { throw PathWalker.escape }
+        let (parent, name, _) = try c.walker.resolveParent(from: directory, path)
+        try parent.createSymlink(name, target: target)
+    }
+
+    static func pathUnlinkFile(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let path = try c.memory.readString(a.u32(1), a.u32(2))
+        let (directory, _) = try base(c, fd: a.u32(0), requiring: .pathUnlinkFile)
+        let (parent, name, mustBeDirectory) = try c.walker.resolveParent(from: directory, path)
+        if mustBeDirectory {
+            throw try parent.lookup(name).stat().type == .directory ? Errno.isdir : Errno.notdir
+        }
+        try parent.unlinkFile(name)
+    }
+}

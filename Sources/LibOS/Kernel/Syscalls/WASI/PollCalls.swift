@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension WASIPreview1 {
+    private struct Subscription {
+        enum Kind {
+            case clock(deadline: UInt64?)  // monotonic nanoseconds; nil: unsupported clock (EINVAL event)
+            case fd(fd: UInt32, write: Bool)
+        }
+        var userdata: UInt64
+        var kind: Kind
+    }
+
+    private struct Event {
+        var userdata: UInt64
+        var error: Errno
+        var type: UInt8
+        var bytes: UInt64 = 0
+    }
+
+    static func pollOneoff(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        let (input, output, count, eventsPointer) = (a.u32(0), a.u32(1), a.u32(2), a.u32(3))
+        if count == 0 { throw .inval }
+        if count > 4096 { throw .inval }
+        try c.memory.check(input, count &* WASILayout.subscriptionSize)
+        try c.memory.check(output, count &* WASILayout.eventSize)
+        try c.memory.check(eventsPointer, 4)
+
+        var subscriptions: [Subscription] = []
+        let start = monotonicNanoseconds()
+        for index in 0..<count {
+            let at = input + index * WASILayout.subscriptionSize
+            let userdata = try c.memory.loadU64(at)
+            let tag = try c.memory.loadU8(at + 8)
+            switch tag {
+            case 0:
+                let clock = ClockID(rawValue: try c.memory.loadU32(at + 16))
+                let timeout = try c.memory.loadU64(at + 24)
+                let absolute = try c.memory.loadU16(at + 40) & 1 != 0
+                var deadline: UInt64?
+                switch clock {
+                case .monotonic?:
+                    deadline = absolute ? timeout : start &+ min(timeout, UInt64.max - start)
+                case .realtime?:
+                    if absolute {
+                        let now = nowNanoseconds()
+                        deadline = timeout > now ? start + (timeout - now) : start
+                    } else {
+                        deadline = start &+ min(timeout, UInt64.max - start)
+                    }
+                default:
+                    deadline = nil
+                }
+                subscriptions.append(Subscription(userdata: userdata, kind: .clock(deadline: deadline)))
+            case 1, 2:
+                let fd = try c.memory.loadU32(at + 16)
+                subscriptions.append(Subscription(userdata: userdata, kind: .fd(fd: fd, write: tag == 2)))
+            default:
+                throw .inval
+            }
+        }
+
+        while true {
+            var events: [Event] = []
+            var streams: [(HostStreamDescription, Bool)] = []
+            let now = monotonicNanoseconds()
+            var earliest: UInt64 = .max
+            for subscription in subscriptions {
+                switch subscription.kind {
+                case .clock(let deadline?):
+                    if deadline <= now {
+                        events.append(Event(userdata: subscription.userdata, error: .success, type: 0))
+                    } else {
+                        earliest = min(earliest, deadline)
+                    }
+                case .clock(deadline: nil):
+                    events.append(Event(userdata: subscription.userdata, error: .inval, type: 0))
+                case .fd(let fd, let write):
+                    let type: UInt8 = write ? 2 : 1
+                    let entry: FileTable.Entry
+                    do {
+                        entry = try c.files.get(fd, requiring: .pollFdReadwrite)
+                    } catch {
+                        events.append(Event(userdata: subscription.userdata, error: error, type: type))
+                        continue
+                    }
+                    if let stream = entry.description as? HostStreamDescription {
+                        let ready = stream.isReady(events: Int16(write ? POLLOUT : POLLIN), timeoutMilliseconds: 0)
+                        if ready {
+                            events.append(Event(userdata: subscription.userdata, error: .success, type: type, bytes: write ? 0 : 1))
+                        } else {
+                            streams.append((stream, write))
+                        }
+                    } else {
+                        let bytes = write ? 0 : (entry.description.readableBytes() ?? 0)
+                        events.append(Event(userdata: subscription.userdata, error: .success, type: type, bytes: bytes))
+                    }
+                }
+            }
+            if !events.isEmpty {
+                for (index, event) in events.enumerated() {
+                    try c.memory.withBytes(at: output + UInt32(index) * WASILayout.eventSize, count: WASILayout.eventSize) { (b) throws(Errno) in
+                        b.initializeMemory(as: UInt8.self, repeating: 0)
+                        b.storeBytes(of: event.userdata.littleEndian, toByteOffset: 0, as: UInt64.self)
+                        b.storeBytes(of: event.error.rawValue.littleEndian, toByteOffset: 8, as: UInt16.self)
+                        b.storeBytes(of: event.type, toByteOffset: 10, as: UInt8.self)
+                        b.storeBytes(of: event.bytes.littleEndian, toByteOffset: 16, as: UInt64.self)
+                    }
+                }
+                try c.memory.storeU32(UInt32(events.count), at: eventsPointer)
+                return
+            }
+            if c.process.pendingTermination != nil { throw .intr }
+            if streams.isEmpty {
+                // Only clocks: sleep until the earliest, woken early by a signal.
+                if !c.process.sleep(untilMonotonic: earliest) { throw .intr }
+            } else {
+                let remaining = earliest == .max ? 50 : min(50, Int32((earliest - now) / 1_000_000) + 1)
+                var requests = streams.map { pollfd(fd: $0.0.fd, events: Int16($0.1 ? POLLOUT : POLLIN), revents: 0) }
+                _ = poll(&requests, nfds_t(requests.count), remaining)
+            }
+        }
+    }
+
+    static func procRaise(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        guard let signal = Signal(wasi: UInt8(truncatingIfNeeded: a.u32(0))), a.u32(0) <= 0xff else { throw .inval }
+        if signal.stopsByDefault { throw .notsup }
+        if signal.terminatesByDefault {
+            // WASI guests cannot install handlers: the default action applies.
+            c.process.deliver(signal)
+        }
+    }
+
+    static func schedYield(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        _ = sched_yield()
+    }
+}

@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An open file: what a guest's file descriptor points at.
+///
+/// Default implementations answer as a stream would (no seeking, no positional I/O, no
+/// directory listing), so each kind implements only what applies to it.
+public protocol FileDescription: AnyObject, Sendable {
+    /// The inode behind the description; `nil` for anonymous streams.
+    var inode: (any Inode)? { get }
+    var fileType: FileType { get }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int
+    func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int
+    func pread(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(Errno) -> Int
+    func pwrite(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(Errno) -> Int
+    func seek(_ offset: Int64, from origin: SeekOrigin) throws(Errno) -> UInt64
+    func stat() throws(Errno) -> FileStat
+    func setSize(_ size: UInt64) throws(Errno)
+    func setTimes(access: TimeChange, modification: TimeChange) throws(Errno)
+    func sync() throws(Errno)
+    func allocate(offset: UInt64, length: UInt64) throws(Errno)
+    /// Whether writes append; changed by `fd_fdstat_set_flags`.
+    var isAppending: Bool { get set }
+    /// Bytes ready to read without blocking (`nil`: unknown, ready), for `poll_oneoff`.
+    func readableBytes() -> UInt64?
+    /// Whether a read would block now.
+    var wouldBlockOnRead: Bool { get }
+    /// Releases what the description holds on the host.
+    func close()
+}
+
+extension FileDescription {
+    public var inode: (any Inode)? { nil }
+    public func pread(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(Errno) -> Int { throw .spipe }
+    public func pwrite(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(Errno) -> Int { throw .spipe }
+    public func seek(_ offset: Int64, from origin: SeekOrigin) throws(Errno) -> UInt64 { throw .spipe }
+    public func setSize(_ size: UInt64) throws(Errno) { throw .inval }
+    public func setTimes(access: TimeChange, modification: TimeChange) throws(Errno) {
+        guard let inode else { throw .badf }
+        try inode.setTimes(access: access, modification: modification)
+    }
+    public func sync() throws(Errno) {}
+    public func allocate(offset: UInt64, length: UInt64) throws(Errno) { throw .notsup }
+    public var isAppending: Bool {
+        get { false }
+        set {}
+    }
+    public func readableBytes() -> UInt64? { nil }
+    public var wouldBlockOnRead: Bool { false }
+    public func close() {}
+}
+
+/// Computes a seek target, refusing negative results and overflow.
+func seekTarget(current: UInt64, end: UInt64, offset: Int64, origin: SeekOrigin) throws(Errno) -> UInt64 {
+    let base: Int64
+    switch origin {
+    case .start: base = 0
+    case .current: base = Int64(clamping: current)
+    case .end: base = Int64(clamping: end)
+    }
+    let (target, overflow) = base.addingReportingOverflow(offset)
+    if overflow || target < 0 { throw .inval }
+    return UInt64(target)
+}
+
+/// Wall-clock nanoseconds since the Unix epoch.
+func nowNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

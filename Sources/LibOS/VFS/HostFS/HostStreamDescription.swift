@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A host descriptor handed to a guest as a stream: its standard input, output or error.
+/// The LibOS does not own the descriptor and never closes it.
+final class HostStreamDescription: FileDescription, @unchecked Sendable {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+
+    var fileType: FileType {
+        var st = Glibc.stat()
+        guard fstat(fd, &st) == 0 else { return .unknown }
+        switch st.st_mode & S_IFMT {
+        case S_IFCHR: return .characterDevice
+        case S_IFREG: return .regularFile
+        case S_IFSOCK: return .socketStream
+        default: return .unknown
+        }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        try hostCall { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+    }
+
+    func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int {
+        var written = 0
+        while written < buffer.count {
+            written += try hostCall { Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written) }
+        }
+        return written
+    }
+
+    func stat() throws(Errno) -> FileStat {
+        var st = Glibc.stat()
+        _ = try hostCall { fstat(fd, &st) }
+        var result = fileStat(st, device: 0)
+        result.type = fileType
+        return result
+    }
+
+    var wouldBlockOnRead: Bool { !isReady(events: Int16(POLLIN), timeoutMilliseconds: 0) }
+
+    /// Waits up to `timeoutMilliseconds` for the descriptor to become ready.
+    func isReady(events: Int16, timeoutMilliseconds: Int32) -> Bool {
+        var request = pollfd(fd: fd, events: events, revents: 0)
+        return poll(&request, 1, timeoutMilliseconds) != 0
+    }
+}

@@ -1,0 +1,108 @@
+/// The guest's file namespace: the mount table of one LibOS instance.
+///
+/// Built from the `mount` entries of `Cloister.json`. The entry for `/` (a `ramfs` when none is
+/// given) is the root; every other file system is mounted on a folder of the namespace, created
+/// when missing. The guest's preopened directories are the mounts, in the order of the config.
+public final class VirtualFileSystem: @unchecked Sendable {
+    /// One mounted file system.
+    public struct Mount: Sendable {
+        public var target: String
+        public var type: MountType
+        public var root: any Inode
+        /// The host folder behind a `hostfs` mount.
+        public var hostPath: String?
+    }
+
+    public private(set) var mounts: [Mount] = []
+    /// Mounted roots by the identity of the folder they cover.
+    private var mountedRoots: [InodeIdentity: any Inode] = [:]
+    private var devicesWithMountPoints: Set<UInt64> = []
+    private var nextDevice: UInt64 = 1
+    /// Keeps every mounted file system alive for as long as the namespace.
+    private var fileSystems: [AnyObject] = []
+
+    /// Mounts every entry of `configs`; `hostfs` sources resolve against `instanceDirectory`.
+    public init(mounts configs: [MountConfig], instanceDirectory: String) throws(Errno) {
+        let rootConfig = configs.first { $0.target == "/" }
+        let rootInode = try makeFileSystem(rootConfig ?? MountConfig.ramfs("/"), instanceDirectory: instanceDirectory)
+        mounts.append(Mount(target: "/", type: rootConfig?.type ?? .ramfs, root: rootInode.inode, hostPath: rootInode.hostPath))
+        let others = configs.filter { $0.target != "/" }
+            .sorted { $0.target.split(separator: "/").count < $1.target.split(separator: "/").count }
+        for config in others {
+            let made = try makeFileSystem(config, instanceDirectory: instanceDirectory)
+            let mountPoint = try createMountPoint(config.target)
+            if let ram = mountPoint as? RamNode { ram.fs.lock.withLock { ram.isMountPoint = true } }
+            mountedRoots[mountPoint.identity] = made.inode
+            devicesWithMountPoints.insert(mountPoint.device)
+            mounts.append(Mount(target: config.target, type: config.type, root: made.inode, hostPath: made.hostPath))
+        }
+        // Preopens follow the order of the config.
+        mounts.sort { a, b in
+            (configs.firstIndex { $0.target == a.target } ?? -1) < (configs.firstIndex { $0.target == b.target } ?? -1)
+        }
+    }
+
+    /// The root of the namespace.
+    public var root: any Inode { mounts.first { $0.target == "/" }!.root }
+
+    private func makeFileSystem(_ config: MountConfig, instanceDirectory: String) throws(Errno) -> (inode: any Inode, hostPath: String?) {
+        let device = nextDevice
+        nextDevice += 1
+        switch config.type {
+        case .ramfs:
+            let fs = RamFileSystem(device: device)
+            fileSystems.append(fs)
+            return (fs.root, nil)
+        case .devfs:
+            let fs = DeviceFileSystem(device: device)
+            fileSystems.append(fs)
+            return (fs.root, nil)
+        case .hostfs:
+            guard let source = config.resolvedSource(instanceDirectory: instanceDirectory) else {
+                throw Errno.inval.with(reason: "mount \(config.target): hostfs needs a source")
+            }
+            do {
+                let fs = try HostFileSystem(hostPath: source, device: device)
+                fileSystems.append(fs)
+                return (fs.root, source)
+            } catch {
+                throw error.with(reason: "mount \(config.target): cannot open hostfs source \(source): \(error.name)")
+            }
+        case .sefs:
+            throw Errno.nosys.with(reason: "mount \(config.target): sefs mounts are not available in this version")
+        }
+    }
+
+    /// Walks to `target` from the root, creating missing folders, and returns the folder.
+    private func createMountPoint(_ target: String) throws(Errno) -> any Inode {
+        var current = root
+        for component in target.split(separator: "/").map(String.init) {
+            let next: any Inode
+            do {
+                next = try current.lookup(component)
+            } catch where error == .noent {
+                do {
+                    try current.createDirectory(component)
+                    next = try current.lookup(component)
+                } catch {
+                    throw error.with(reason: "cannot create mount point \(target)")
+                }
+            }
+            current = mountedRoot(on: next) ?? next
+        }
+        return current
+    }
+
+    /// The root mounted on `inode`, if `inode` is a mount point.
+    @inline(__always)
+    func mountedRoot(on inode: any Inode) -> (any Inode)? {
+        guard !devicesWithMountPoints.isEmpty, devicesWithMountPoints.contains(inode.device) else { return nil }
+        return mountedRoots[inode.identity]
+    }
+}
+
+extension MountConfig {
+    static func ramfs(_ target: String) -> MountConfig {
+        MountConfig(target: target, type: .ramfs, source: nil, options: [:])
+    }
+}
