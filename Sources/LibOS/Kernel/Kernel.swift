@@ -93,7 +93,7 @@ public final class Kernel: @unchecked Sendable {
         for mount in vfs.mounts {
             _ = try files.insert(.init(
                 description: DirectoryDescription(inode: mount.root), rightsBase: .directory,
-                rightsInheriting: .inheritable, flags: [], preopenPath: mount.target))
+                rightsInheriting: .inheritable, flags: [], preopenPath: mount.target, isReadable: false, isWritable: false))
         }
         return try lock.withLock { () throws(Errno) -> Int32 in
             if processes.count >= config.resourceLimits.maxNumOfProcesses {

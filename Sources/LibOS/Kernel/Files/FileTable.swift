@@ -10,6 +10,9 @@ public final class FileTable: @unchecked Sendable {
         public var preopenPath: String?
         /// Whether closing the descriptor closes the description (not for shared host streams).
         public var ownsDescription: Bool = true
+        /// Whether the file was opened for reading and for writing (directories: neither).
+        public var isReadable: Bool = true
+        public var isWritable: Bool = true
     }
 
     /// The most descriptors a process may hold.
@@ -28,6 +31,16 @@ public final class FileTable: @unchecked Sendable {
         }
         guard let entry else { throw .badf }
         if !entry.rightsBase.isSuperset(of: rights) { throw .notcapable }
+        return entry
+    }
+
+    /// The entry of `fd` for a read (`forWriting` false) or a write: `EBADF` when the file was not
+    /// opened that way (as wasmtime answers), `ENOTCAPABLE` when the right was dropped.
+    @inline(__always)
+    public func get(_ fd: UInt32, forWriting: Bool, alsoRequiring rights: Rights = []) throws(Errno) -> Entry {
+        let entry = try get(fd)
+        if forWriting ? !entry.isWritable : !entry.isReadable { throw .badf }
+        if !entry.rightsBase.isSuperset(of: rights.union(forWriting ? .fdWrite : .fdRead)) { throw .notcapable }
         return entry
     }
 

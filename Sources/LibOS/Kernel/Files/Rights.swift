@@ -52,6 +52,15 @@ public struct Rights: OptionSet, Sendable, Hashable {
     public static let stream: Rights = [
         .fdRead, .fdWrite, .fdFdstatSetFlags, .fdFilestatGet, .pollFdReadwrite, .fdSync, .fdDatasync,
     ]
+    /// The most rights a descriptor of `type` can hold.
+    public static func maximum(for type: FileType) -> Rights {
+        switch type {
+        case .directory: return .directory
+        case .regularFile: return .regularFile
+        default: return .stream
+        }
+    }
+
     /// The rights a preopened directory hands down to what is opened beneath it.
     public static let inheritable: Rights = directory.union(regularFile)
 }

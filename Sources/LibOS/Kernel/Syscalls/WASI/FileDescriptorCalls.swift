@@ -52,10 +52,11 @@ extension WASIPreview1 {
     }
 
     static func fdFdstatSetRights(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
-        let base = Rights(rawValue: a[1])
-        let inheriting = Rights(rawValue: a[2])
         try c.files.update(a.u32(0)) { (entry) throws(Errno) in
-            // Rights can only be dropped, never gained.
+            // Rights that make no sense for the file's type are ignored; the others can only be
+            // dropped, never gained.
+            let base = Rights(rawValue: a[1]).intersection(Rights.maximum(for: entry.description.fileType))
+            let inheriting = Rights(rawValue: a[2]).intersection(entry.description.fileType == .directory ? Rights.inheritable : [])
             if !entry.rightsBase.isSuperset(of: base) || !entry.rightsInheriting.isSuperset(of: inheriting) {
                 throw .notcapable
             }
@@ -93,7 +94,7 @@ extension WASIPreview1 {
     static func fdPrestatDirName(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
         try c.memory.check(a.u32(1), a.u32(2))
         let entry = try c.files.get(a.u32(0))
-        guard let path = entry.preopenPath else { throw .badf }
+        guard let path = entry.preopenPath else { throw .notdir }
         if a.u32(2) < UInt32(path.utf8.count) { throw .nametoolong }
         try c.memory.writeBytes(Array(path.utf8), at: a.u32(1))
     }
@@ -127,7 +128,7 @@ extension WASIPreview1 {
     static func fdRead(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
         try c.memory.check(a.u32(3), 4)
         let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
-        let entry = try c.files.get(a.u32(0), requiring: .fdRead)
+        let entry = try c.files.get(a.u32(0), forWriting: false)
         let description = entry.description
         if let stream = description as? HostStreamDescription, !entry.flags.contains(.nonblock) {
             try waitReadable(stream, process: c.process)
@@ -146,7 +147,7 @@ extension WASIPreview1 {
     static func fdPread(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
         try c.memory.check(a.u32(4), 4)
         let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
-        let entry = try c.files.get(a.u32(0), requiring: [.fdRead, .fdSeek])
+        let entry = try c.files.get(a.u32(0), forWriting: false, alsoRequiring: .fdSeek)
         let offset = a[3]
         if offset > UInt64(Int64.max) { throw .inval }
         let description = entry.description
@@ -159,7 +160,7 @@ extension WASIPreview1 {
     static func fdWrite(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
         try c.memory.check(a.u32(3), 4)
         let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
-        let description = try c.files.get(a.u32(0), requiring: .fdWrite).description
+        let description = try c.files.get(a.u32(0), forWriting: true).description
         let count = try gather(vectors, c.memory) { (buffer, _) throws(Errno) in try description.write(buffer) }
         try c.memory.storeU32(count, at: a.u32(3))
     }
@@ -167,7 +168,7 @@ extension WASIPreview1 {
     static func fdPwrite(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
         try c.memory.check(a.u32(4), 4)
         let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
-        let entry = try c.files.get(a.u32(0), requiring: [.fdWrite, .fdSeek])
+        let entry = try c.files.get(a.u32(0), forWriting: true, alsoRequiring: .fdSeek)
         let offset = a[3]
         if offset > UInt64(Int64.max) { throw .inval }
         let description = entry.description
@@ -181,8 +182,9 @@ extension WASIPreview1 {
         let (buffer, length, cookie, usedPointer) = (a.u32(1), a.u32(2), a[3], a.u32(4))
         try c.memory.check(buffer, length)
         try c.memory.check(usedPointer, 4)
-        let entry = try c.files.get(a.u32(0), requiring: .fdReaddir)
-        guard entry.description.fileType == .directory, let directory = entry.description.inode else { throw .notdir }
+        let entry = try c.files.get(a.u32(0))
+        guard entry.description.fileType == .directory, let directory = entry.description.inode else { throw .badf }
+        if !entry.rightsBase.contains(.fdReaddir) { throw .notcapable }
         let entries = try directory.entries()
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(length))

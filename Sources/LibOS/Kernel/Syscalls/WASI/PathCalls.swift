@@ -86,6 +86,7 @@ extension WASIPreview1 {
         }
 
         let stat = try inode.stat()
+        if path.hasSuffix("/") && stat.type != .directory { throw stat.type == .symbolicLink ? .loop : .notdir }
         if stat.type == .symbolicLink { throw .loop }
         if flags.contains(.directory) && stat.type != .directory { throw .notdir }
 
@@ -103,19 +104,15 @@ extension WASIPreview1 {
                 read: read, write: write, truncate: flags.contains(.truncate), append: fdFlags.contains(.append),
                 directory: flags.contains(.directory))
             let description = try inode.open(mode)
-            let maximum: Rights
-            switch description.fileType {
-            case .directory: maximum = Rights.directory
-            case .regularFile: maximum = Rights.regularFile
-            default: maximum = Rights.stream
-            }
+            let maximum = Rights.maximum(for: description.fileType)
             var base = requestedBase.intersection(parentEntry.rightsInheriting).intersection(maximum)
             if !write { base.subtract([.fdWrite, .fdAllocate, .fdFilestatSetSize]) }
             if !read { base.subtract([.fdRead, .fdReaddir]) }
             entry = FileTable.Entry(
                 description: description, rightsBase: base,
                 rightsInheriting: requestedInheriting.intersection(parentEntry.rightsInheriting),
-                flags: fdFlags.subtracting(.append))
+                flags: fdFlags.subtracting(.append), isReadable: read && stat.type != .directory,
+                isWritable: write && stat.type != .directory)
         }
         let fd: UInt32
         do {

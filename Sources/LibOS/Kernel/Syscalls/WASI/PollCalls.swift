@@ -78,13 +78,8 @@ extension WASIPreview1 {
                     events.append(Event(userdata: subscription.userdata, error: .inval, type: 0))
                 case .fd(let fd, let write):
                     let type: UInt8 = write ? 2 : 1
-                    let entry: FileTable.Entry
-                    do {
-                        entry = try c.files.get(fd, requiring: .pollFdReadwrite)
-                    } catch {
-                        events.append(Event(userdata: subscription.userdata, error: error, type: type))
-                        continue
-                    }
+                    // A descriptor that is not open fails the whole call, as in wasmtime.
+                    let entry = try c.files.get(fd, requiring: .pollFdReadwrite)
                     if let stream = entry.description as? HostStreamDescription {
                         let ready = stream.isReady(events: Int16(write ? POLLOUT : POLLIN), timeoutMilliseconds: 0)
                         if ready {
