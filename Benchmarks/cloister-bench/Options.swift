@@ -1,0 +1,95 @@
+import Foundation
+
+/// Command-line options of `cloister-bench` (parsed by hand: the target has no ArgumentParser).
+struct Options {
+    /// Timed repetitions of every CPU-bound and file I/O case.
+    var runs = 5
+    /// Untimed runs of every case before the timed ones (the first one also checks outputs).
+    var warmup = 1
+    /// Iterations of the create+exec+exit latency benchmark.
+    var latencyIterations = 200
+    /// Size of the fileio benchmark in MiB, and its chunk size in KiB.
+    var fileioMiB = 64
+    var fileioChunkKiB = 64
+    /// Folder holding <name>.wasm and native/<name> (what scripts/build-guests.sh writes).
+    var guests = ".build/guests"
+    /// Sections to run: cpu, io, latency.
+    var sections: Set<String> = ["cpu", "io", "latency"]
+    /// Variants to run: libos, stock, native (handy for profiling one of them).
+    var variants: Set<String> = ["libos", "stock", "native"]
+    /// CPU-bound guests to run.
+    var cpuGuests = ["sha256", "sieve"]
+
+    static let usage = """
+        usage: cloister-bench [options]
+
+          --guests DIR          guest folder from scripts/build-guests.sh (default .build/guests)
+          --runs N              timed repetitions per case (default 5)
+          --warmup N            untimed runs per case first; the first checks outputs (default 1)
+          --iterations N        create+exec+exit iterations of hello.wasm (default 200)
+          --fileio-mib N        fileio size in MiB (default 64)
+          --fileio-chunk-kib N  fileio chunk in KiB (default 64)
+          --only LIST           sections, comma-separated: cpu,io,latency (default all)
+          --variants LIST       libos,stock,native (default all)
+          --cpu-guests LIST     CPU-bound guests (default sha256,sieve)
+          -h, --help            this text
+
+        Prints Markdown tables to standard output; progress goes to standard error.
+        """
+
+    static func parse(_ arguments: [String]) throws -> Options {
+        var options = Options()
+        var index = 0
+        func value(_ flag: String) throws -> String {
+            index += 1
+            guard index < arguments.count else { throw UsageError("\(flag) needs a value") }
+            return arguments[index]
+        }
+        func number(_ flag: String, minimum: Int) throws -> Int {
+            let text = try value(flag)
+            guard let number = Int(text), number >= minimum else {
+                throw UsageError("\(flag) needs an integer ≥ \(minimum), got \"\(text)\"")
+            }
+            return number
+        }
+        func list(_ flag: String, allowed: Set<String>?) throws -> [String] {
+            let items = try value(flag).split(separator: ",").map { String($0) }.filter { !$0.isEmpty }
+            if let allowed, let bad = items.first(where: { !allowed.contains($0) }) {
+                throw UsageError("\(flag): unknown \"\(bad)\" (expected: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            guard !items.isEmpty else { throw UsageError("\(flag) needs at least one item") }
+            return items
+        }
+        while index < arguments.count {
+            let flag = arguments[index]
+            switch flag {
+            case "--guests": options.guests = try value(flag)
+            case "--runs": options.runs = try number(flag, minimum: 1)
+            case "--warmup": options.warmup = try number(flag, minimum: 0)
+            case "--iterations": options.latencyIterations = try number(flag, minimum: 2)
+            case "--fileio-mib": options.fileioMiB = try number(flag, minimum: 1)
+            case "--fileio-chunk-kib": options.fileioChunkKiB = try number(flag, minimum: 1)
+            case "--only": options.sections = Set(try list(flag, allowed: ["cpu", "io", "latency"]))
+            case "--variants": options.variants = Set(try list(flag, allowed: ["libos", "stock", "native"]))
+            case "--cpu-guests": options.cpuGuests = try list(flag, allowed: nil)
+            case "-h", "--help":
+                print(usage)
+                exit(0)
+            default: throw UsageError("unknown option \"\(flag)\"")
+            }
+            index += 1
+        }
+        return options
+    }
+}
+
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A benchmark that could not run (missing guest, wrong exit status, mismatching output).
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
