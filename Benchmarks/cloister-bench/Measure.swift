@@ -21,7 +21,7 @@ func threadCPUNanoseconds() -> UInt64 {
 /// CPU time (user + system) of every waited-for child process, in nanoseconds.
 func childrenCPUNanoseconds() -> UInt64 {
     var usage = rusage()
-    getrusage(RUSAGE_CHILDREN, &usage)
+    getrusage(RUSAGE_CHILDREN.rawValue, &usage)
     func ns(_ t: timeval) -> UInt64 { UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_usec) * 1_000 }
     return ns(usage.ru_utime) + ns(usage.ru_stime)
 }

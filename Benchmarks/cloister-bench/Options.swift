@@ -19,6 +19,8 @@ struct Options {
     var variants: Set<String> = ["libos", "stock", "native"]
     /// CPU-bound guests to run.
     var cpuGuests = ["sha256", "sieve"]
+    /// Interpreter stack of the stock bridge's engine in KiB (nil: WasmKit's default, 512 KiB).
+    var stockStackKiB: Int?
 
     static let usage = """
         usage: cloister-bench [options]
@@ -32,6 +34,7 @@ struct Options {
           --only LIST           sections, comma-separated: cpu,io,latency (default all)
           --variants LIST       libos,stock,native (default all)
           --cpu-guests LIST     CPU-bound guests (default sha256,sieve)
+          --stock-stack-kib N   interpreter stack of the stock bridge's engine (default WasmKit's, 512)
           -h, --help            this text
 
         Prints Markdown tables to standard output; progress goes to standard error.
@@ -72,6 +75,7 @@ struct Options {
             case "--only": options.sections = Set(try list(flag, allowed: ["cpu", "io", "latency"]))
             case "--variants": options.variants = Set(try list(flag, allowed: ["libos", "stock", "native"]))
             case "--cpu-guests": options.cpuGuests = try list(flag, allowed: nil)
+            case "--stock-stack-kib": options.stockStackKiB = try number(flag, minimum: 64)
             case "-h", "--help":
                 print(usage)
                 exit(0)

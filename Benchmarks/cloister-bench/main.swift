@@ -1,1 +1,265 @@
-print("bench")
+// cloister-bench: the LibOS against WasmKit's stock WASI bridge and native code, in one run.
+//
+//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only cpu,io,latency]
+//
+// 1. CPU-bound guests (sha256, sieve): LibOS process vs stock WASIBridgeToHost vs gcc -O2.
+// 2. File I/O (fileio): LibOS on /tmp (ramfs) and /data (hostfs), stock bridge on a host
+//    directory, native on a host directory.
+// 3. create+exec+exit latency of hello.wasm under the LibOS (first = cold, then module cache).
+//
+// Every repetition runs the variants one after the other (LibOS, stock, native), so slow
+// phases of a shared machine hit all of them alike; compare ratios from one run.
+// scripts/bench.sh builds the guests and this tool and runs it (`make bench`).
+
+import Foundation
+import LibOS
+
+do {
+    let options = try Options.parse(Array(CommandLine.arguments.dropFirst()))
+    try Bench(options: options).run()
+} catch let error as UsageError {
+    progress("cloister-bench: \(error)\n\n\(Options.usage)")
+    exit(2)
+} catch {
+    progress("cloister-bench: \(error)")
+    exit(1)
+}
+
+/// One wasm or native variant of a benchmark case.
+enum Variant: String, CaseIterable {
+    case libos, stock, native
+}
+
+struct Bench {
+    let options: Options
+    let guests: String
+    let base: String
+    let streams: StandardStreams
+
+    init(options: Options) throws {
+        self.options = options
+        guests = URL(fileURLWithPath: options.guests).standardizedFileURL.path
+        var template = Array((NSTemporaryDirectory() + "/cloister-bench-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw BenchError("cannot create a temporary folder") }
+        base = String(cString: made)
+        streams = try StandardStreams()
+    }
+
+    func run() throws {
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        var needed: [String] = []
+        if options.sections.contains("cpu") { needed += options.cpuGuests }
+        if options.sections.contains("io") { needed.append("fileio") }
+        for name in needed {
+            if options.variants.contains("libos") || options.variants.contains("stock") {
+                try requireFile("\(guests)/\(name).wasm")
+            }
+            if options.variants.contains("native") { try requireFile("\(guests)/native/\(name)") }
+        }
+        if options.sections.contains("latency") { try requireFile("\(guests)/hello.wasm") }
+
+        let libos = try LibOSRunner(base: base, guests: guests)
+        let stock = try StockRunner(base: base, guests: guests, stackSize: options.stockStackKiB.map { $0 * 1024 })
+        let native = try NativeRunner(base: base, guests: guests)
+
+        var report = """
+            # cloister-bench
+
+            \(options.runs) timed runs per case after \(options.warmup) warm-up run(s); wall time is the whole \
+            run of one guest (LibOS: create+exec+exit; stock: bridge+instantiate+_start, module parsed \
+            once up front; native: spawn+wait via Foundation.Process). CPU is the thread's (wasm) or the \
+            child's (native) user+system time.
+
+            """
+
+        if options.sections.contains("cpu") {
+            report += try cpuSection(libos: libos, stock: stock, native: native)
+        }
+        if options.sections.contains("io") {
+            report += try ioSection(libos: libos, stock: stock, native: native)
+        }
+        if options.sections.contains("latency") {
+            report += try latencySection(libos: libos, stock: stock)
+        }
+        print(report, terminator: "")
+    }
+
+    private func requireFile(_ path: String) throws {
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw BenchError("missing \(path): build the guests first (scripts/build-guests.sh \(options.guests))")
+        }
+    }
+
+    // MARK: - Running cases
+
+    /// A case: how to run it under each variant with the given stdio.
+    struct Case {
+        var label: String
+        var variants: [(name: String, run: (Kernel.StandardIO) throws -> Sample)]
+    }
+
+    /// Warms up, checks that every variant printed the same line, then runs the timed
+    /// repetitions interleaved. Returns the samples per variant name, in run order.
+    private func measure(_ benchCase: Case) throws -> [String: Samples] {
+        for round in 0..<options.warmup {
+            var outputs: [(String, String)] = []
+            for variant in benchCase.variants {
+                progress("  warm-up \(benchCase.label) / \(variant.name)")
+                if round == 0 {
+                    let text = try streams.capture(in: base) { stdio in _ = try variant.run(stdio) }
+                    outputs.append((variant.name, text))
+                } else {
+                    _ = try variant.run(streams.discard)
+                }
+            }
+            if let first = outputs.first, let other = outputs.first(where: { $0.1 != first.1 }) {
+                throw BenchError(
+                    "\(benchCase.label): outputs differ: \(first.0) printed \(first.1.debugDescription), \(other.0) printed \(other.1.debugDescription)")
+            }
+        }
+        var samples: [String: Samples] = [:]
+        for run in 1...options.runs {
+            for variant in benchCase.variants {
+                let sample = try variant.run(streams.discard)
+                samples[variant.name, default: Samples()].append(sample)
+                progress("  run \(run)/\(options.runs) \(benchCase.label) / \(variant.name): \(formatDuration(sample.wall))")
+            }
+        }
+        return samples
+    }
+
+    // MARK: - 1. CPU-bound
+
+    private func cpuSection(libos: LibOSRunner, stock: StockRunner, native: NativeRunner) throws -> String {
+        var table = """
+
+            ## CPU-bound guests
+
+            | guest | variant | median wall | min wall | median CPU | vs stock (median) | vs native (median) |
+            |---|---|---:|---:|---:|---:|---:|
+
+            """
+        var ratios = """
+
+            | guest | LibOS / stock, median | LibOS / stock, min | LibOS / stock, paired median | ≤ 1.03? | stock / native | LibOS / native |
+            |---|---:|---:|---:|:-:|---:|---:|
+
+            """
+        for name in options.cpuGuests {
+            progress("cpu: \(name)")
+            var variants: [(name: String, run: (Kernel.StandardIO) throws -> Sample)] = []
+            if options.variants.contains("libos") {
+                variants.append(("LibOS", { try libos.run(name, arguments: [], stdio: $0) }))
+            }
+            if options.variants.contains("stock") {
+                _ = try stock.module(name)  // parse before anything is timed
+                variants.append(("stock WASI", { try stock.run(name, arguments: [], stdio: $0) }))
+            }
+            if options.variants.contains("native") {
+                variants.append(("native", { try native.run(name, arguments: [], stdio: $0) }))
+            }
+            let samples = try measure(Case(label: name, variants: variants))
+            let stockMedian = samples["stock WASI"]?.medianWall ?? .nan
+            let nativeMedian = samples["native"]?.medianWall ?? .nan
+            for variant in variants {
+                let s = samples[variant.name]!
+                table += "| \(name) | \(variant.name) | \(formatDuration(s.medianWall)) | \(formatDuration(s.minWall)) | "
+                table += "\(formatDuration(s.medianCPU)) | \(formatRatio(s.medianWall / stockMedian)) | \(formatFactor(s.medianWall / nativeMedian)) |\n"
+            }
+            if let l = samples["LibOS"], let s = samples["stock WASI"] {
+                let paired = median(zip(l.values, s.values).map { $0.wall / $1.wall }.sorted())
+                let ratio = l.medianWall / s.medianWall
+                ratios += "| \(name) | \(formatRatio(ratio)) | \(formatRatio(l.minWall / s.minWall)) | \(formatRatio(paired)) | "
+                ratios += "\(ratio <= 1.03 ? "yes" : "**no**") | \(formatFactor(s.medianWall / nativeMedian)) | \(formatFactor(l.medianWall / nativeMedian)) |\n"
+            }
+        }
+        return table + ratios
+    }
+
+    // MARK: - 2. File I/O
+
+    private func ioSection(libos: LibOSRunner, stock: StockRunner, native: NativeRunner) throws -> String {
+        progress("io: fileio \(options.fileioMiB) MiB in \(options.fileioChunkKiB) KiB chunks")
+        let size = ["\(options.fileioMiB)", "\(options.fileioChunkKiB)"]
+        var variants: [(name: String, run: (Kernel.StandardIO) throws -> Sample)] = []
+        if options.variants.contains("libos") {
+            variants.append(("LibOS /tmp (ramfs)", { try libos.run("fileio", arguments: ["/tmp"] + size, stdio: $0) }))
+            variants.append(("LibOS /data (hostfs)", { try libos.run("fileio", arguments: ["/data"] + size, stdio: $0) }))
+        }
+        if options.variants.contains("stock") {
+            _ = try stock.module("fileio")
+            variants.append(("stock WASI /data (host dir)", { try stock.run("fileio", arguments: ["/data"] + size, stdio: $0) }))
+        }
+        if options.variants.contains("native") {
+            variants.append(("native (host dir)", { try native.run("fileio", arguments: [native.dataDirectory] + size, stdio: $0) }))
+        }
+        let samples = try measure(Case(label: "fileio", variants: variants))
+        let nativeMedian = samples["native (host dir)"]?.medianWall ?? .nan
+        let stockMedian = samples["stock WASI /data (host dir)"]?.medianWall ?? .nan
+        let megabytes = Double(2 * options.fileioMiB)
+        var table = """
+
+            ## File I/O: fileio, write then read back \(options.fileioMiB) MiB in \(options.fileioChunkKiB) KiB chunks
+
+            Host folders are under \(NSTemporaryDirectory()) (hostfs and native alike). Throughput counts \
+            the bytes written plus the bytes read.
+
+            | variant | median wall | min wall | median CPU | throughput | vs stock (median) | vs native (median) |
+            |---|---:|---:|---:|---:|---:|---:|
+
+            """
+        for variant in variants {
+            let s = samples[variant.name]!
+            table += "| \(variant.name) | \(formatDuration(s.medianWall)) | \(formatDuration(s.minWall)) | \(formatDuration(s.medianCPU)) | "
+            table += String(format: "%.0f MiB/s", megabytes / s.medianWall)
+            table += " | \(formatRatio(s.medianWall / stockMedian)) | \(formatFactor(s.medianWall / nativeMedian)) |\n"
+        }
+        return table
+    }
+
+    // MARK: - 3. create+exec+exit latency
+
+    private func latencySection(libos: LibOSRunner, stock: StockRunner) throws -> String {
+        let iterations = options.latencyIterations
+        var rows: [(String, Double, [Double])] = []
+        if options.variants.contains("libos") {
+            progress("latency: LibOS create+exec+exit of hello.wasm × \(iterations)")
+            ModuleCache.shared.removeAll()  // the first iteration parses: the cold start
+            var times: [Double] = []
+            for _ in 0..<iterations {
+                times.append(try libos.run("hello", arguments: [], stdio: streams.discard).wall)
+            }
+            rows.append(("LibOS create+exec+exit", times[0], Array(times.dropFirst())))
+        }
+        if options.variants.contains("stock") {
+            progress("latency: stock WASI instantiate+run of hello.wasm × \(iterations)")
+            var times: [Double] = []
+            let wall0 = wallNanoseconds()
+            let module = try stock.parse("hello")
+            let parse = Double(wallNanoseconds() - wall0) / 1e9
+            times.append(parse + (try stock.run("hello", module: module, arguments: [], stdio: streams.discard).wall))
+            for _ in 1..<iterations {
+                times.append(try stock.run("hello", module: module, arguments: [], stdio: streams.discard).wall)
+            }
+            rows.append(("stock WASI parse+instantiate+run", times[0], Array(times.dropFirst())))
+        }
+        var table = """
+
+            ## Process latency: hello.wasm, \(iterations) iterations
+
+            The first iteration is cold (the module is read and parsed; LibOS: module cache emptied \
+            first); the statistics cover the \(iterations - 1) warm ones (LibOS: module cache hit; \
+            stock: module parsed once).
+
+            | case | first (cold) | median | p99 | min | max |
+            |---|---:|---:|---:|---:|---:|
+
+            """
+        for (label, first, warm) in rows {
+            let sorted = warm.sorted()
+            table += "| \(label) | \(formatDuration(first)) | \(formatDuration(median(sorted))) | "
+            table += "\(formatDuration(percentile(sorted, 99))) | \(formatDuration(sorted.first!)) | \(formatDuration(sorted.last!)) |\n"
+        }
+        return table
+    }
+}

@@ -1,4 +1,4 @@
-import WasmKit
+@_spi(Fuzzing) import WasmKit
 import WasmParser
 
 /// Reads a guest program from the VFS, parses it once (through the ``ModuleCache``) and checks
@@ -18,13 +18,16 @@ struct ProgramLoader {
             if bytes.count < 8 || bytes[0..<4] != [0x00, 0x61, 0x73, 0x6d] {
                 throw Errno.noexec.with(reason: "\(path) is not a WebAssembly module")
             }
+            let module: Module
             do {
-                return try parseWasm(bytes: bytes)
+                module = try parseWasm(bytes: bytes)
             } catch {
                 throw Errno.noexec.with(reason: "\(path) is not a valid WebAssembly module: \(error)")
             }
+            try checkImports(module, path: path)
+            try validate(module, path: path)
+            return module
         }
-        try checkImports(module, path: path)
         guard module.exports.contains(where: { $0.name == "_start" }) else {
             throw Errno.noexec.with(reason: "\(path) has no _start export: not a WASI command")
         }
@@ -48,6 +51,29 @@ struct ProgramLoader {
             if bytes.count > 1 << 30 { throw Errno.fbig.with(reason: "\(path) is larger than 1 GiB") }
         }
         return bytes
+    }
+
+    /// Validates every function body once, when the program is first loaded: WasmKit parses
+    /// bodies lazily, so the module is instantiated once with eager compilation, no start
+    /// function, and imports that are never called.
+    private func validate(_ module: Module, path: String) throws(Errno) {
+        var copy = module
+        copy.dropStartFunction()
+        let store = Store(engine: Engine(configuration: EngineConfiguration(compilationMode: .eager)))
+        var imports = Imports()
+        for entry in module.imports {
+            guard let syscall = WASIPreview1.syscalls[entry.name] else { continue }
+            let parameters: [ValueType] = syscall.parameters.map { $0 == .i32 ? .i32 : .i64 }
+            let function = Function(store: store, parameters: parameters, results: syscall.returnsErrno ? [.i32] : []) { _, _ in
+                throw Errno.nosys
+            }
+            imports.define(module: entry.module, name: entry.name, function)
+        }
+        do {
+            _ = try copy.instantiate(store: store, imports: imports)
+        } catch {
+            throw Errno.noexec.with(reason: "\(path) is not a valid WebAssembly module: \(error)")
+        }
     }
 
     /// Every import must be a syscall the kernel provides, with the right signature.

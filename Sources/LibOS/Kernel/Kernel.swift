@@ -197,6 +197,14 @@ public final class Kernel: @unchecked Sendable {
         }
     }
 
+    /// Whether process `pid` is running (executing guest code or blocked in the kernel).
+    public func isRunning(pid: Int32) -> Bool {
+        lock.withLock {
+            guard let process = processes[pid], case .running = process.state else { return false }
+            return true
+        }
+    }
+
     /// The pids in the process table.
     public var processIDs: [Int32] { lock.withLock { processes.keys.sorted() } }
 

@@ -5,6 +5,9 @@ public struct WaitStatus: Sendable, Equatable, CustomStringConvertible {
     /// Why the process ended when it did not exit by itself (a trap, a kill, a limit).
     public let reason: String?
 
+    /// Two statuses are equal when their wait(2) encodings are; the reason is commentary.
+    public static func == (lhs: WaitStatus, rhs: WaitStatus) -> Bool { lhs.rawValue == rhs.rawValue }
+
     public init(rawValue: Int32, reason: String? = nil) {
         self.rawValue = rawValue
         self.reason = reason

@@ -1,0 +1,219 @@
+import Foundation
+import LibOS
+import WasmKit
+import WasmKitWASI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The environment every wasm variant sees (the LibOS gets it from `env.default`).
+let guestEnvironment = ["HOME": "/root", "PATH": "/bin"]
+
+/// Runs guests as LibOS processes of one instance.
+///
+/// The instance folder is a temporary one whose Cloister.json mounts `/` ramfs, `/bin` hostfs
+/// onto the guest folder, `/data` hostfs onto `dataDirectory`, `/tmp` ramfs and `/dev` devfs.
+final class LibOSRunner {
+    let kernel: Kernel
+    let instanceDirectory: String
+    let dataDirectory: String
+
+    init(base: String, guests: String) throws {
+        instanceDirectory = base + "/instance"
+        dataDirectory = base + "/data-libos"
+        for directory in [instanceDirectory, dataDirectory] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let json = """
+            {
+              "resource_limits": { "user_space_size": "1GB", "max_num_of_processes": 16, "max_num_of_threads": 32 },
+              "process": { "default_stack_size": "1MB", "default_heap_size": "512MB" },
+              "entry_points": ["/bin"],
+              "env": { "default": ["HOME=/root", "PATH=/bin"], "untrusted": [] },
+              "mount": [
+                { "target": "/", "type": "ramfs" },
+                { "target": "/bin", "type": "hostfs", "source": \(jsonString(guests)) },
+                { "target": "/data", "type": "hostfs", "source": \(jsonString(dataDirectory)) },
+                { "target": "/tmp", "type": "ramfs" },
+                { "target": "/dev", "type": "devfs" }
+              ],
+              "metadata": { "debuggable": false }
+            }
+
+            """
+        try json.write(toFile: instanceDirectory + "/" + InstanceConfig.fileName, atomically: true, encoding: .utf8)
+        do {
+            kernel = try Kernel(instanceDirectory: instanceDirectory)
+        } catch {
+            throw BenchError("cannot start the LibOS instance in \(instanceDirectory): \(error)")
+        }
+    }
+
+    /// create + exec + exit of `/bin/<name>.wasm`, timed as a whole (the module cache makes
+    /// every run after the first skip parsing).
+    func run(_ name: String, arguments: [String], stdio: Kernel.StandardIO) throws -> Sample {
+        let path = "/bin/\(name).wasm"
+        let wall0 = wallNanoseconds()
+        let cpu0 = threadCPUNanoseconds()
+        let status: WaitStatus
+        do {
+            let pid = try kernel.createProcess(path: path, arguments: [name] + arguments, stdio: stdio)
+            status = try kernel.exec(pid: pid)
+        } catch {
+            throw BenchError("LibOS: \(path): \(error)")
+        }
+        let cpu1 = threadCPUNanoseconds()
+        let wall1 = wallNanoseconds()
+        guard status.exitCode == 0 else { throw BenchError("LibOS: \(path) \(status)") }
+        return Sample(wall: Double(wall1 - wall0) / 1e9, cpu: Double(cpu1 - cpu0) / 1e9)
+    }
+}
+
+/// Runs guests under WasmKit's stock WASI bridge (`WASIBridgeToHost`), from modules parsed
+/// once up front, so that only instantiation and execution are timed.
+final class StockRunner {
+    let guests: String
+    let dataDirectory: String
+    /// The engine's interpreter stack; nil is WasmKit's default (512 KiB).
+    let stackSize: Int?
+    private var modules: [String: Module] = [:]
+
+    init(base: String, guests: String, stackSize: Int?) throws {
+        self.guests = guests
+        self.stackSize = stackSize
+        dataDirectory = base + "/data-stock"
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+    }
+
+    func parse(_ name: String) throws -> Module {
+        let path = "\(guests)/\(name).wasm"
+        guard let data = FileManager.default.contents(atPath: path) else { throw BenchError("cannot read \(path)") }
+        do {
+            return try parseWasm(bytes: [UInt8](data))
+        } catch {
+            throw BenchError("cannot parse \(path): \(error)")
+        }
+    }
+
+    func module(_ name: String) throws -> Module {
+        if let module = modules[name] { return module }
+        let module = try parse(name)
+        modules[name] = module
+        return module
+    }
+
+    /// Bridge + Engine + Store + instantiate + `_start` of an already parsed module, timed as a whole.
+    func run(_ name: String, module: Module? = nil, arguments: [String], stdio: Kernel.StandardIO) throws -> Sample {
+        let module = try module ?? self.module(name)
+        let wall0 = wallNanoseconds()
+        let cpu0 = threadCPUNanoseconds()
+        let code: UInt32
+        do {
+            let wasi = try WASIBridgeToHost(
+                args: [name] + arguments, environment: guestEnvironment,
+                preopens: [.init(guestPath: "/data", hostPath: dataDirectory)],
+                stdin: stdio.input, stdout: stdio.output, stderr: stdio.error)
+            code = try wasi.runAndClose { wasi in
+                let engine = Engine(configuration: EngineConfiguration(stackSize: self.stackSize))
+                let store = Store(engine: engine)
+                var imports = Imports()
+                wasi.link(to: &imports, store: store)
+                let instance = try module.instantiate(store: store, imports: imports)
+                return try wasi.start(instance)
+            }
+        } catch {
+            throw BenchError("stock WASI: \(name).wasm: \(error)")
+        }
+        let cpu1 = threadCPUNanoseconds()
+        let wall1 = wallNanoseconds()
+        guard code == 0 else { throw BenchError("stock WASI: \(name).wasm exited with \(code)") }
+        return Sample(wall: Double(wall1 - wall0) / 1e9, cpu: Double(cpu1 - cpu0) / 1e9)
+    }
+}
+
+/// Runs the gcc -O2 builds of the guests as host processes (Foundation.Process).
+final class NativeRunner {
+    let guests: String
+    let dataDirectory: String
+
+    init(base: String, guests: String) throws {
+        self.guests = guests
+        dataDirectory = base + "/data-native"
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+    }
+
+    /// Spawn + run + wait, timed as a whole; CPU time is the child's user + system time.
+    func run(_ name: String, arguments: [String], stdio: Kernel.StandardIO) throws -> Sample {
+        let path = "\(guests)/native/\(name)"
+        let process = Foundation.Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardInput = FileHandle(fileDescriptor: stdio.input, closeOnDealloc: false)
+        process.standardOutput = FileHandle(fileDescriptor: stdio.output, closeOnDealloc: false)
+        process.standardError = FileHandle(fileDescriptor: stdio.error, closeOnDealloc: false)
+        // waitUntilExit() polls its run loop every 50 ms on Linux, which would swamp a 50 ms
+        // guest; the termination handler fires as soon as the child is reaped.
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        let cpu0 = childrenCPUNanoseconds()
+        let wall0 = wallNanoseconds()
+        do {
+            try process.run()
+        } catch {
+            throw BenchError("native: cannot start \(path): \(error)")
+        }
+        exited.wait()
+        let wall1 = wallNanoseconds()
+        let cpu1 = childrenCPUNanoseconds()
+        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
+            throw BenchError("native: \(path) ended with status \(process.terminationStatus)")
+        }
+        return Sample(wall: Double(wall1 - wall0) / 1e9, cpu: Double(cpu1 - cpu0) / 1e9)
+    }
+}
+
+/// A JSON string literal for a host path.
+func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        default:
+            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        }
+    }
+    return out + "\""
+}
+
+/// Host descriptors for a guest's standard streams: stdin from /dev/null, stdout to /dev/null
+/// or to a capture file, stderr inherited.
+final class StandardStreams {
+    let null: Int32
+    let nullInput: Int32
+
+    init() throws {
+        null = open("/dev/null", O_WRONLY)
+        nullInput = open("/dev/null", O_RDONLY)
+        guard null >= 0, nullInput >= 0 else { throw BenchError("cannot open /dev/null") }
+    }
+
+    var discard: Kernel.StandardIO { Kernel.StandardIO(input: nullInput, output: null, error: 2) }
+
+    /// Runs `body` with stdout going to a fresh temporary file and returns what was written.
+    func capture(in directory: String, _ body: (Kernel.StandardIO) throws -> Void) throws -> String {
+        let path = directory + "/capture-\(UUID().uuidString).txt"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { throw BenchError("cannot create \(path)") }
+        defer { unlink(path) }
+        do {
+            try body(Kernel.StandardIO(input: nullInput, output: fd, error: 2))
+        } catch {
+            close(fd)
+            throw error
+        }
+        close(fd)
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+}
