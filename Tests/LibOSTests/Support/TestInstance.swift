@@ -2,6 +2,9 @@ import Foundation
 import LibOS
 import WAT
 
+/// Assembles WebAssembly text.
+func wat2wasmBytes(_ text: String) throws -> [UInt8] { try wat2wasm(text) }
+
 /// A LibOS instance in a fresh temporary folder, for one test.
 ///
 /// Mounts: `/` ramfs, `/bin` hostfs on the guest folder (plus `extra-bin/` for programs a test

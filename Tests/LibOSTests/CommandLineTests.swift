@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import LibOS
+
+/// `cloister new` and `cloister run`, run as the real executable.
+@Suite struct CommandLineTests {
+    /// The `cloister` executable built beside the test bundle.
+    static var executable: URL {
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cloister")
+        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
+        return GuestPrograms.packageRoot.appendingPathComponent(".build/debug/cloister")
+    }
+
+    /// A fresh instance made by `cloister new`, with the test guests in image/bin.
+    private func makeInstance() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-cli-\(UUID().uuidString)")
+        let created = GuestPrograms.runTool(CommandLineTests.executable.path, ["new", directory.path])
+        #expect(created.status == 0, "\(created.output)")
+        for name in ["hello", "exit_code", "args_env"] {
+            try FileManager.default.copyItem(at: try GuestPrograms.path(name), to: directory.appendingPathComponent("image/bin/\(name).wasm"))
+        }
+        return directory
+    }
+
+    @Test func newWritesADocumentedInstance() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = try InstanceConfig.load(instanceDirectory: directory.path)
+        #expect(config == InstanceConfig.default)
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("README.md").path))
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("data").path))
+        // A folder that is not empty is refused.
+        #expect(GuestPrograms.runTool(CommandLineTests.executable.path, ["new", directory.path]).status != 0)
+    }
+
+    @Test func runReportsTheGuestsStatus() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tool = CommandLineTests.executable.path
+        let hello = GuestPrograms.runTool(tool, ["run", "--instance", directory.path, "/bin/hello.wasm"])
+        #expect(hello.status == 0)
+        #expect(hello.output == "Hello from a Cloister guest!\n")
+        #expect(GuestPrograms.runTool(tool, ["run", "--instance", directory.path, "/bin/exit_code.wasm", "7"]).status == 7)
+        // Arguments after the program go to the guest, even ones that look like options.
+        let args = GuestPrograms.runTool(tool, ["run", "--instance", directory.path, "/bin/args_env.wasm", "--flag", "x"])
+        #expect(args.output.contains("argv[1]=--flag"))
+    }
+
+    @Test func programThatCannotStartIs127WithOneLine() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tool = CommandLineTests.executable.path
+        let missing = GuestPrograms.runTool(tool, ["run", "--instance", directory.path, "/bin/nope.wasm"])
+        #expect(missing.status == 127)
+        #expect(missing.output.hasPrefix("cloister: cannot find /bin/nope.wasm"))
+        #expect(missing.output.split(separator: "\n").count == 1)
+        try Data("not wasm".utf8).write(to: directory.appendingPathComponent("image/bin/text.wasm"))
+        let invalid = GuestPrograms.runTool(tool, ["run", "--instance", directory.path, "/bin/text.wasm"])
+        #expect(invalid.status == 127)
+        #expect(invalid.output.contains("not a WebAssembly module"))
+        let noInstance = GuestPrograms.runTool(tool, ["run", "--instance", directory.appendingPathComponent("nowhere").path, "/bin/hello.wasm"])
+        #expect(noInstance.status == 127)
+    }
+
+    @Test func trapAndSignalsGive128PlusSignal() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trap = try wat2wasmBytes("(module (func (export \"_start\") unreachable))")
+        try Data(trap).write(to: directory.appendingPathComponent("image/bin/trap.wasm"))
+        let trapped = GuestPrograms.runTool(CommandLineTests.executable.path, ["run", "--instance", directory.path, "/bin/trap.wasm"])
+        #expect(trapped.status == 128 + 6)
+        #expect(trapped.output.contains("trap"))
+
+        // Prints "ready", then sleeps for an hour: SIGTERM to `cloister run` reaches it.
+        let sleeper = try wat2wasmBytes("""
+            (module
+              (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 8) "\\00")
+              (data (i32.const 16) "\\01\\00\\00\\00")
+              (data (i32.const 24) "\\00\\68\\89\\12\\46\\03\\00\\00")
+              (data (i32.const 300) "ready\\n")
+              (data (i32.const 400) "\\2c\\01\\00\\00\\06\\00\\00\\00")
+              (func (export "_start")
+                (drop (call $write (i32.const 1) (i32.const 400) (i32.const 1) (i32.const 500)))
+                (drop (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))
+            """)
+        try Data(sleeper).write(to: directory.appendingPathComponent("image/bin/sleeper.wasm"))
+        let process = Foundation.Process()
+        process.executableURL = CommandLineTests.executable
+        process.arguments = ["run", "--instance", directory.path, "/bin/sleeper.wasm"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let ready = output.fileHandleForReading.availableData
+        #expect(String(decoding: ready, as: UTF8.self) == "ready\n")
+        process.terminate()  // SIGTERM
+        #expect(eventually { !process.isRunning })
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + 15)
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what Cloister needs on a Debian machine that has the Swift toolchain. Idempotent:
+# it installs only what is missing. Uses sudo for apt-get when not run as root.
+set -euo pipefail
+
+packages=(wasi-libc libclang-rt-14-dev-wasm32)
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "setup: the Swift toolchain (swift) is not on PATH; install Swift 6 first" >&2
+    exit 1
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if ((${#missing[@]})); then
+    sudo=""
+    if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+    echo "setup: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
