@@ -103,8 +103,10 @@ import LibOS
         options.heapSize = "4MB"
         let instance = try TestInstance(options)
         let path = try instance.install(wat: "(module (memory (export \"memory\") 100) (func (export \"_start\")))", as: "bigmem")
-        let pid = try instance.kernel.createProcess(path: path)
-        #expect(throws: Errno.nomem) { try instance.kernel.exec(pid: pid) }
+        #expect(throws: Errno.nomem) { try instance.kernel.createProcess(path: path) }
+        // A module declaring the whole 4 GiB address space is refused before anything is allocated.
+        let huge = try instance.install(wat: "(module (memory (export \"memory\") 65536) (func (export \"_start\")))", as: "hugemem")
+        #expect(throws: Errno.nomem) { try instance.kernel.createProcess(path: huge) }
         #expect(instance.kernel.processIDs == [])
     }
 

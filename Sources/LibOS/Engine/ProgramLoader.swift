@@ -5,6 +5,8 @@ import WasmParser
 /// that it is a WASI command whose imports the kernel provides.
 struct ProgramLoader {
     let vfs: VirtualFileSystem
+    /// The most linear memory one process may have (`default_heap_size`).
+    let memoryCeiling: Int
 
     func load(path: String, inode: any Inode) throws(Errno) -> LoadedProgram {
         let stat = try inode.stat()
@@ -18,15 +20,21 @@ struct ProgramLoader {
             if bytes.count < 8 || bytes[0..<4] != [0x00, 0x61, 0x73, 0x6d] {
                 throw Errno.noexec.with(reason: "\(path) is not a WebAssembly module")
             }
-            let module: Module
+            // The original is validated before it is instrumented: afterwards an index that names
+            // the interrupt flag would be valid.
+            let original: Module
             do {
-                module = try parseWasm(bytes: bytes)
+                original = try parseWasm(bytes: bytes)
             } catch {
                 throw Errno.noexec.with(reason: "\(path) is not a valid WebAssembly module: \(error)")
             }
-            try checkImports(module, path: path)
-            try validate(module, path: path)
-            return module
+            try checkImports(original, path: path)
+            try validate(original, path: path)
+            do {
+                return try parseWasm(bytes: try InterruptInstrumentation.instrument(bytes))
+            } catch {
+                throw Errno.noexec.with(reason: "\(path) cannot be instrumented: \(error)")
+            }
         }
         guard module.exports.contains(where: { $0.name == "_start" }) else {
             throw Errno.noexec.with(reason: "\(path) has no _start export: not a WASI command")
@@ -60,6 +68,8 @@ struct ProgramLoader {
         var copy = module
         copy.dropStartFunction()
         let store = Store(engine: Engine(configuration: EngineConfiguration(compilationMode: .eager)))
+        let limiter = ValidationLimiter(ceiling: memoryCeiling)
+        store.resourceLimiter = limiter
         var imports = Imports()
         for entry in module.imports {
             guard let syscall = WASIPreview1.syscalls[entry.name] else { continue }
@@ -72,6 +82,7 @@ struct ProgramLoader {
         do {
             _ = try copy.instantiate(store: store, imports: imports)
         } catch {
+            if let refusal = limiter.refusal { throw Errno.nomem.with(reason: "\(path): \(refusal)") }
             throw Errno.noexec.with(reason: "\(path) is not a valid WebAssembly module: \(error)")
         }
     }
@@ -89,4 +100,22 @@ struct ProgramLoader {
             _ = syscall
         }
     }
+}
+
+/// Keeps the one-time validation instance within the process memory ceiling, so a module that
+/// declares a huge initial memory is refused before any of it is allocated.
+private final class ValidationLimiter: ResourceLimiter, @unchecked Sendable {
+    let ceiling: Int
+    private(set) var refusal: String?
+    init(ceiling: Int) { self.ceiling = ceiling }
+
+    func limitMemoryGrowth(to desired: Int) throws -> Bool {
+        if desired > ceiling {
+            refusal = "initial linear memory of \(desired) bytes is over the process limit of \(ceiling) bytes"
+            return false
+        }
+        return true
+    }
+
+    func limitTableGrowth(to desired: Int) throws -> Bool { desired <= 1 << 20 }
 }

@@ -30,6 +30,9 @@ struct WasmKitRunner {
         if let memory = instance.exports[memory: "memory"] {
             context.memory = WasmKitUserMemory(memory)
         }
+        if let flag = instance.exports[global: InterruptInstrumentation.exportName] {
+            process.setInterrupt { try? flag.assign(.i32(1)) }
+        }
         guard let start = instance.exports[function: "_start"] else {
             throw Errno.noexec.with(reason: "\(process.path) has no _start function")
         }
@@ -43,6 +46,8 @@ struct WasmKitRunner {
             case .signaled(let signal): return .signaled(signal, reason: "killed by \(signal)")
             }
         } catch {
+            // A trap raised by the interrupt flag: the process ends by its pending signal.
+            if let signal = process.pendingTermination { return .signaled(signal, reason: "killed by \(signal)") }
             let reason = "\(error)".replacingOccurrences(of: "\n", with: " ")
             return .signaled(WasmKitRunner.signal(forTrap: reason), reason: "trap: \(reason)")
         }

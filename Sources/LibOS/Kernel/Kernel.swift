@@ -38,6 +38,8 @@ public final class Kernel: @unchecked Sendable {
         if !loaded.debuggable { level = .off }
         self.log = KernelLog(level: level, sink: logSink)
         self.vfs = try VirtualFileSystem(mounts: loaded.mounts, instanceDirectory: directory)
+        // A guest writing to a closed pipe gets EPIPE; the host process must not die of SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         log.log(.info, "instance \(directory) started with \(loaded.mounts.count) mounts")
     }
 
@@ -85,7 +87,7 @@ public final class Kernel: @unchecked Sendable {
         } catch {
             throw error.with(reason: "cannot find \(path): \(error.name)")
         }
-        let program = try ProgramLoader(vfs: vfs).load(path: path, inode: inode)
+        let program = try ProgramLoader(vfs: vfs, memoryCeiling: Int(clamping: config.process.defaultHeapSize)).load(path: path, inode: inode)
         let files = FileTable()
         files.install(.init(description: HostStreamDescription(fd: stdio.input), rightsBase: .stream, rightsInheriting: [], flags: [], ownsDescription: false), at: 0)
         files.install(.init(description: HostStreamDescription(fd: stdio.output), rightsBase: .stream, rightsInheriting: [], flags: [], ownsDescription: false), at: 1)

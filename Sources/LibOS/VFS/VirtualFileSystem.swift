@@ -36,6 +36,8 @@ public final class VirtualFileSystem: @unchecked Sendable {
             devicesWithMountPoints.insert(mountPoint.device)
             mounts.append(Mount(target: config.target, type: config.type, root: made.inode, hostPath: made.hostPath))
         }
+        // The default HOME (/root) exists on an in-memory root.
+        if let ram = root as? RamNode, (try? ram.lookup("root")) == nil { try? ram.createDirectory("root") }
         // Preopens follow the order of the config.
         mounts.sort { a, b in
             (configs.firstIndex { $0.target == a.target } ?? -1) < (configs.firstIndex { $0.target == b.target } ?? -1)

@@ -1,5 +1,4 @@
 import Synchronization
-import WasmKit
 
 /// A LibOS process: one guest program with its own instance, file table and limits.
 public final class Process: @unchecked Sendable {
@@ -49,10 +48,26 @@ public final class Process: @unchecked Sendable {
         return value == 0 ? nil : Signal(rawValue: value)
     }
 
-    /// Records `signal` for the process and wakes it if it sleeps in the kernel.
+    /// Sets the guest's interrupt flag (see ``InterruptInstrumentation``); guarded by `wakeup`.
+    private var raiseInterrupt: (() -> Void)?
+
+    /// Installs the engine's way to interrupt the running guest, raising it at once when a
+    /// signal is already pending.
+    func setInterrupt(_ raise: @escaping () -> Void) {
+        wakeup.withLock {
+            raiseInterrupt = raise
+            if pendingTermination != nil { raise() }
+        }
+    }
+
+    /// Records `signal` for the process, interrupts guest code that is running and wakes the
+    /// process if it sleeps in the kernel.
     func deliver(_ signal: Signal) {
         _ = pendingSignal.compareExchange(expected: 0, desired: signal.rawValue, ordering: .acquiringAndReleasing)
-        wakeup.withLock { wakeup.broadcast() }
+        wakeup.withLock {
+            raiseInterrupt?()
+            wakeup.broadcast()
+        }
     }
 
     /// Sleeps until the monotonic `deadline` or a signal. Returns false when a signal woke it.
