@@ -183,3 +183,39 @@ final class Finished: @unchecked Sendable {
         return isSet ? .some(stored) : nil
     }
 }
+
+@Suite struct RamCapacityTests {
+    /// Writes 64 KiB chunks to /tmp/fill until a write fails, then unlinks it; exits with the
+    /// number of chunks written when the failure was ENOSPC, 255 otherwise.
+    static let filler = """
+        (module
+          (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "path_unlink_file" (func $unlink (param i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 2)
+          (data (i32.const 100) "fill")
+          (data (i32.const 200) "\\00\\00\\01\\00\\00\\00\\01\\00")
+          (func (export "_start") (local $e i32) (local $n i32)
+            (if (call $open (i32.const 6) (i32.const 0) (i32.const 100) (i32.const 4) (i32.const 1) (i64.const 0x40) (i64.const 0) (i32.const 0) (i32.const 300))
+              (then (call $exit (i32.const 200))))
+            (loop $more
+              (local.set $e (call $write (i32.load (i32.const 300)) (i32.const 200) (i32.const 1) (i32.const 400)))
+              (if (i32.eqz (local.get $e)) (then (local.set $n (i32.add (local.get $n) (i32.const 1))) (br $more))))
+            (drop (call $unlink (i32.const 6) (i32.const 100) (i32.const 4)))
+            (call $exit (select (local.get $n) (i32.const 255) (i32.eq (local.get $e) (i32.const 51))))))
+        """
+
+    @Test func ramfsHoldsAtMostUserSpaceSize() throws {
+        var options = TestInstance.Options()
+        options.userSpaceSize = "2MB"
+        options.heapSize = "1MB"
+        let instance = try TestInstance(options)
+        let path = try instance.install(wat: RamCapacityTests.filler, as: "filler")
+        // 2 MiB of 64 KiB chunks, then ENOSPC.
+        #expect(try instance.run(path).status == .exited(32))
+        // The unlinked file's space came back.
+        #expect(try instance.run(path).status == .exited(32))
+        #expect(try instance.run("/bin/hello.wasm").status == .exited(0))
+    }
+}

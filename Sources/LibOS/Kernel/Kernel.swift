@@ -37,7 +37,8 @@ public final class Kernel: @unchecked Sendable {
         var level = logLevel ?? ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(LogLevel.init(parsing:)) ?? .off
         if !loaded.debuggable { level = .off }
         self.log = KernelLog(level: level, sink: logSink)
-        self.vfs = try VirtualFileSystem(mounts: loaded.mounts, instanceDirectory: directory)
+        self.vfs = try VirtualFileSystem(
+            mounts: loaded.mounts, instanceDirectory: directory, ramCapacity: loaded.resourceLimits.userSpaceSize)
         // A guest writing to a closed pipe gets EPIPE; the host process must not die of SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         log.log(.info, "instance \(directory) started with \(loaded.mounts.count) mounts")

@@ -21,8 +21,13 @@ public final class VirtualFileSystem: @unchecked Sendable {
     /// Keeps every mounted file system alive for as long as the namespace.
     private var fileSystems: [AnyObject] = []
 
+    /// The capacity of each `ramfs` mount.
+    private let ramCapacity: UInt64
+
     /// Mounts every entry of `configs`; `hostfs` sources resolve against `instanceDirectory`.
-    public init(mounts configs: [MountConfig], instanceDirectory: String) throws(Errno) {
+    /// Each `ramfs` holds at most `ramCapacity` bytes of file data.
+    public init(mounts configs: [MountConfig], instanceDirectory: String, ramCapacity: UInt64) throws(Errno) {
+        self.ramCapacity = ramCapacity
         let rootConfig = configs.first { $0.target == "/" }
         let rootInode = try makeFileSystem(rootConfig ?? MountConfig.ramfs("/"), instanceDirectory: instanceDirectory)
         mounts.append(Mount(target: "/", type: rootConfig?.type ?? .ramfs, root: rootInode.inode, hostPath: rootInode.hostPath))
@@ -52,7 +57,7 @@ public final class VirtualFileSystem: @unchecked Sendable {
         nextDevice += 1
         switch config.type {
         case .ramfs:
-            let fs = RamFileSystem(device: device)
+            let fs = RamFileSystem(device: device, capacity: ramCapacity)
             fileSystems.append(fs)
             return (fs.root, nil)
         case .devfs:

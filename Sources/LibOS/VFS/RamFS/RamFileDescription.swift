@@ -36,6 +36,7 @@ final class RamFileDescription: FileDescription, @unchecked Sendable {
         if end > RamFileSystem.maximumFileSize { throw .fbig }
         return try withBytes { (bytes: inout [UInt8]) throws(Errno) -> Int in
             if Int(end) > bytes.count {
+                try node.fs.charge(from: bytes.count, to: Int(end))
                 bytes.append(contentsOf: repeatElement(0, count: Int(end) - bytes.count))
             }
             if buffer.count > 0 {

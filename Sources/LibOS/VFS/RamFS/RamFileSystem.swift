@@ -3,17 +3,36 @@ import Glibc
 #endif
 
 /// An in-memory file system (`ramfs` mounts). One lock guards the whole tree.
+///
+/// File data is held in host memory, so a ramfs has a capacity: writes and size changes that
+/// would take it beyond answer `ENOSPC`.
 public final class RamFileSystem: @unchecked Sendable {
     let lock = KernelLock()
     let device: UInt64
     private var nextInode: UInt64 = 1
+    /// The most bytes of file data the file system holds.
+    public let capacity: UInt64
+    /// Bytes of file data held now; guarded by `lock`.
+    private(set) var usedBytes: UInt64 = 0
     /// The root directory.
     public private(set) var root: RamNode!
 
-    public init(device: UInt64) {
+    public init(device: UInt64, capacity: UInt64) {
         self.device = device
+        self.capacity = capacity
         self.root = RamNode(fs: self, kind: .directory([:]), parent: nil)
         self.root.parent = self.root
+    }
+
+    /// Accounts a file growing from `old` to `new` bytes; `ENOSPC` past the capacity. Call with `lock` held.
+    func charge(from old: Int, to new: Int) throws(Errno) {
+        if new > old {
+            let growth = UInt64(new - old)
+            if usedBytes + growth > capacity { throw .nospc }
+            usedBytes += growth
+        } else {
+            usedBytes -= min(usedBytes, UInt64(old - new))
+        }
     }
 
     func allocateInode() -> UInt64 {
@@ -143,6 +162,7 @@ public final class RamNode: Inode, @unchecked Sendable {
             if case .directory = child.kind { throw .isdir }
             children[name] = nil
             child.linkCount -= 1
+            child.releaseIfUnlinked()
             setChildren(children)
         }
     }
@@ -188,6 +208,7 @@ public final class RamNode: Inode, @unchecked Sendable {
                 default: break
                 }
                 existing.linkCount -= 1
+                existing.releaseIfUnlinked()
             }
             var sourceChildren = try children()
             sourceChildren[name] = nil
@@ -234,7 +255,8 @@ public final class RamNode: Inode, @unchecked Sendable {
                 throw .loop
             case .file:
                 if mode.directory { throw .notdir }
-                if mode.truncate && mode.write {
+                if mode.truncate && mode.write, case .file(let bytes) = kind {
+                    try? fs.charge(from: bytes.count, to: 0)
                     kind = .file([])
                     modificationTime = nowNanoseconds()
                 }
@@ -264,9 +286,17 @@ public final class RamNode: Inode, @unchecked Sendable {
         try fs.lock.withLock { () throws(Errno) in try setSizeLocked(size) }
     }
 
+    /// Frees the data of a file whose last link is gone. Call with the lock held.
+    func releaseIfUnlinked() {
+        guard linkCount == 0, case .file(let bytes) = kind else { return }
+        try? fs.charge(from: bytes.count, to: 0)
+        kind = .file([])
+    }
+
     func setSizeLocked(_ size: UInt64) throws(Errno) {
         guard case .file(var bytes) = kind else { throw kind.isDirectory ? .isdir : .inval }
         guard size <= RamFileSystem.maximumFileSize else { throw .fbig }
+        try fs.charge(from: bytes.count, to: Int(size))
         kind = .file([])
         if Int(size) < bytes.count {
             bytes.removeSubrange(Int(size)...)
