@@ -11,6 +11,8 @@ struct Options {
     /// Size of the fileio benchmark in MiB, and its chunk size in KiB.
     var fileioMiB = 64
     var fileioChunkKiB = 64
+    /// Guest folders the LibOS fileio runs in: /tmp (ramfs), /data (hostfs).
+    var libosIODirectories = ["/tmp", "/data"]
     /// Folder holding <name>.wasm and native/<name> (what scripts/build-guests.sh writes).
     var guests = ".build/guests"
     /// Sections to run: cpu, io, latency.
@@ -31,6 +33,7 @@ struct Options {
           --iterations N        create+exec+exit iterations of hello.wasm (default 200)
           --fileio-mib N        fileio size in MiB (default 64)
           --fileio-chunk-kib N  fileio chunk in KiB (default 64)
+          --libos-io LIST       LibOS fileio folders: /tmp (ramfs), /data (hostfs) (default both)
           --only LIST           sections, comma-separated: cpu,io,latency (default all)
           --variants LIST       libos,stock,native (default all)
           --cpu-guests LIST     CPU-bound guests (default sha256,sieve)
@@ -72,6 +75,7 @@ struct Options {
             case "--iterations": options.latencyIterations = try number(flag, minimum: 2)
             case "--fileio-mib": options.fileioMiB = try number(flag, minimum: 1)
             case "--fileio-chunk-kib": options.fileioChunkKiB = try number(flag, minimum: 1)
+            case "--libos-io": options.libosIODirectories = try list(flag, allowed: ["/tmp", "/data"])
             case "--only": options.sections = Set(try list(flag, allowed: ["cpu", "io", "latency"]))
             case "--variants": options.variants = Set(try list(flag, allowed: ["libos", "stock", "native"]))
             case "--cpu-guests": options.cpuGuests = try list(flag, allowed: nil)
