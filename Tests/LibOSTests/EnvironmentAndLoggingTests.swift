@@ -71,20 +71,9 @@ import LibOS
 
     @Test func sleepingGuestIsKilledPromptly() throws {
         let instance = try TestInstance()
-        // Sleeps for an hour in poll_oneoff.
-        let path = try instance.install(wat: """
-            (module
-              (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-              (memory (export "memory") 1)
-              (data (i32.const 8) "\\00")
-              (data (i32.const 16) "\\01\\00\\00\\00")
-              (data (i32.const 24) "\\00\\68\\89\\12\\46\\03\\00\\00")
-              (func (export "_start") (drop (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))
-            """, as: "sleeper")
-        let pid = try instance.kernel.createProcess(path: path)
-        let finished = Finished()
+        let path = try instance.install(wat: GuestSnippets.sleeper(), as: "sleeper")
         let started = Date()
-        Thread { finished.set(try? instance.kernel.exec(pid: pid)) }.start()
+        let (pid, finished) = try instance.start(path)
         #expect(eventually { instance.kernel.isRunning(pid: pid) })
         try instance.kernel.kill(pid: pid, signal: .kill)
         #expect(eventually(within: 30) { finished.value != nil })
@@ -97,9 +86,7 @@ import LibOS
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         defer { close(fds[0]); close(fds[1]) }
-        let pid = try instance.kernel.createProcess(path: "/bin/stdin_echo.wasm", stdio: .init(input: fds[0], output: 1, error: 2))
-        let finished = Finished()
-        Thread { finished.set(try? instance.kernel.exec(pid: pid)) }.start()
+        let (pid, finished) = try instance.start("/bin/stdin_echo.wasm", stdio: .init(input: fds[0], output: 1, error: 2))
         #expect(eventually { instance.kernel.isRunning(pid: pid) })
         try instance.kernel.kill(pid: -1, signal: .terminate)
         #expect(eventually(within: 30) { finished.value != nil })

@@ -15,9 +15,7 @@ import LibOS
     @Test func busyLoopIsKilledFromTheEntryAPI() throws {
         let instance = try TestInstance()
         let path = try instance.install(wat: InterruptTests.spinner, as: "spinner")
-        let pid = try instance.kernel.createProcess(path: path)
-        let finished = Finished()
-        Thread { finished.set(try? instance.kernel.exec(pid: pid)) }.start()
+        let (pid, finished) = try instance.start(path)
         #expect(eventually { instance.kernel.isRunning(pid: pid) })
         try instance.kernel.kill(pid: pid, signal: .kill)
         #expect(eventually(within: 30) { finished.value != nil })
@@ -30,9 +28,7 @@ import LibOS
         let instance = try TestInstance()
         let path = try instance.install(wat: InterruptTests.spinner, as: "spinner2")
         for _ in 0..<5 {
-            let pid = try instance.kernel.createProcess(path: path)
-            let finished = Finished()
-            Thread { finished.set(try? instance.kernel.exec(pid: pid)) }.start()
+            let (pid, finished) = try instance.start(path)
             try instance.kernel.kill(pid: pid, signal: .terminate)
             #expect(eventually(within: 30) { finished.value != nil })
             #expect(finished.value == .some(.signaled(.terminate)))

@@ -116,17 +116,8 @@ import LibOS
         options.userSpaceSize = "6MB"
         let instance = try TestInstance(options)
         // Holds 4 MiB and sleeps until killed, while a second process asks for 4 MiB more.
-        let holder = try instance.install(wat: """
-            (module
-              (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-              (memory (export "memory") 64)
-              (data (i32.const 8) "\\00")
-              (data (i32.const 24) "\\00\\00\\10\\63\\2d\\5e\\c7\\6b")
-              (func (export "_start") (drop (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))
-            """, as: "holder")
-        let holderPID = try instance.kernel.createProcess(path: holder)
-        let finished = Finished()
-        Thread { finished.set(try? instance.kernel.exec(pid: holderPID)) }.start()
+        let holder = try instance.install(wat: GuestSnippets.sleeper(pages: 64), as: "holder")
+        let (holderPID, finished) = try instance.start(holder)
         let second = try instance.install(wat: "(module (memory (export \"memory\") 64) (func (export \"_start\")))", as: "second")
         var refused = false
         #expect(eventually {

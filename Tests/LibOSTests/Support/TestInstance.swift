@@ -109,6 +109,33 @@ final class TestInstance: @unchecked Sendable {
     }
 }
 
+extension TestInstance {
+    /// Creates `path` and execs it on a new thread; `finished` holds its status once it ends.
+    func start(_ path: String, stdio: Kernel.StandardIO = .inherit) throws -> (pid: Int32, finished: Finished) {
+        let pid = try kernel.createProcess(path: path, stdio: stdio)
+        let finished = Finished()
+        let kernel = self.kernel
+        Thread { finished.set(try? kernel.exec(pid: pid)) }.start()
+        return (pid, finished)
+    }
+}
+
+/// Guests written in WebAssembly text, shared by several tests.
+enum GuestSnippets {
+    /// Sleeps for an hour in `poll_oneoff`, holding `pages` pages of linear memory.
+    static func sleeper(pages: Int = 1) -> String {
+        """
+        (module
+          (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+          (memory (export "memory") \(pages))
+          (data (i32.const 8) "\\00")
+          (data (i32.const 16) "\\01\\00\\00\\00")
+          (data (i32.const 24) "\\00\\68\\89\\12\\46\\03\\00\\00")
+          (func (export "_start") (drop (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))
+        """
+    }
+}
+
 /// Waits until `condition` holds, checking every 10 ms, for at most `seconds`.
 func eventually(within seconds: Double = 30, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
