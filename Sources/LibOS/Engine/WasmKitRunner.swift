@@ -14,6 +14,13 @@ struct WasmKitRunner {
         let limiter = MemoryLimiter(process: process, ceiling: Int(clamping: limits.defaultHeapSize))
         store.resourceLimiter = limiter
         let context = SyscallContext(kernel: kernel, process: process, memory: NoMemory())
+        // The Store owns the syscall closures, which hold the context and the process; the
+        // context's memory and the process's interrupt hold the Store. Break both cycles when
+        // the process ends, or every process would leak its Store and linear memory.
+        defer {
+            context.memory = NoMemory()
+            process.setInterrupt(nil)
+        }
 
         var imports = Imports()
         for entry in process.program.module.imports {

@@ -52,11 +52,11 @@ public final class Process: @unchecked Sendable {
     private var raiseInterrupt: (() -> Void)?
 
     /// Installs the engine's way to interrupt the running guest, raising it at once when a
-    /// signal is already pending.
-    func setInterrupt(_ raise: @escaping () -> Void) {
+    /// signal is already pending; `nil` removes it when the guest has ended.
+    func setInterrupt(_ raise: (() -> Void)?) {
         wakeup.withLock {
             raiseInterrupt = raise
-            if pendingTermination != nil { raise() }
+            if pendingTermination != nil { raise?() }
         }
     }
 

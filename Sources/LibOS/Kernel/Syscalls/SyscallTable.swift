@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The value types a syscall takes, as the engine passes them.
 public enum SyscallParameter: Sendable {
     case i32, i64
@@ -55,11 +57,17 @@ public final class SyscallContext: @unchecked Sendable {
     /// The caller's linear memory; set once the module is instantiated.
     var memory: any UserMemory
 
+    /// How many contexts exist: one per running process, so a leak of ended processes shows.
+    static let liveCount = Atomic<Int>(0)
+
     init(kernel: Kernel, process: Process, memory: any UserMemory) {
         self.kernel = kernel
         self.process = process
         self.memory = memory
+        SyscallContext.liveCount.add(1, ordering: .relaxed)
     }
+
+    deinit { SyscallContext.liveCount.subtract(1, ordering: .relaxed) }
 
     var files: FileTable { process.files }
     var walker: PathWalker { PathWalker(vfs: kernel.vfs) }

@@ -35,15 +35,17 @@ final class RamFileDescription: FileDescription, @unchecked Sendable {
         let end = position + UInt64(buffer.count)
         if end > RamFileSystem.maximumFileSize { throw .fbig }
         return try withBytes { (bytes: inout [UInt8]) throws(Errno) -> Int in
-            if Int(end) > bytes.count {
-                try node.fs.charge(from: bytes.count, to: Int(end))
-                bytes.append(contentsOf: repeatElement(0, count: Int(end) - bytes.count))
-            }
-            if buffer.count > 0 {
+            let start = Int(position)
+            if Int(end) > bytes.count { try node.fs.charge(from: bytes.count, to: Int(end)) }
+            // Overwrite what exists, fill a hole with zeros, append the rest (no double writes).
+            let overlap = max(0, min(Int(end), bytes.count) - start)
+            if overlap > 0 {
                 bytes.withUnsafeMutableBytes { target in
-                    (target.baseAddress! + Int(position)).copyMemory(from: buffer.baseAddress!, byteCount: buffer.count)
+                    (target.baseAddress! + start).copyMemory(from: buffer.baseAddress!, byteCount: overlap)
                 }
             }
+            if start > bytes.count { bytes.append(contentsOf: repeatElement(0, count: start - bytes.count)) }
+            if overlap < buffer.count { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[overlap...])) }
             node.modificationTime = nowNanoseconds()
             node.changeTime = node.modificationTime
             return buffer.count
