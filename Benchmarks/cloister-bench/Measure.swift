@@ -67,6 +67,17 @@ func formatDuration(_ seconds: Double) -> String {
     return String(format: "%.1f µs", seconds * 1e6)
 }
 
+/// Formats a byte count with a binary unit (negative allowed).
+func formatBytes(_ bytes: Double) -> String {
+    guard bytes.isFinite else { return "—" }
+    let magnitude = abs(bytes)
+    let kib = 1024.0, mib = kib * 1024, gib = mib * 1024
+    if magnitude >= gib { return String(format: "%.2f GiB", bytes / gib) }
+    if magnitude >= mib { return String(format: "%.2f MiB", bytes / mib) }
+    if magnitude >= kib { return String(format: "%.1f KiB", bytes / kib) }
+    return String(format: "%.0f B", bytes)
+}
+
 func formatRatio(_ ratio: Double) -> String {
     guard ratio.isFinite else { return "—" }
     return String(format: "%.3f", ratio)

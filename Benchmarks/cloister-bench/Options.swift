@@ -17,8 +17,9 @@ struct Options {
     var guests = ".build/guests"
     /// Sections to run: cpu, io, latency.
     var sections: Set<String> = ["cpu", "io", "latency"]
-    /// Variants to run: libos, stock, native (handy for profiling one of them).
-    var variants: Set<String> = ["libos", "stock", "native"]
+    /// Variants to run: libos, stock, instrumented (stock bridge running the module with the
+    /// LibOS's interrupt checks), native. Handy for profiling one of them.
+    var variants: Set<String> = ["libos", "stock", "instrumented", "native"]
     /// CPU-bound guests to run.
     var cpuGuests = ["sha256", "sieve"]
     /// Interpreter stack of the stock bridge's engine in KiB (nil: WasmKit's default, 512 KiB).
@@ -35,7 +36,8 @@ struct Options {
           --fileio-chunk-kib N  fileio chunk in KiB (default 64)
           --libos-io LIST       LibOS fileio folders: /tmp (ramfs), /data (hostfs) (default both)
           --only LIST           sections, comma-separated: cpu,io,latency (default all)
-          --variants LIST       libos,stock,native (default all)
+          --variants LIST       libos,stock,instrumented,native (default all); instrumented is the
+                                stock bridge running the module with the LibOS's interrupt checks
           --cpu-guests LIST     CPU-bound guests (default sha256,sieve)
           --stock-stack-kib N   interpreter stack of the stock bridge's engine (default WasmKit's, 512)
           -h, --help            this text
@@ -77,7 +79,7 @@ struct Options {
             case "--fileio-chunk-kib": options.fileioChunkKiB = try number(flag, minimum: 1)
             case "--libos-io": options.libosIODirectories = try list(flag, allowed: ["/tmp", "/data"])
             case "--only": options.sections = Set(try list(flag, allowed: ["cpu", "io", "latency"]))
-            case "--variants": options.variants = Set(try list(flag, allowed: ["libos", "stock", "native"]))
+            case "--variants": options.variants = Set(try list(flag, allowed: ["libos", "stock", "instrumented", "native"]))
             case "--cpu-guests": options.cpuGuests = try list(flag, allowed: nil)
             case "--stock-stack-kib": options.stockStackKiB = try number(flag, minimum: 64)
             case "-h", "--help":

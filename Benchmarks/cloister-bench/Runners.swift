@@ -86,26 +86,32 @@ final class StockRunner {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
     }
 
-    func parse(_ name: String) throws -> Module {
+    /// Reads and parses `<name>.wasm`; `instrumented` first applies the LibOS's own rewrite
+    /// (``InterruptInstrumentation``: a flag test at every function entry and loop head), to
+    /// tell the cost of that rewrite from the cost of the LibOS's system-call layer.
+    func parse(_ name: String, instrumented: Bool = false) throws -> Module {
         let path = "\(guests)/\(name).wasm"
         guard let data = FileManager.default.contents(atPath: path) else { throw BenchError("cannot read \(path)") }
         do {
-            return try parseWasm(bytes: [UInt8](data))
+            var bytes = [UInt8](data)
+            if instrumented { bytes = try InterruptInstrumentation.instrument(bytes) }
+            return try parseWasm(bytes: bytes)
         } catch {
             throw BenchError("cannot parse \(path): \(error)")
         }
     }
 
-    func module(_ name: String) throws -> Module {
-        if let module = modules[name] { return module }
-        let module = try parse(name)
-        modules[name] = module
+    func module(_ name: String, instrumented: Bool = false) throws -> Module {
+        let key = instrumented ? name + "+interrupts" : name
+        if let module = modules[key] { return module }
+        let module = try parse(name, instrumented: instrumented)
+        modules[key] = module
         return module
     }
 
     /// Bridge + Engine + Store + instantiate + `_start` of an already parsed module, timed as a whole.
-    func run(_ name: String, module: Module? = nil, arguments: [String], stdio: Kernel.StandardIO) throws -> Sample {
-        let module = try module ?? self.module(name)
+    func run(_ name: String, module: Module? = nil, instrumented: Bool = false, arguments: [String], stdio: Kernel.StandardIO) throws -> Sample {
+        let module = try module ?? self.module(name, instrumented: instrumented)
         let wall0 = wallNanoseconds()
         let cpu0 = threadCPUNanoseconds()
         let code: UInt32
@@ -171,6 +177,15 @@ final class NativeRunner {
         }
         return Sample(wall: Double(wall1 - wall0) / 1e9, cpu: Double(cpu1 - cpu0) / 1e9)
     }
+}
+
+/// The calling process's mapped (virtual) and resident memory, in bytes, from /proc/self/statm.
+func processMemory() -> (virtual: Double, resident: Double) {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return (.nan, .nan) }
+    let fields = text.split(separator: " ").compactMap { Double($0) }
+    guard fields.count >= 2 else { return (.nan, .nan) }
+    let page = Double(sysconf(Int32(_SC_PAGESIZE)))
+    return (fields[0] * page, fields[1] * page)
 }
 
 /// A JSON string literal for a host path.

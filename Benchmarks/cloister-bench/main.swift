@@ -2,14 +2,16 @@
 //
 //   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only cpu,io,latency]
 //
-// 1. CPU-bound guests (sha256, sieve): LibOS process vs stock WASIBridgeToHost vs gcc -O2.
-// 2. File I/O (fileio): LibOS on /tmp (ramfs) and /data (hostfs), stock bridge on a host
-//    directory, native on a host directory.
-// 3. create+exec+exit latency of hello.wasm under the LibOS (first = cold, then module cache).
+// 1. CPU-bound guests (sha256, sieve): LibOS process vs stock WASIBridgeToHost vs the stock
+//    bridge running the LibOS-instrumented module (interrupt checks) vs gcc -O2.
+// 2. File I/O (fileio): LibOS on /tmp (ramfs) and /data (hostfs), the stock bridge (plain and
+//    instrumented) on a host directory, native on a host directory.
+// 3. create+exec+exit latency of hello.wasm under the LibOS (first = cold, then module cache),
+//    against the stock bridge, with the memory each finished process leaves behind.
 //
-// Every repetition runs the variants one after the other (LibOS, stock, native), so slow
-// phases of a shared machine hit all of them alike; compare ratios from one run.
-// scripts/bench.sh builds the guests and this tool and runs it (`make bench`).
+// Every repetition runs the variants one after the other, so slow phases of a shared machine
+// hit all of them alike; compare ratios from one run. scripts/bench.sh builds the guests and
+// this tool and runs it (`make bench`). See docs/PERFORMANCE.md.
 
 import Foundation
 import LibOS
@@ -23,11 +25,6 @@ do {
 } catch {
     progress("cloister-bench: \(error)")
     exit(1)
-}
-
-/// One wasm or native variant of a benchmark case.
-enum Variant: String, CaseIterable {
-    case libos, stock, native
 }
 
 struct Bench {
@@ -51,7 +48,7 @@ struct Bench {
         if options.sections.contains("cpu") { needed += options.cpuGuests }
         if options.sections.contains("io") { needed.append("fileio") }
         for name in needed {
-            if options.variants.contains("libos") || options.variants.contains("stock") {
+            if !options.variants.isDisjoint(with: ["libos", "stock", "instrumented"]) {
                 try requireFile("\(guests)/\(name).wasm")
             }
             if options.variants.contains("native") { try requireFile("\(guests)/native/\(name)") }
@@ -131,9 +128,14 @@ struct Bench {
     // MARK: - 1. CPU-bound
 
     private func cpuSection(libos: LibOSRunner, stock: StockRunner, native: NativeRunner) throws -> String {
+        let libosName = "LibOS", stockName = "stock WASI", instrumentedName = "stock WASI + interrupt checks"
         var table = """
 
             ## CPU-bound guests
+
+            "\(instrumentedName)" is the stock bridge running the module after the LibOS's own load-time \
+            rewrite (a test of the interrupt flag at every function entry and loop head), which \
+            separates the cost of that rewrite from the cost of the LibOS's system-call layer.
 
             | guest | variant | median wall | min wall | median CPU | vs stock (median) | vs native (median) |
             |---|---|---:|---:|---:|---:|---:|
@@ -143,39 +145,47 @@ struct Bench {
 
             LibOS / stock ratios (target ≤ 1.03). "paired" is the median over repetitions of the ratio of \
             the two runs made back to back; "CPU" compares median thread CPU time, which waiting for a \
-            busy CPU does not inflate. The verdict uses the wall-time medians.
+            busy CPU does not inflate. The verdict uses the wall-time medians. The last two columns split \
+            the overhead: interrupt checks alone (instrumented / stock), and everything else the LibOS \
+            adds (LibOS / instrumented).
 
-            | guest | wall, median | wall, min | wall, paired | CPU, median | ≤ 1.03? | stock / native | LibOS / native |
-            |---|---:|---:|---:|---:|:-:|---:|---:|
+            | guest | wall, median | wall, min | wall, paired | CPU, median | ≤ 1.03? | checks alone | rest of LibOS | stock / native | LibOS / native |
+            |---|---:|---:|---:|---:|:-:|---:|---:|---:|---:|
 
             """
         for name in options.cpuGuests {
             progress("cpu: \(name)")
             var variants: [(name: String, run: (Kernel.StandardIO) throws -> Sample)] = []
             if options.variants.contains("libos") {
-                variants.append(("LibOS", { try libos.run(name, arguments: [], stdio: $0) }))
+                variants.append((libosName, { try libos.run(name, arguments: [], stdio: $0) }))
             }
             if options.variants.contains("stock") {
                 _ = try stock.module(name)  // parse before anything is timed
-                variants.append(("stock WASI", { try stock.run(name, arguments: [], stdio: $0) }))
+                variants.append((stockName, { try stock.run(name, arguments: [], stdio: $0) }))
+            }
+            if options.variants.contains("instrumented") {
+                _ = try stock.module(name, instrumented: true)
+                variants.append((instrumentedName, { try stock.run(name, instrumented: true, arguments: [], stdio: $0) }))
             }
             if options.variants.contains("native") {
                 variants.append(("native", { try native.run(name, arguments: [], stdio: $0) }))
             }
             let samples = try measure(Case(label: name, variants: variants))
-            let stockMedian = samples["stock WASI"]?.medianWall ?? .nan
+            let stockMedian = samples[stockName]?.medianWall ?? .nan
             let nativeMedian = samples["native"]?.medianWall ?? .nan
             for variant in variants {
                 let s = samples[variant.name]!
                 table += "| \(name) | \(variant.name) | \(formatDuration(s.medianWall)) | \(formatDuration(s.minWall)) | "
                 table += "\(formatDuration(s.medianCPU)) | \(formatRatio(s.medianWall / stockMedian)) | \(formatFactor(s.medianWall / nativeMedian)) |\n"
             }
-            if let l = samples["LibOS"], let s = samples["stock WASI"] {
+            if let l = samples[libosName], let s = samples[stockName] {
                 let paired = median(zip(l.values, s.values).map { $0.wall / $1.wall }.sorted())
                 let ratio = l.medianWall / s.medianWall
+                let instrumented = samples[instrumentedName]?.medianWall ?? .nan
                 ratios += "| \(name) | \(formatRatio(ratio)) | \(formatRatio(l.minWall / s.minWall)) | \(formatRatio(paired)) | "
-                ratios += "\(formatRatio(l.medianCPU / s.medianCPU)) | "
-                ratios += "\(ratio <= 1.03 ? "yes" : "**no**") | \(formatFactor(s.medianWall / nativeMedian)) | \(formatFactor(l.medianWall / nativeMedian)) |\n"
+                ratios += "\(formatRatio(l.medianCPU / s.medianCPU)) | \(ratio <= 1.03 ? "yes" : "**no**") | "
+                ratios += "\(formatRatio(instrumented / s.medianWall)) | \(formatRatio(l.medianWall / instrumented)) | "
+                ratios += "\(formatFactor(s.medianWall / nativeMedian)) | \(formatFactor(l.medianWall / nativeMedian)) |\n"
             }
         }
         return table + ratios
@@ -197,29 +207,39 @@ struct Bench {
             _ = try stock.module("fileio")
             variants.append(("stock WASI /data (host dir)", { try stock.run("fileio", arguments: ["/data"] + size, stdio: $0) }))
         }
+        if options.variants.contains("instrumented") {
+            _ = try stock.module("fileio", instrumented: true)
+            variants.append(("stock WASI + interrupt checks /data (host dir)", {
+                try stock.run("fileio", instrumented: true, arguments: ["/data"] + size, stdio: $0)
+            }))
+        }
         if options.variants.contains("native") {
             variants.append(("native (host dir)", { try native.run("fileio", arguments: [native.dataDirectory] + size, stdio: $0) }))
         }
         let samples = try measure(Case(label: "fileio", variants: variants))
         let nativeMedian = samples["native (host dir)"]?.medianWall ?? .nan
         let stockMedian = samples["stock WASI /data (host dir)"]?.medianWall ?? .nan
+        let instrumentedMedian = samples["stock WASI + interrupt checks /data (host dir)"]?.medianWall ?? .nan
         let megabytes = Double(2 * options.fileioMiB)
         var table = """
 
             ## File I/O: fileio, write then read back \(options.fileioMiB) MiB in \(options.fileioChunkKiB) KiB chunks
 
             Host folders are under \(NSTemporaryDirectory()) (hostfs and native alike). Throughput counts \
-            the bytes written plus the bytes read.
+            the bytes written plus the bytes read. The guest also computes (it fills and checksums every \
+            chunk), so the interrupt checks cost here too: compare the LibOS rows with "stock WASI + \
+            interrupt checks" for the cost of the LibOS's file system layers alone.
 
-            | variant | median wall | min wall | median CPU | throughput | vs stock (median) | vs native (median) |
-            |---|---:|---:|---:|---:|---:|---:|
+            | variant | median wall | min wall | median CPU | throughput | vs stock (median) | vs stock + checks (median) | vs native (median) |
+            |---|---:|---:|---:|---:|---:|---:|---:|
 
             """
         for variant in variants {
             let s = samples[variant.name]!
             table += "| \(variant.name) | \(formatDuration(s.medianWall)) | \(formatDuration(s.minWall)) | \(formatDuration(s.medianCPU)) | "
             table += String(format: "%.0f MiB/s", megabytes / s.medianWall)
-            table += " | \(formatRatio(s.medianWall / stockMedian)) | \(formatFactor(s.medianWall / nativeMedian)) |\n"
+            table += " | \(formatRatio(s.medianWall / stockMedian)) | \(formatRatio(s.medianWall / instrumentedMedian))"
+            table += " | \(formatFactor(s.medianWall / nativeMedian)) |\n"
         }
         return table
     }
@@ -228,15 +248,21 @@ struct Bench {
 
     private func latencySection(libos: LibOSRunner, stock: StockRunner) throws -> String {
         let iterations = options.latencyIterations
-        var rows: [(String, Double, [Double])] = []
+        // label, first (cold) time, warm times, memory growth per iteration (virtual, resident)
+        var rows: [(String, Double, [Double], (Double, Double))] = []
         if options.variants.contains("libos") {
             progress("latency: LibOS create+exec+exit of hello.wasm × \(iterations)")
             ModuleCache.shared.removeAll()  // the first iteration parses: the cold start
             var times: [Double] = []
-            for _ in 0..<iterations {
+            times.append(try libos.run("hello", arguments: [], stdio: streams.discard).wall)
+            let before = processMemory()
+            for _ in 1..<iterations {
                 times.append(try libos.run("hello", arguments: [], stdio: streams.discard).wall)
             }
-            rows.append(("LibOS create+exec+exit", times[0], Array(times.dropFirst())))
+            let after = processMemory()
+            let n = Double(iterations - 1)
+            rows.append(("LibOS create+exec+exit", times[0], Array(times.dropFirst()),
+                         ((after.virtual - before.virtual) / n, (after.resident - before.resident) / n)))
         }
         if options.variants.contains("stock") {
             progress("latency: stock WASI instantiate+run of hello.wasm × \(iterations)")
@@ -245,27 +271,34 @@ struct Bench {
             let module = try stock.parse("hello")
             let parse = Double(wallNanoseconds() - wall0) / 1e9
             times.append(parse + (try stock.run("hello", module: module, arguments: [], stdio: streams.discard).wall))
+            let before = processMemory()
             for _ in 1..<iterations {
                 times.append(try stock.run("hello", module: module, arguments: [], stdio: streams.discard).wall)
             }
-            rows.append(("stock WASI parse+instantiate+run", times[0], Array(times.dropFirst())))
+            let after = processMemory()
+            let n = Double(iterations - 1)
+            rows.append(("stock WASI parse+instantiate+run", times[0], Array(times.dropFirst()),
+                         ((after.virtual - before.virtual) / n, (after.resident - before.resident) / n)))
         }
         var table = """
 
             ## Process latency: hello.wasm, \(iterations) iterations
 
-            The first iteration is cold (the module is read and parsed; LibOS: module cache emptied \
-            first); the statistics cover the \(iterations - 1) warm ones (LibOS: module cache hit; \
-            stock: module parsed once).
+            The first iteration is cold (the module is read and parsed, and for the LibOS instrumented; \
+            the LibOS's module cache is emptied first); the statistics cover the \(iterations - 1) warm \
+            ones (LibOS: module cache hit; stock: module parsed once). The last two columns are how much \
+            the benchmark process's mapped and resident memory grew per warm iteration (/proc/self/statm): \
+            anything but about zero means each finished process leaves memory behind.
 
-            | case | first (cold) | median | p99 | min | max |
-            |---|---:|---:|---:|---:|---:|
+            | case | first (cold) | median | p99 | min | max | mapped growth / iteration | resident growth / iteration |
+            |---|---:|---:|---:|---:|---:|---:|---:|
 
             """
-        for (label, first, warm) in rows {
+        for (label, first, warm, growth) in rows {
             let sorted = warm.sorted()
             table += "| \(label) | \(formatDuration(first)) | \(formatDuration(median(sorted))) | "
-            table += "\(formatDuration(percentile(sorted, 99))) | \(formatDuration(sorted.first!)) | \(formatDuration(sorted.last!)) |\n"
+            table += "\(formatDuration(percentile(sorted, 99))) | \(formatDuration(sorted.first!)) | \(formatDuration(sorted.last!)) | "
+            table += "\(formatBytes(growth.0)) | \(formatBytes(growth.1)) |\n"
         }
         return table
     }
