@@ -3,7 +3,7 @@ SWIFT ?= swift
 INSTANCE ?= instance
 GUESTS := .build/guests
 
-.PHONY: setup build guests run test bench clean
+.PHONY: setup build guests run test bench clean pal
 
 setup:
 	@scripts/setup.sh
@@ -23,6 +23,19 @@ run: build guests
 test: setup guests
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# libcloister_pal and its headers in one folder, for embedders: $(PAL_DIR)/libcloister_pal.so,
+# cloister_pal_api.h and cloister.h. PAL_CONFIG=debug builds a debug library (much slower guests).
+PAL_DIR ?= .build/pal
+PAL_CONFIG ?= release
+PAL_LIB := libcloister_pal$(if $(filter Darwin,$(shell uname -s)),.dylib,.so)
+
+pal: setup
+	$(SWIFT) build -c $(PAL_CONFIG) --product cloister_pal
+	@mkdir -p $(PAL_DIR)
+	@cp -f "$$($(SWIFT) build -c $(PAL_CONFIG) --show-bin-path)/$(PAL_LIB)" $(PAL_DIR)/
+	@cp -f Sources/CCloisterABI/include/cloister_pal_api.h Sources/CCloisterABI/include/cloister.h $(PAL_DIR)/
+	@echo "pal: $(PAL_DIR)/$(PAL_LIB), $(PAL_DIR)/cloister_pal_api.h, $(PAL_DIR)/cloister.h"
 
 bench: setup
 	@scripts/bench.sh

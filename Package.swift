@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "cloister", targets: ["cloister"]),
         .library(name: "LibOS", targets: ["LibOS"]),
+        // libcloister_pal: the C API of cloister_pal_api.h, for embedding Cloister in any process.
+        .library(name: "cloister_pal", type: .dynamic, targets: ["PAL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
@@ -45,6 +47,33 @@ let package = Package(
                 .product(name: "WasmKitWASI", package: "WasmKit"),
             ],
             path: "Benchmarks/cloister-bench"
+        ),
+        // The PAL: the C entry points of libcloister_pal over the entry API. The library exports
+        // exactly the functions of cloister_pal_api.h (a version script on Linux, an exported
+        // symbols list on Darwin); `nm -D --defined-only` lists nothing else.
+        .target(
+            name: "PAL",
+            dependencies: ["CCloisterABI", "LibOS"],
+            exclude: ["exports.map", "exports.txt"],
+            linkerSettings: [
+                .unsafeFlags(
+                    // lld, because gold keeps the hidden Swift metadata symbols in .dynsym.
+                    ["-use-ld=lld", "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/PAL/exports.map"],
+                    .when(platforms: [.linux])),
+                .unsafeFlags(
+                    ["-Xlinker", "-exported_symbols_list", "-Xlinker", "\(Context.packageDirectory)/Sources/PAL/exports.txt"],
+                    .when(platforms: [.macOS])),
+            ]
+        ),
+        // Builds the C sample and test programs against libcloister_pal and runs guests through them.
+        .testTarget(
+            name: "PALTests",
+            dependencies: [
+                "CCloisterABI",
+                "LibOS",
+                .product(name: "WAT", package: "WasmKit"),
+            ],
+            exclude: ["Programs"]
         ),
         .testTarget(
             name: "LibOSTests",

@@ -54,6 +54,9 @@ fi
 # output and the module keeps its real name (the wasm name section uses the output file name).
 TMP="$OUT/.tmp"
 mkdir -p "$OUT/native" "$TMP" || die "cannot create $OUT/native"
+# One build at a time per output folder (test targets may build in parallel).
+exec 9>"$OUT/.lock"
+flock 9
 
 # up_to_date OUTPUT SOURCE: output exists and is newer than the source and this script
 up_to_date() {

@@ -35,4 +35,35 @@
 #define CLOISTER_WIFSIGNALED(status) (((status) & 0x7f) != 0)
 #define CLOISTER_WTERMSIG(status) ((status) & 0x7f)
 
+/* ---- Guest-visible structures -------------------------------------------------------------
+ * Laid out identically on wasm32 (the guest) and on every 64-bit host (the LibOS): fixed-width
+ * fields only, guest pointers as uint32_t, every field naturally aligned and no implicit
+ * padding. The static assertions below fail the build of either side if that ever changes. */
+
+#include <stddef.h>
+
+#if defined(__cplusplus)
+#define CLOISTER_STATIC_ASSERT(condition, message) static_assert(condition, message)
+#else
+#define CLOISTER_STATIC_ASSERT(condition, message) _Static_assert(condition, message)
+#endif
+
+/* Kinds of spawn file action (posix_spawn_file_actions_addopen/addclose/adddup2). */
+#define CLOISTER_SPAWN_FILE_ACTION_OPEN 1
+#define CLOISTER_SPAWN_FILE_ACTION_CLOSE 2
+#define CLOISTER_SPAWN_FILE_ACTION_DUP2 3
+
+/* One file action of a spawn, applied in order to the child's descriptor table before it runs.
+ * An array of these is passed to the `cloister` module's spawn call by guest address. */
+struct cloister_spawn_file_action {
+    uint32_t kind;     /* CLOISTER_SPAWN_FILE_ACTION_* */
+    int32_t fd;        /* OPEN: the descriptor to open as; CLOSE: the one to close; DUP2: the source */
+    int32_t new_fd;    /* DUP2: the target descriptor; 0 otherwise */
+    uint32_t path_ptr; /* OPEN: guest address of the path (UTF-8, not NUL-terminated); 0 otherwise */
+    uint32_t path_len; /* OPEN: length of the path in bytes; 0 otherwise */
+    uint32_t oflags;   /* OPEN: the open(2) flags, as the guest's libc (wasi-libc) encodes O_*; 0 otherwise */
+};
+CLOISTER_STATIC_ASSERT(sizeof(struct cloister_spawn_file_action) == 24, "cloister_spawn_file_action is 24 bytes");
+CLOISTER_STATIC_ASSERT(offsetof(struct cloister_spawn_file_action, oflags) == 20, "cloister_spawn_file_action has no padding");
+
 #endif /* CLOISTER_H */
