@@ -4,7 +4,9 @@
  * Guests include it as the Cloister guest SDK; the Swift LibOS imports it (as the C module
  * CCloisterABI) for the same constants and layouts. Fixed-width types only; guest pointers are
  * uint32_t. WASI preview1 itself is defined by <wasi/api.h>; this header adds what Cloister
- * defines on top: signal numbers, wait-status encoding and the ABI version.
+ * defines on top: signal numbers, wait-status encoding, the ABI version and the guest-facing
+ * structures of the `cloister` import module (spawn file actions). The PAL's C API,
+ * cloister_pal_api.h, builds on this header.
  */
 #ifndef CLOISTER_H
 #define CLOISTER_H
