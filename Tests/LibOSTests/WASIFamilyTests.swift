@@ -66,4 +66,23 @@ import LibOS
             """, as: "devzero")
         #expect(try instance.run(path).status == .exited(0))
     }
+
+    @Test func writingToAClosedPipeIsEPIPENotAHostSignal() throws {
+        let instance = try TestInstance()
+        let path = try instance.install(wat: """
+            (module
+              (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 100) "lost")
+              (data (i32.const 200) "\\64\\00\\00\\00\\04\\00\\00\\00")
+              (func (export "_start") (call $exit (call $write (i32.const 1) (i32.const 200) (i32.const 1) (i32.const 300)))))
+            """, as: "pipewriter")
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        close(fds[0])
+        defer { close(fds[1]) }
+        let pid = try instance.kernel.createProcess(path: path, stdio: .init(input: 0, output: fds[1], error: 2))
+        #expect(try instance.kernel.exec(pid: pid) == .exited(Int32(Errno.pipe.rawValue)))
+    }
 }

@@ -39,8 +39,6 @@ public final class Kernel: @unchecked Sendable {
         self.log = KernelLog(level: level, sink: logSink)
         self.vfs = try VirtualFileSystem(
             mounts: loaded.mounts, instanceDirectory: directory, ramCapacity: loaded.resourceLimits.userSpaceSize)
-        // A guest writing to a closed pipe gets EPIPE; the host process must not die of SIGPIPE.
-        signal(SIGPIPE, SIG_IGN)
         log.log(.info, "instance \(directory) started with \(loaded.mounts.count) mounts")
     }
 

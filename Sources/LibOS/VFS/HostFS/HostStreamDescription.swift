@@ -23,7 +23,19 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
         try hostCall { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
 
+    /// Writes everything; a closed reader is `EPIPE` for the guest and never a SIGPIPE for the
+    /// host: the signal is blocked on this thread for the write and a pending one is consumed.
     func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        defer {
+            var none = timespec(tv_sec: 0, tv_nsec: 0)
+            while sigtimedwait(&pipeSignal, nil, &none) == SIGPIPE {}
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+        }
         var written = 0
         while written < buffer.count {
             written += try hostCall { Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written) }

@@ -45,7 +45,10 @@ final class RamFileDescription: FileDescription, @unchecked Sendable {
                 }
             }
             if start > bytes.count { bytes.append(contentsOf: repeatElement(0, count: start - bytes.count)) }
-            if overlap < buffer.count { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[overlap...])) }
+            if overlap < buffer.count {
+                // Typed and contiguous, so the append is one copy.
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[overlap...]).assumingMemoryBound(to: UInt8.self))
+            }
             node.modificationTime = nowNanoseconds()
             node.changeTime = node.modificationTime
             return buffer.count
