@@ -65,10 +65,17 @@ let package = Package(
                     .when(platforms: [.macOS])),
             ]
         ),
+        // What the test targets share: instance folders, the C test guests, host tools.
+        .target(
+            name: "CloisterTestSupport",
+            dependencies: [.product(name: "WAT", package: "WasmKit")],
+            path: "Tests/CloisterTestSupport"
+        ),
         // Builds the C sample and test programs against libcloister_pal and runs guests through them.
         .testTarget(
             name: "PALTests",
             dependencies: [
+                "CloisterTestSupport",
                 "CCloisterABI",
                 "LibOS",
                 .product(name: "WAT", package: "WasmKit"),
@@ -78,6 +85,7 @@ let package = Package(
         .testTarget(
             name: "LibOSTests",
             dependencies: [
+                "CloisterTestSupport",
                 "LibOS",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),

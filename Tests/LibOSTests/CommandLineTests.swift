@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import Foundation
 import Testing
 import LibOS
@@ -8,16 +9,16 @@ import LibOS
     static var executable: URL {
         let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cloister")
         if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
-        return GuestPrograms.packageRoot.appendingPathComponent(".build/debug/cloister")
+        return PackagePaths.root.appendingPathComponent(".build/debug/cloister")
     }
 
     /// A fresh instance made by `cloister new`, with the test guests in image/bin.
     private func makeInstance() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-cli-\(UUID().uuidString)")
-        let created = GuestPrograms.runTool(CommandLineTests.executable.path, ["new", directory.path])
+        let created = HostTool.run(CommandLineTests.executable.path, ["new", directory.path])
         #expect(created.status == 0, "\(created.output)")
         for name in ["hello", "exit_code", "args_env"] {
-            try FileManager.default.copyItem(at: try GuestPrograms.path(name), to: directory.appendingPathComponent("image/bin/\(name).wasm"))
+            try FileManager.default.copyItem(at: try TestGuests.path(name), to: directory.appendingPathComponent("image/bin/\(name).wasm"))
         }
         return directory
     }
@@ -30,19 +31,19 @@ import LibOS
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("README.md").path))
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("data").path))
         // A folder that is not empty is refused.
-        #expect(GuestPrograms.runTool(CommandLineTests.executable.path, ["new", directory.path]).status != 0)
+        #expect(HostTool.run(CommandLineTests.executable.path, ["new", directory.path]).status != 0)
     }
 
     @Test func runReportsTheGuestsStatus() throws {
         let directory = try makeInstance()
         defer { try? FileManager.default.removeItem(at: directory) }
         let tool = CommandLineTests.executable.path
-        let hello = GuestPrograms.runTool(tool, ["run", "--instance", directory.path, "/bin/hello.wasm"])
+        let hello = HostTool.run(tool, ["run", "--instance", directory.path, "/bin/hello.wasm"])
         #expect(hello.status == 0)
         #expect(hello.output == "Hello from a Cloister guest!\n")
-        #expect(GuestPrograms.runTool(tool, ["run", "--instance", directory.path, "/bin/exit_code.wasm", "7"]).status == 7)
+        #expect(HostTool.run(tool, ["run", "--instance", directory.path, "/bin/exit_code.wasm", "7"]).status == 7)
         // Arguments after the program go to the guest, even ones that look like options.
-        let args = GuestPrograms.runTool(tool, ["run", "--instance", directory.path, "/bin/args_env.wasm", "--flag", "x"])
+        let args = HostTool.run(tool, ["run", "--instance", directory.path, "/bin/args_env.wasm", "--flag", "x"])
         #expect(args.output.contains("argv[1]=--flag"))
     }
 
@@ -50,15 +51,15 @@ import LibOS
         let directory = try makeInstance()
         defer { try? FileManager.default.removeItem(at: directory) }
         let tool = CommandLineTests.executable.path
-        let missing = GuestPrograms.runTool(tool, ["run", "--instance", directory.path, "/bin/nope.wasm"])
+        let missing = HostTool.run(tool, ["run", "--instance", directory.path, "/bin/nope.wasm"])
         #expect(missing.status == 127)
         #expect(missing.output.hasPrefix("cloister: cannot find /bin/nope.wasm"))
         #expect(missing.output.split(separator: "\n").count == 1)
         try Data("not wasm".utf8).write(to: directory.appendingPathComponent("image/bin/text.wasm"))
-        let invalid = GuestPrograms.runTool(tool, ["run", "--instance", directory.path, "/bin/text.wasm"])
+        let invalid = HostTool.run(tool, ["run", "--instance", directory.path, "/bin/text.wasm"])
         #expect(invalid.status == 127)
         #expect(invalid.output.contains("not a WebAssembly module"))
-        let noInstance = GuestPrograms.runTool(tool, ["run", "--instance", directory.appendingPathComponent("nowhere").path, "/bin/hello.wasm"])
+        let noInstance = HostTool.run(tool, ["run", "--instance", directory.appendingPathComponent("nowhere").path, "/bin/hello.wasm"])
         #expect(noInstance.status == 127)
     }
 
@@ -67,7 +68,7 @@ import LibOS
         defer { try? FileManager.default.removeItem(at: directory) }
         let trap = try wat2wasmBytes("(module (func (export \"_start\") unreachable))")
         try Data(trap).write(to: directory.appendingPathComponent("image/bin/trap.wasm"))
-        let trapped = GuestPrograms.runTool(CommandLineTests.executable.path, ["run", "--instance", directory.path, "/bin/trap.wasm"])
+        let trapped = HostTool.run(CommandLineTests.executable.path, ["run", "--instance", directory.path, "/bin/trap.wasm"])
         #expect(trapped.status == 128 + 6)
         #expect(trapped.output.contains("trap"))
 

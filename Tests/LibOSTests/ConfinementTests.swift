@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import Foundation
 import Testing
 import LibOS
@@ -17,7 +18,7 @@ import LibOS
         try FileManager.default.createSymbolicLink(atPath: mount.appendingPathComponent("rel_link").path, withDestinationPath: "../outside/secret.txt")
         try FileManager.default.createSymbolicLink(atPath: mount.appendingPathComponent("dir_link").path, withDestinationPath: "../outside")
 
-        var options = TestInstance.Options()
+        var options = InstanceFolder.Options()
         options.extraMounts = ",\n{ \"target\": \"/escape\", \"type\": \"hostfs\", \"source\": \"\(mount.path)\" }"
         let instance = try TestInstance(options)
         let run = try instance.run("/bin/escape.wasm", ["/escape"])

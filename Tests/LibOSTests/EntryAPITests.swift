@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import Foundation
 import Testing
 import LibOS
@@ -53,7 +54,7 @@ import LibOS
     }
 
     @Test func processLimitIsEAGAIN() throws {
-        var options = TestInstance.Options()
+        var options = InstanceFolder.Options()
         options.maxProcesses = 2
         let instance = try TestInstance(options)
         let first = try instance.kernel.createProcess(path: "/bin/hello.wasm")
@@ -77,7 +78,7 @@ import LibOS
     }
 
     @Test func hostfsSourceMustExist() throws {
-        var options = TestInstance.Options()
+        var options = InstanceFolder.Options()
         options.extraMounts = ",\n{ \"target\": \"/gone\", \"type\": \"hostfs\", \"source\": \"./does-not-exist\" }"
         #expect(throws: Errno.noent) { _ = try TestInstance(options) }
     }

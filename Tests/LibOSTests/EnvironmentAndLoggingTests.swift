@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import Foundation
 import Testing
 import LibOS
@@ -19,9 +20,7 @@ import LibOS
     }
 
     @Test func traceLogsEverySyscallWithoutGuestData() throws {
-        var options = TestInstance.Options()
-        options.logLevel = .trace
-        let instance = try TestInstance(options)
+        let instance = try TestInstance(logLevel: .trace)
         let run = try instance.run("/bin/hello.wasm")
         #expect(run.status == .exited(0))
         let lines = instance.logSink.lines
@@ -37,10 +36,9 @@ import LibOS
     }
 
     @Test func releaseInstanceLogsNothing() throws {
-        var options = TestInstance.Options()
+        var options = InstanceFolder.Options()
         options.debuggable = false
-        options.logLevel = .trace
-        let instance = try TestInstance(options)
+        let instance = try TestInstance(options, logLevel: .trace)
         #expect(instance.kernel.log.level == .off)
         #expect(try instance.run("/bin/hello.wasm").status == .exited(0))
         _ = try? instance.run("/bin/nope.wasm")

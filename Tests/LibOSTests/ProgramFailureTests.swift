@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import Foundation
 import Testing
 import LibOS
@@ -24,7 +25,7 @@ import LibOS
 
     @Test func truncatedModule() throws {
         let instance = try TestInstance()
-        let bytes = try Array(Data(contentsOf: GuestPrograms.path("hello")).prefix(300))
+        let bytes = try Array(Data(contentsOf: TestGuests.path("hello")).prefix(300))
         let path = try instance.install(bytes: bytes, as: "truncated")
         let error = try #require(createError(instance, path))
         #expect(error == .noexec)
@@ -68,7 +69,7 @@ import LibOS
     @Test func missingProgramAndNonEntryPoint() throws {
         let instance = try TestInstance()
         #expect(createError(instance, "/bin/nope.wasm") == .noent)
-        try Data(try Data(contentsOf: GuestPrograms.path("hello"))).write(to: instance.dataDirectory.appendingPathComponent("hello.wasm"))
+        try Data(try Data(contentsOf: TestGuests.path("hello"))).write(to: instance.dataDirectory.appendingPathComponent("hello.wasm"))
         let refused = try #require(createError(instance, "/data/hello.wasm"))
         #expect(refused == .acces)
         #expect(refused.reason.contains("entry point"))
@@ -78,7 +79,7 @@ import LibOS
     }
 
     @Test func memoryGrowthStopsAtTheProcessLimit() throws {
-        var options = TestInstance.Options()
+        var options = InstanceFolder.Options()
         options.heapSize = "4MB"
         let instance = try TestInstance(options)
         // Grows one page at a time until memory.grow answers -1; exits with the page count.
@@ -99,7 +100,7 @@ import LibOS
     }
 
     @Test func initialMemoryOverTheLimitIsENOMEM() throws {
-        var options = TestInstance.Options()
+        var options = InstanceFolder.Options()
         options.heapSize = "4MB"
         let instance = try TestInstance(options)
         let path = try instance.install(wat: "(module (memory (export \"memory\") 100) (func (export \"_start\")))", as: "bigmem")
@@ -111,7 +112,7 @@ import LibOS
     }
 
     @Test func instanceWideMemoryLimit() throws {
-        var options = TestInstance.Options()
+        var options = InstanceFolder.Options()
         options.heapSize = "4MB"
         options.userSpaceSize = "6MB"
         let instance = try TestInstance(options)
@@ -198,7 +199,7 @@ final class Finished: @unchecked Sendable {
         """
 
     @Test func ramfsHoldsAtMostUserSpaceSize() throws {
-        var options = TestInstance.Options()
+        var options = InstanceFolder.Options()
         options.userSpaceSize = "2MB"
         options.heapSize = "1MB"
         let instance = try TestInstance(options)

@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import CCloisterABI
 import Foundation
 import LibOS
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func wasm32GuestSeesTheLayoutTheSwiftSideUses() throws {
-        let instance = try PALInstanceFolder()
+        let instance = try InstanceFolder()
         let run = try HostCommand.run(try CPrograms.cloisterRun(), ["--instance", instance.path, "/bin/abi_layout.wasm"])
         #expect(run.status == 0, "\(run.stderr)")
         let guest = run.stdout.split(separator: "\n").map(String.init)

@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import Foundation
 import Testing
 
@@ -6,8 +7,8 @@ import Testing
 /// every process. The kernel's load-time instrumentation makes the loop check an interrupt flag.
 @Suite struct BusyGuestKillTests {
     @Test func busyGuestIsKilledFromAnotherThread() throws {
-        let instance = try PALInstanceFolder()
-        let spinner = try instance.install(wat: PALGuests.spinner, as: "spinner")
+        let instance = try InstanceFolder()
+        let spinner = try instance.install(wat: GuestSnippets.spinner, as: "spinner")
         // A generous bound: the program itself gives up after 300 s (alarm), this after 360 s.
         let run = try HostCommand.run(try CPrograms.program("pal_kill_busy"), [instance.path, spinner], timeout: 360)
         #expect(!run.timedOut)

@@ -1,15 +1,16 @@
+import CloisterTestSupport
 import Foundation
 import Testing
 
 /// The C sample `examples/cloister-run.c`, built with `cc` against the library, runs guests as
 /// `cloister run` does: the guest's exit code, 128+signal, 127 with one line when it cannot start.
 @Suite struct CloisterRunTests {
-    private func run(_ instance: PALInstanceFolder, _ arguments: [String], environment: [String: String]? = nil, stdin: String = "") throws -> HostCommand.Result {
+    private func run(_ instance: InstanceFolder, _ arguments: [String], environment: [String: String]? = nil, stdin: String = "") throws -> HostCommand.Result {
         try HostCommand.run(try CPrograms.cloisterRun(), ["--instance", instance.path] + arguments, environment: environment, stdin: stdin)
     }
 
     @Test func successAndExitCodes() throws {
-        let instance = try PALInstanceFolder()
+        let instance = try InstanceFolder()
         let hello = try run(instance, ["/bin/hello.wasm"])
         #expect(hello.status == 0)
         #expect(hello.stdout == "Hello from a Cloister guest!\n")
@@ -23,7 +24,7 @@ import Testing
     }
 
     @Test func argumentsEnvironmentAndStdio() throws {
-        let instance = try PALInstanceFolder()
+        let instance = try InstanceFolder()
         // Arguments after the program go to the guest, even ones that look like options.
         let args = try run(instance, ["/bin/args_env.wasm", "--flag", "x y"], environment: ["LANG": "xx_TEST", "SECRET": "1", "PATH": "/usr/bin:/bin"])
         #expect(args.status == 0)
@@ -40,8 +41,8 @@ import Testing
     }
 
     @Test func trappedGuestIs128PlusSignalWithOneLine() throws {
-        let instance = try PALInstanceFolder()
-        let trap = try instance.install(wat: PALGuests.trap, as: "trap")
+        let instance = try InstanceFolder()
+        let trap = try instance.install(wat: GuestSnippets.trap, as: "trap")
         let trapped = try run(instance, [trap])
         #expect(trapped.status == 128 + 6)
         #expect(trapped.stderr == "cloister-run: \(trap): killed by signal 6 (Aborted)\n")
@@ -49,10 +50,10 @@ import Testing
 
     @Test(arguments: [SIGTERM, SIGINT])
     func signalToTheEmbedderEndsTheGuest(signal: Int32) throws {
-        let instance = try PALInstanceFolder()
-        let spinner = try instance.install(wat: PALGuests.spinner, as: "spinner")
+        let instance = try InstanceFolder()
+        let spinner = try instance.install(wat: GuestSnippets.spinner, as: "spinner")
         let command = try HostCommand(try CPrograms.cloisterRun(), ["--instance", instance.path, spinner])
-        #expect(eventually { command.stdoutSoFar == "spinning\n" })
+        #expect(eventually(within: 60) { command.stdoutSoFar == "spinning\n" })
         command.send(signal)
         let result = command.wait(timeout: 300)
         #expect(!result.timedOut)
@@ -62,7 +63,7 @@ import Testing
     }
 
     @Test func programThatCannotStartIs127WithOneLine() throws {
-        let instance = try PALInstanceFolder()
+        let instance = try InstanceFolder()
         try instance.install(bytes: Array("not wasm".utf8), as: "text")
         let cases: [([String], String)] = [
             (["/bin/nope.wasm"], "cloister-run: cannot create /bin/nope.wasm: No such file or directory\n"),
@@ -85,7 +86,7 @@ import Testing
     }
 
     @Test func usageAndLogLevel() throws {
-        let instance = try PALInstanceFolder()
+        let instance = try InstanceFolder()
         let tool = try CPrograms.cloisterRun()
         #expect(try HostCommand.run(tool, []).status == 64)
         #expect(try HostCommand.run(tool, ["--instance"]).status == 64)

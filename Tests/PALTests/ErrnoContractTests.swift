@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import Foundation
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 /// and basic runs, checked by a C program built against the library (`Programs/pal_errno.c`).
 @Suite struct ErrnoContractTests {
     @Test func everyCallAnswersItsErrno() throws {
-        let instance = try PALInstanceFolder()
+        let instance = try InstanceFolder()
         try instance.install(bytes: Array("not wasm".utf8), as: "notwasm")
         let run = try HostCommand.run(try CPrograms.program("pal_errno"), [instance.path], timeout: 300)
         #expect(!run.timedOut)

@@ -1,9 +1,10 @@
+import CloisterTestSupport
 import Foundation
 import Testing
 
 /// `examples/run_guest.py` runs guests through the library with ctypes.
 @Suite struct PythonExampleTests {
-    private func runGuest(_ instance: PALInstanceFolder, _ arguments: [String]) throws -> HostCommand.Result {
+    private func runGuest(_ instance: InstanceFolder, _ arguments: [String]) throws -> HostCommand.Result {
         let script = PALPaths.examples.appendingPathComponent("run_guest.py").path
         return try HostCommand.run(
             try HostCommand.tool("python3"),
@@ -11,7 +12,7 @@ import Testing
     }
 
     @Test func runsGuestsThroughCtypes() throws {
-        let instance = try PALInstanceFolder()
+        let instance = try InstanceFolder()
         let hello = try runGuest(instance, ["/bin/hello.wasm"])
         #expect(hello.status == 0, "\(hello.stderr)")
         #expect(hello.stdout == "Hello from a Cloister guest!\n")
@@ -22,8 +23,8 @@ import Testing
     }
 
     @Test func timerThreadKillsABusyGuest() throws {
-        let instance = try PALInstanceFolder()
-        let spinner = try instance.install(wat: PALGuests.spinner, as: "spinner")
+        let instance = try InstanceFolder()
+        let spinner = try instance.install(wat: GuestSnippets.spinner, as: "spinner")
         let killed = try runGuest(instance, ["--timeout", "0.5", spinner])
         #expect(!killed.timedOut)
         #expect(killed.status == 128 + 9)

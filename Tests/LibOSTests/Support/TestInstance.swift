@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import Foundation
 import LibOS
 import WAT
@@ -5,13 +6,9 @@ import WAT
 /// Assembles WebAssembly text.
 func wat2wasmBytes(_ text: String) throws -> [UInt8] { try wat2wasm(text) }
 
-/// A LibOS instance in a fresh temporary folder, for one test.
-///
-/// Mounts: `/` ramfs, `/bin` hostfs on the guest folder (plus `extra-bin/` for programs a test
-/// writes), `/data` hostfs on `<instance>/data`, `/tmp` ramfs, `/dev` devfs — preopened as
-/// descriptors 3 to 7 in that order.
+/// A LibOS kernel on a fresh ``InstanceFolder``, for one test.
 final class TestInstance: @unchecked Sendable {
-    let directory: URL
+    let folder: InstanceFolder
     let kernel: Kernel
     let logSink = LogSink.memory()
 
@@ -20,67 +17,23 @@ final class TestInstance: @unchecked Sendable {
         var status: WaitStatus
         var stdout: String
         var stderr: String
-        /// The `ok`/`FAIL` lines the C guests print.
+        /// The `FAIL` lines the C guests print (each check prints `ok` or `FAIL`).
         var failures: [String] { stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") }.map(String.init) }
     }
 
-    struct Options {
-        var debuggable = true
-        var logLevel: LogLevel? = nil
-        var heapSize = "32MB"
-        var userSpaceSize = "256MB"
-        var stackSize = "1MB"
-        var maxProcesses = 16
-        var entryPoints = ["/bin", "/xbin"]
-        var untrusted = ["TERM", "LANG"]
-        var extraMounts = ""
+    init(_ options: InstanceFolder.Options = .init(), logLevel: LogLevel? = nil) throws {
+        folder = try InstanceFolder(options)
+        kernel = try Kernel(instanceDirectory: folder.path, logLevel: logLevel, logSink: logSink)
     }
 
-    init(_ options: Options = Options()) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-test-\(UUID().uuidString)")
-        let guests = try GuestPrograms.directory()
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("data"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("extra-bin"), withIntermediateDirectories: true)
-        let config = """
-            {
-              "resource_limits": { "user_space_size": "\(options.userSpaceSize)", "max_num_of_processes": \(options.maxProcesses), "max_num_of_threads": 32 },
-              "process": { "default_stack_size": "\(options.stackSize)", "default_heap_size": "\(options.heapSize)" },
-              "entry_points": [\(options.entryPoints.map { "\"\($0)\"" }.joined(separator: ", "))],
-              "env": { "default": ["HOME=/root", "PATH=/bin"], "untrusted": [\(options.untrusted.map { "\"\($0)\"" }.joined(separator: ", "))] },
-              "mount": [
-                { "target": "/", "type": "ramfs" },
-                { "target": "/bin", "type": "hostfs", "source": "\(guests.path)" },
-                { "target": "/data", "type": "hostfs", "source": "./data" },
-                { "target": "/tmp", "type": "ramfs" },
-                { "target": "/dev", "type": "devfs" },
-                { "target": "/xbin", "type": "hostfs", "source": "./extra-bin" }\(options.extraMounts)
-              ],
-              "metadata": { "debuggable": \(options.debuggable) }
-            }
-            """
-        try Data(config.utf8).write(to: directory.appendingPathComponent("Cloister.json"))
-        kernel = try Kernel(instanceDirectory: directory.path, logLevel: options.logLevel, logSink: logSink)
-    }
+    var directory: URL { folder.directory }
+    var dataDirectory: URL { folder.dataDirectory }
 
-    deinit {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// Host path of the `/data` mount.
-    var dataDirectory: URL { directory.appendingPathComponent("data") }
-
-    /// Assembles `wat` and stores it as `/xbin/<name>.wasm`; returns the guest path.
     @discardableResult
-    func install(wat: String, as name: String) throws -> String {
-        try install(bytes: try wat2wasm(wat), as: name)
-    }
+    func install(wat: String, as name: String) throws -> String { try folder.install(wat: wat, as: name) }
 
-    /// Stores `bytes` as `/xbin/<name>.wasm`; returns the guest path.
     @discardableResult
-    func install(bytes: [UInt8], as name: String) throws -> String {
-        try Data(bytes).write(to: directory.appendingPathComponent("extra-bin/\(name).wasm"))
-        return "/xbin/\(name).wasm"
-    }
+    func install(bytes: [UInt8], as name: String) throws -> String { try folder.install(bytes: bytes, as: name) }
 
     /// Creates and runs `path` with its output captured.
     func run(_ path: String, _ arguments: [String] = [], environment: [String] = [], stdin: String = "") throws -> Run {
@@ -120,28 +73,3 @@ extension TestInstance {
     }
 }
 
-/// Guests written in WebAssembly text, shared by several tests.
-enum GuestSnippets {
-    /// Sleeps for an hour in `poll_oneoff`, holding `pages` pages of linear memory.
-    static func sleeper(pages: Int = 1) -> String {
-        """
-        (module
-          (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-          (memory (export "memory") \(pages))
-          (data (i32.const 8) "\\00")
-          (data (i32.const 16) "\\01\\00\\00\\00")
-          (data (i32.const 24) "\\00\\68\\89\\12\\46\\03\\00\\00")
-          (func (export "_start") (drop (call $poll (i32.const 0) (i32.const 100) (i32.const 1) (i32.const 200)))))
-        """
-    }
-}
-
-/// Waits until `condition` holds, checking every 10 ms, for at most `seconds`.
-func eventually(within seconds: Double = 30, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(10_000)
-    }
-    return condition()
-}

@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import Foundation
 
 /// C programs built by the tests with the system compiler (`cc`) against the PAL header and

@@ -1,3 +1,4 @@
+import CloisterTestSupport
 import Foundation
 
 /// A host program run by a test, with its output captured in files and a deadline.
@@ -87,12 +88,3 @@ final class HostCommand: @unchecked Sendable {
     }
 }
 
-/// Waits until `condition` holds, checking every 10 ms, for at most `seconds`.
-func eventually(within seconds: Double = 60, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(10_000)
-    }
-    return condition()
-}

@@ -1,3 +1,4 @@
+import CloisterTestSupport
 /// The layout of C structures as the Swift side imports them, printed in the line format of the
 /// C layout programs (`Tests/Guests/abi_layout.c`, `Programs/pal_layout.c`):
 ///

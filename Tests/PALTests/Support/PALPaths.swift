@@ -1,10 +1,10 @@
+import CloisterTestSupport
 import Foundation
 
 /// Where the PAL tests find the package, the ABI headers and the library under test.
 enum PALPaths {
     /// The package's root folder.
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var packageRoot: URL { PackagePaths.root }
 
     /// The folder holding `cloister.h` and `cloister_pal_api.h`.
     static var headers: URL { packageRoot.appendingPathComponent("Sources/CCloisterABI/include") }
