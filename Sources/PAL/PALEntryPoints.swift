@@ -29,7 +29,7 @@ public func palInit(_ attr: UnsafePointer<cloister_pal_attr>?) -> Int32 {
         let attr = try CArguments.required(attr, "attr").pointee
         let instance = try CArguments.string(attr.instance_dir, "attr->instance_dir")
         let level = attr.log_level == nil ? "off" : try CArguments.string(attr.log_level, "attr->log_level")
-        try PALInstance.initialize(instance: instance, logLevel: level)
+        try LibOS.initialize(instance: instance, logLevel: level)
     }
 }
 
@@ -74,7 +74,7 @@ public func palKill(_ pid: Int32, _ signal: Int32) -> Int32 {
 @_cdecl("cloister_pal_destroy")
 public func palDestroy() -> Int32 {
     ErrnoBoundary.call { () throws(Errno) in
-        try PALInstance.destroy()
+        try LibOS.destroy()
     }
 }
 

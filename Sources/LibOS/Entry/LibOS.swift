@@ -24,6 +24,9 @@ public enum LibOS {
         }
     }
 
+    /// Whether an instance is initialized (and not yet destroyed).
+    public static var isInitialized: Bool { lock.withLock { current != nil } }
+
     private static func kernel() throws(Errno) -> Kernel {
         guard let kernel = lock.withLock({ current }) else {
             throw Errno.again.with(reason: "the LibOS is not initialized")
