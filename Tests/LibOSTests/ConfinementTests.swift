@@ -47,4 +47,18 @@ import LibOS
             """, as: "uplink")
         #expect(try instance.run(path).status == .exited(Int32(Errno.perm.rawValue)))
     }
+
+    @Test func overlongPathIsENAMETOOLONG() throws {
+        let instance = try TestInstance()
+        let path = try instance.install(wat: """
+            (module
+              (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory (export "memory") 1)
+              (func (export "_start")
+                (memory.fill (i32.const 0) (i32.const 97) (i32.const 5000))
+                (call $exit (call $open (i32.const 6) (i32.const 0) (i32.const 0) (i32.const 5000) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 6000)))))
+            """, as: "longpath")
+        #expect(try instance.run(path).status == .exited(Int32(Errno.nametoolong.rawValue)))
+    }
 }

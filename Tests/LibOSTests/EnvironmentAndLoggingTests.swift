@@ -90,4 +90,26 @@ import LibOS
         #expect(eventually(within: 30) { finished.value != nil })
         #expect(finished.value == .some(.signaled(.terminate)))
     }
+
+    @Test func writerBlockedOnAFullPipeIsKilled() throws {
+        let instance = try TestInstance()
+        // Writes 64 KiB to stdout again and again; nobody reads the pipe.
+        let path = try instance.install(wat: """
+            (module
+              (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+              (memory (export "memory") 2)
+              (data (i32.const 0) "\\00\\00\\01\\00\\00\\00\\01\\00")
+              (func (export "_start") (loop $again
+                (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 16)))
+                (br $again))))
+            """, as: "flooder")
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let (pid, finished) = try instance.start(path, stdio: .init(input: 0, output: fds[1], error: 2))
+        #expect(eventually { instance.kernel.isRunning(pid: pid) })
+        try instance.kernel.kill(pid: pid, signal: .kill)
+        #expect(eventually(within: 30) { finished.value != nil })
+        #expect(finished.value == .some(.signaled(.kill)))
+    }
 }

@@ -68,7 +68,10 @@ extension UserMemory {
     }
 
     /// Reads a guest string given as pointer and length (WASI paths are not NUL-terminated).
+    /// Paths longer than `maximumPathLength` bytes are `ENAMETOOLONG`.
     func readString(_ address: UInt32, _ length: UInt32) throws(Errno) -> String {
+        try check(address, length)
+        if length > maximumPathLength { throw .nametoolong }
         let bytes = try readBytes(address, length)
         if bytes.contains(0) { throw .ilseq }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .ilseq }
@@ -94,3 +97,6 @@ extension UserMemory {
 extension Errno {
     static let ilseq = Errno(25)
 }
+
+/// The longest path a guest may pass, in bytes (Linux's PATH_MAX).
+let maximumPathLength: UInt32 = 4096

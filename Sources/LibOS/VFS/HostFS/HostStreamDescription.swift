@@ -23,9 +23,16 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
         try hostCall { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
 
-    /// Writes everything; a closed reader is `EPIPE` for the guest and never a SIGPIPE for the
-    /// host: the signal is blocked on this thread for the write and a pending one is consumed.
     func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int {
+        try write(buffer, isInterrupted: { false })
+    }
+
+    /// Writes everything, waiting for room at most 50 ms at a time and giving up with `EINTR`
+    /// once `isInterrupted` says so, so a reader that never drains cannot hold the guest's
+    /// thread forever: once the descriptor polls writable, a write of at most `PIPE_BUF` bytes
+    /// does not block. A closed reader is `EPIPE` for the guest and never a SIGPIPE for the
+    /// host: the signal is blocked on this thread for the write and a pending one is consumed.
+    func write(_ buffer: UnsafeRawBufferPointer, isInterrupted: () -> Bool) throws(Errno) -> Int {
         var pipeSignal = sigset_t()
         sigemptyset(&pipeSignal)
         sigaddset(&pipeSignal, SIGPIPE)
@@ -38,7 +45,14 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
         }
         var written = 0
         while written < buffer.count {
-            written += try hostCall { Glibc.write(fd, buffer.baseAddress! + written, buffer.count - written) }
+            while !isReady(events: Int16(POLLOUT), timeoutMilliseconds: 50) {
+                if isInterrupted() {
+                    if written > 0 { return written }
+                    throw .intr
+                }
+            }
+            let chunk = min(buffer.count - written, 4096)  // PIPE_BUF
+            written += try hostCall { Glibc.write(fd, buffer.baseAddress! + written, chunk) }
         }
         return written
     }

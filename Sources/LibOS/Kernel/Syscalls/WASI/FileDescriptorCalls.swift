@@ -161,7 +161,13 @@ extension WASIPreview1 {
         try c.memory.check(a.u32(3), 4)
         let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
         let description = try c.files.get(a.u32(0), forWriting: true).description
-        let count = try gather(vectors, c.memory) { (buffer, _) throws(Errno) in try description.write(buffer) }
+        let process = c.process
+        let count = try gather(vectors, c.memory) { (buffer, _) throws(Errno) in
+            if let stream = description as? HostStreamDescription {
+                return try stream.write(buffer, isInterrupted: { process.pendingTermination != nil })
+            }
+            return try description.write(buffer)
+        }
         try c.memory.storeU32(count, at: a.u32(3))
     }
 
