@@ -61,4 +61,22 @@ import LibOS
             """, as: "longpath")
         #expect(try instance.run(path).status == .exited(Int32(Errno.nametoolong.rawValue)))
     }
+
+    @Test func symlinkCycleIsELOOP() throws {
+        let instance = try TestInstance()
+        let data = instance.dataDirectory.path
+        try FileManager.default.createSymbolicLink(atPath: data + "/ping", withDestinationPath: "pong")
+        try FileManager.default.createSymbolicLink(atPath: data + "/pong", withDestinationPath: "./ping")
+        let path = try instance.install(wat: """
+            (module
+              (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory (export "memory") 1)
+              (data (i32.const 100) "ping")
+              (func (export "_start")
+                (call $exit (call $open (i32.const 5) (i32.const 1) (i32.const 100) (i32.const 4) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 200)))))
+            """, as: "cycle")
+        #expect(try instance.run(path).status == .exited(Int32(Errno.loop.rawValue)))
+    }
 }
+
