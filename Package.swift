@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The one definition of every type and constant that crosses the guest ↔ LibOS boundary.
@@ -30,11 +31,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Protected files: the aes-gcm and cloister-file schemes, streams, file-to-file tools.
+        .target(
+            name: "ProtectedFiles",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // The `cloister` command-line tool.
         .executableTarget(
             name: "cloister",
             dependencies: [
                 "LibOS",
+                "ProtectedFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,6 +100,10 @@ let package = Package(
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
             ]
+        ),
+        .testTarget(
+            name: "ProtectedFilesTests",
+            dependencies: ["ProtectedFiles", .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

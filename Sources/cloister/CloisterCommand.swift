@@ -6,6 +6,6 @@ struct CloisterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloister",
         abstract: "Run WebAssembly programs inside the Cloister library OS.",
-        subcommands: [NewCommand.self, RunCommand.self]
+        subcommands: [NewCommand.self, RunCommand.self, EncryptCommand.self, DecryptCommand.self, KeygenCommand.self]
     )
 }
