@@ -27,6 +27,7 @@ let package = Package(
             dependencies: [
                 "CCloisterABI",
                 "CLibOSHost",
+                "ProtectedFiles",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -53,6 +54,7 @@ let package = Package(
             name: "cloister-bench",
             dependencies: [
                 "LibOS",
+                "ProtectedFiles",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WasmKitWASI", package: "WasmKit"),
             ],

@@ -1,6 +1,6 @@
 // cloister-bench: the LibOS against WasmKit's stock WASI bridge and native code, in one run.
 //
-//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only cpu,io,latency]
+//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only cpu,io,latency,crypto]
 //
 // 1. CPU-bound guests (sha256, sieve): LibOS process vs stock WASIBridgeToHost vs the stock
 //    bridge running the LibOS-instrumented module (interrupt checks) vs gcc -O2.
@@ -8,6 +8,8 @@
 //    instrumented) on a host directory, native on a host directory.
 // 3. create+exec+exit latency of hello.wasm under the LibOS (first = cold, then module cache),
 //    against the stock bridge, with the memory each finished process leaves behind.
+// 4. crypto: protected-file encrypt/decrypt throughput in memory per scheme (Crypto.swift),
+//    against `openssl speed -evp aes-{128,256}-gcm`.
 //
 // Every repetition runs the variants one after the other, so slow phases of a shared machine
 // hit all of them alike; compare ratios from one run. scripts/bench.sh builds the guests and
@@ -55,10 +57,6 @@ struct Bench {
         }
         if options.sections.contains("latency") { try requireFile("\(guests)/hello.wasm") }
 
-        let libos = try LibOSRunner(base: base, guests: guests)
-        let stock = try StockRunner(base: base, guests: guests, stackSize: options.stockStackKiB.map { $0 * 1024 })
-        let native = try NativeRunner(base: base, guests: guests)
-
         var report = """
             ## Settings
 
@@ -69,14 +67,23 @@ struct Bench {
 
             """
 
-        if options.sections.contains("cpu") {
-            report += try cpuSection(libos: libos, stock: stock, native: native)
+        // The guest runners (the LibOS instance mounts the guest folder); the crypto section needs none.
+        if !options.sections.isDisjoint(with: ["cpu", "io", "latency"]) {
+            let libos = try LibOSRunner(base: base, guests: guests)
+            let stock = try StockRunner(base: base, guests: guests, stackSize: options.stockStackKiB.map { $0 * 1024 })
+            let native = try NativeRunner(base: base, guests: guests)
+            if options.sections.contains("cpu") {
+                report += try cpuSection(libos: libos, stock: stock, native: native)
+            }
+            if options.sections.contains("io") {
+                report += try ioSection(libos: libos, stock: stock, native: native)
+            }
+            if options.sections.contains("latency") {
+                report += try latencySection(libos: libos, stock: stock)
+            }
         }
-        if options.sections.contains("io") {
-            report += try ioSection(libos: libos, stock: stock, native: native)
-        }
-        if options.sections.contains("latency") {
-            report += try latencySection(libos: libos, stock: stock)
+        if options.sections.contains("crypto") {
+            report += try cryptoSection()
         }
         print(report, terminator: "")
     }

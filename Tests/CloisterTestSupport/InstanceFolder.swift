@@ -26,9 +26,12 @@ public final class InstanceFolder: @unchecked Sendable {
     public init(_ options: Options = Options()) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-test-\(UUID().uuidString)")
         let guests = try TestGuests.directory()
-        for folder in ["data", "extra-bin"] {
+        for folder in ["data", "extra-bin", "secure"] {
             try FileManager.default.createDirectory(at: directory.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
+        // A key for a `sefs` mount of `secure/` (see ``sefsMount``).
+        let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        try Data("key: \(key)\n".utf8).write(to: directory.appendingPathComponent("sefs.key"))
         let quoted = { (list: [String]) in list.map { "\"\($0)\"" }.joined(separator: ", ") }
         let config = """
             {
@@ -56,6 +59,9 @@ public final class InstanceFolder: @unchecked Sendable {
 
     /// The folder's path.
     public var path: String { directory.path }
+
+    /// A mount entry for ``Options/extraMounts``: `secure/` as `sefs` at `/secure`.
+    public static let sefsMount = #", { "target": "/secure", "type": "sefs", "source": "./secure", "options": { "key_file": "./sefs.key" } }"#
 
     /// Host path of the `/data` mount.
     public var dataDirectory: URL { directory.appendingPathComponent("data") }

@@ -14,5 +14,6 @@ int cloister_host_random(void *buffer, unsigned long length);
 
 /// Linux constants the Swift Glibc module does not export.
 #define CLOISTER_HOST_O_PATH 010000000
+#define CLOISTER_HOST_O_NOATIME 01000000
 #define CLOISTER_HOST_UTIME_NOW 1073741823L
 #define CLOISTER_HOST_UTIME_OMIT 1073741822L

@@ -38,7 +38,8 @@ public final class Kernel: @unchecked Sendable {
         if !loaded.debuggable { level = .off }
         self.log = KernelLog(level: level, sink: logSink)
         self.vfs = try VirtualFileSystem(
-            mounts: loaded.mounts, instanceDirectory: directory, ramCapacity: loaded.resourceLimits.userSpaceSize)
+            mounts: loaded.mounts, instanceDirectory: directory, ramCapacity: loaded.resourceLimits.userSpaceSize,
+            reportTamper: { [log] message in log.log(.error, message) })
         log.log(.info, "instance \(directory) started with \(loaded.mounts.count) mounts")
     }
 

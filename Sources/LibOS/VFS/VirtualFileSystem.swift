@@ -26,8 +26,15 @@ public final class VirtualFileSystem: @unchecked Sendable {
 
     /// Mounts every entry of `configs`; `hostfs` sources resolve against `instanceDirectory`.
     /// Each `ramfs` holds at most `ramCapacity` bytes of file data.
-    public init(mounts configs: [MountConfig], instanceDirectory: String, ramCapacity: UInt64) throws(Errno) {
+    /// Told when a `sefs` file fails authentication.
+    private let reportTamper: @Sendable (String) -> Void
+
+    public init(
+        mounts configs: [MountConfig], instanceDirectory: String, ramCapacity: UInt64,
+        reportTamper: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws(Errno) {
         self.ramCapacity = ramCapacity
+        self.reportTamper = reportTamper
         let rootConfig = configs.first { $0.target == "/" }
         let rootInode = try makeFileSystem(rootConfig ?? MountConfig.ramfs("/"), instanceDirectory: instanceDirectory)
         mounts.append(Mount(target: "/", type: rootConfig?.type ?? .ramfs, root: rootInode.inode, hostPath: rootInode.hostPath))
@@ -76,7 +83,23 @@ public final class VirtualFileSystem: @unchecked Sendable {
                 throw error.with(reason: "mount \(config.target): cannot open hostfs source \(source): \(error.name)")
             }
         case .sefs:
-            throw Errno.nosys.with(reason: "mount \(config.target): sefs mounts are not available in this version")
+            guard let source = config.resolvedSource(instanceDirectory: instanceDirectory) else {
+                throw Errno.inval.with(reason: "mount \(config.target): sefs needs a source")
+            }
+            guard let keyFile = config.options["key_file"] else {
+                throw Errno.inval.with(reason: "mount \(config.target): sefs needs options.key_file")
+            }
+            let host: HostFileSystem
+            do {
+                host = try HostFileSystem(hostPath: source, device: device)
+            } catch {
+                throw error.with(reason: "mount \(config.target): cannot open sefs source \(source): \(error.name)")
+            }
+            let fs = try SefsFileSystem(
+                host: host, keyFile: MountConfig.resolve(hostPath: keyFile, instanceDirectory: instanceDirectory),
+                reportTamper: reportTamper)
+            fileSystems.append(fs)
+            return (fs.root, source)
         }
     }
 

@@ -174,4 +174,37 @@ public final class HostInode: Inode, @unchecked Sendable {
         defer { description.close() }
         try description.setSize(size)
     }
+
+    /// Opens the host file itself (no link followed) with `flags`; the caller closes the fd.
+    func openHostFile(flags: Int32) throws(Errno) -> Int32 {
+        try withParent { (parent, name) throws(Errno) -> Int32 in
+            try hostCall { openat(parent, name, flags | O_NOFOLLOW | O_CLOEXEC) }
+        }
+    }
+
+    /// Replaces the file's bytes atomically: `write` fills a new file beside it, which is
+    /// synced and renamed over the old one; on failure the old file is left as it was.
+    func replaceContents(_ write: (Int32) throws(Errno) -> Void) throws(Errno) {
+        try withParent { (parent, name) throws(Errno) in
+            let temporary = ".\(name).cloister-tmp"
+            _ = unlinkat(parent, temporary, 0)
+            let fd = try hostCall { openat(parent, temporary, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+            do {
+                try write(fd)
+                _ = try hostCall { fsync(fd) }
+            } catch {
+                Glibc.close(fd)
+                _ = unlinkat(parent, temporary, 0)
+                throw (error as? Errno) ?? .io
+            }
+            Glibc.close(fd)
+            do {
+                _ = try hostCall { renameat(parent, temporary, parent, name) }
+            } catch {
+                _ = unlinkat(parent, temporary, 0)
+                throw (error as? Errno) ?? .io
+            }
+        }
+    }
 }
+

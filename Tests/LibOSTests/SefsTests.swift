@@ -1,0 +1,106 @@
+import CloisterTestSupport
+import Foundation
+import Testing
+import LibOS
+
+/// `sefs` mounts: the guest works with plaintext, the host holds only authenticated ciphertext,
+/// and a file changed on the host reads as EIO in the guest (and is logged).
+@Suite struct SefsTests {
+    private func instance(logLevel: LogLevel? = nil) throws -> TestInstance {
+        var options = InstanceFolder.Options()
+        options.extraMounts = InstanceFolder.sefsMount
+        return try TestInstance(options, logLevel: logLevel)
+    }
+
+    /// Writes "TOP SECRET note" to /secure/note.txt (preopen 9).
+    static let writer = """
+        (module
+          (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 100) "note.txt")
+          (data (i32.const 200) "TOP SECRET note")
+          (data (i32.const 300) "\\c8\\00\\00\\00\\0f\\00\\00\\00")
+          (func (export "_start") (local $e i32)
+            (local.set $e (call $open (i32.const 9) (i32.const 0) (i32.const 100) (i32.const 8) (i32.const 9) (i64.const 0x46) (i64.const 0) (i32.const 0) (i32.const 400)))
+            (if (local.get $e) (then (call $exit (local.get $e))))
+            (local.set $e (call $write (i32.load (i32.const 400)) (i32.const 300) (i32.const 1) (i32.const 500)))
+            (if (local.get $e) (then (call $exit (local.get $e))))
+            (call $exit (call $close (i32.load (i32.const 400))))))
+        """
+
+    /// Prints /secure/note.txt to stdout; exits with the errno of the open or the read.
+    static let reader = """
+        (module
+          (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 100) "note.txt")
+          (data (i32.const 300) "\\e8\\03\\00\\00\\00\\10\\00\\00")
+          (func (export "_start") (local $e i32)
+            (local.set $e (call $open (i32.const 9) (i32.const 0) (i32.const 100) (i32.const 8) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 400)))
+            (if (local.get $e) (then (call $exit (local.get $e))))
+            (local.set $e (call $read (i32.load (i32.const 400)) (i32.const 300) (i32.const 1) (i32.const 500)))
+            (if (local.get $e) (then (call $exit (local.get $e))))
+            (i32.store (i32.const 304) (i32.load (i32.const 500)))
+            (drop (call $write (i32.const 1) (i32.const 300) (i32.const 1) (i32.const 600)))
+            (call $exit (i32.const 0))))
+        """
+
+
+    @Test func guestSeesPlaintextHostSeesCiphertext() throws {
+        let instance = try instance()
+        #expect(try instance.run(try instance.install(wat: SefsTests.writer, as: "writer")).status == .exited(0))
+        let read = try instance.run(try instance.install(wat: SefsTests.reader, as: "reader"))
+        #expect(read.status == .exited(0))
+        #expect(read.stdout == "TOP SECRET note")
+        let stored = try Data(contentsOf: instance.directory.appendingPathComponent("secure/note.txt"))
+        #expect(stored.starts(with: Array("CLOISTRF".utf8)))
+        #expect(String(decoding: stored, as: UTF8.self).contains("SECRET") == false)
+    }
+
+    @Test(arguments: ["flip", "truncate", "empty", "append", "swap"])
+    func tamperedFileReadsAsEIO(attack: String) throws {
+        let instance = try instance(logLevel: .error)
+        let writer = try instance.install(wat: SefsTests.writer, as: "writer")
+        #expect(try instance.run(writer).status == .exited(0))
+        let file = instance.directory.appendingPathComponent("secure/note.txt")
+        var bytes = [UInt8](try Data(contentsOf: file))
+        switch attack {
+        case "flip": bytes[bytes.count - 20] ^= 0x01
+        case "truncate": bytes.removeLast(5)
+        case "empty": bytes = []
+        case "append": bytes += [0x41, 0x42, 0x43]
+        default:
+            // The same plaintext sealed as another file (another run of the writer) and moved in.
+            let copy = try Data(contentsOf: file)
+            try FileManager.default.removeItem(at: file)
+            #expect(try instance.run(writer).status == .exited(0))
+            var fresh = [UInt8](try Data(contentsOf: file))
+            fresh.replaceSubrange(32..<fresh.count, with: copy[32...])  // other file's chunk, this file's header
+            bytes = fresh
+        }
+        try Data(bytes).write(to: file)
+        let read = try instance.run(try instance.install(wat: SefsTests.reader, as: "reader"))
+        #expect(read.status == .exited(Int32(Errno.io.rawValue)), "\(attack): \(read.status)")
+        #expect(!read.stdout.contains("SECRET"))
+        #expect(instance.logSink.lines.contains { $0.contains("[error]") && $0.contains("note.txt") })
+    }
+
+    @Test(arguments: ["fd_ops", "path_ops"])
+    func fileFamiliesWorkOnSefs(guest: String) throws {
+        let run = try instance().run("/bin/\(guest).wasm", ["/secure"])
+        #expect(run.failures == [], "\(run.stdout)")
+        #expect(run.status == .exited(0))
+    }
+
+    @Test func sefsNeedsAKeyFile() throws {
+        var options = InstanceFolder.Options()
+        options.extraMounts = #", { "target": "/secure", "type": "sefs", "source": "./secure", "options": { "key_file": "./missing.key" } }"#
+        #expect(throws: Errno.noent) { _ = try TestInstance(options) }
+    }
+}
