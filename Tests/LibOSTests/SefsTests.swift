@@ -103,4 +103,19 @@ import LibOS
         options.extraMounts = #", { "target": "/secure", "type": "sefs", "source": "./secure", "options": { "key_file": "./missing.key" } }"#
         #expect(throws: Errno.noent) { _ = try TestInstance(options) }
     }
+
+    @Test func withoutAKeyFileTheKeyComesFromTheInstanceKey() throws {
+        var options = InstanceFolder.Options()
+        options.extraMounts = #", { "target": "/secure", "type": "sefs", "source": "./secure" }"#
+        let instance = try TestInstance(options)
+        #expect(try instance.run(try instance.install(wat: SefsTests.writer, as: "writer")).status == .exited(0))
+        let keyFile = instance.directory.appendingPathComponent(".cloister/instance.key")
+        #expect(try Data(contentsOf: keyFile).count == 32)
+        #expect(try FileManager.default.attributesOfItem(atPath: keyFile.path)[.posixPermissions] as? Int == 0o600)
+        // Starting the instance again reuses the key; the file still reads.
+        _ = try Kernel(instanceDirectory: instance.directory.path)
+        let read = try instance.run(try instance.install(wat: SefsTests.reader, as: "reader"))
+        #expect(read.stdout == "TOP SECRET note")
+    }
 }
+

@@ -86,9 +86,6 @@ public final class VirtualFileSystem: @unchecked Sendable {
             guard let source = config.resolvedSource(instanceDirectory: instanceDirectory) else {
                 throw Errno.inval.with(reason: "mount \(config.target): sefs needs a source")
             }
-            guard let keyFile = config.options["key_file"] else {
-                throw Errno.inval.with(reason: "mount \(config.target): sefs needs options.key_file")
-            }
             let host: HostFileSystem
             do {
                 host = try HostFileSystem(hostPath: source, device: device)
@@ -96,8 +93,9 @@ public final class VirtualFileSystem: @unchecked Sendable {
                 throw error.with(reason: "mount \(config.target): cannot open sefs source \(source): \(error.name)")
             }
             let fs = try SefsFileSystem(
-                host: host, keyFile: MountConfig.resolve(hostPath: keyFile, instanceDirectory: instanceDirectory),
-                reportTamper: reportTamper)
+                host: host,
+                keyFile: config.options["key_file"].map { MountConfig.resolve(hostPath: $0, instanceDirectory: instanceDirectory) },
+                instanceDirectory: instanceDirectory, target: config.target, reportTamper: reportTamper)
             fileSystems.append(fs)
             return (fs.root, source)
         }

@@ -15,7 +15,8 @@ import ProtectedFiles
 ///
 /// The key is 16 bytes (`cloister-file-128`) or 32 bytes (`cloister-file-256`), from the
 /// mount's `options.key_file`: hex (a `key: HEX` line, as `cloister keygen` prints, or hex
-/// alone) or the raw bytes.
+/// alone) or the raw bytes. Without a key file, the key is derived from the instance key for
+/// the mount's target.
 public final class SefsFileSystem: @unchecked Sendable {
     let host: HostFileSystem
     let scheme: Scheme
@@ -27,18 +28,53 @@ public final class SefsFileSystem: @unchecked Sendable {
     private var openFiles: [InodeIdentity: SefsOpenFile] = [:]
     private let lock = KernelLock()
 
-    public init(host: HostFileSystem, keyFile: String, reportTamper: @escaping @Sendable (String) -> Void) throws(Errno) {
-        guard let data = FileManager.default.contents(atPath: keyFile) else {
-            throw Errno.noent.with(reason: "cannot read sefs key file \(keyFile)")
-        }
-        guard let key = SefsFileSystem.parseKey([UInt8](data)) else {
-            throw Errno.inval.with(reason: "sefs key file \(keyFile) holds no 16- or 32-byte key")
+    /// A `sefs` file system over `host`, keyed by `keyFile` or, when there is none, by a key
+    /// derived for `target` from the instance key (see ``instanceKey(in:)``).
+    public init(
+        host: HostFileSystem, keyFile: String?, instanceDirectory: String, target: String,
+        reportTamper: @escaping @Sendable (String) -> Void
+    ) throws(Errno) {
+        let key: [UInt8]
+        if let keyFile {
+            guard let data = FileManager.default.contents(atPath: keyFile) else {
+                throw Errno.noent.with(reason: "cannot read sefs key file \(keyFile)")
+            }
+            guard let parsed = SefsFileSystem.parseKey([UInt8](data)) else {
+                throw Errno.inval.with(reason: "sefs key file \(keyFile) holds no 16- or 32-byte key")
+            }
+            key = parsed
+        } else {
+            key = KeyDerivation.derive(from: try SefsFileSystem.instanceKey(in: instanceDirectory), label: "sefs\(target)", size: 32)
         }
         self.host = host
         self.key = key
         self.scheme = key.count == 16 ? .cloisterFile128 : .cloisterFile256
         self.reportTamper = reportTamper
         self.root = SefsInode(fs: self, host: host.root)
+    }
+
+    /// The instance key: 32 random bytes in `<instance>/.cloister/instance.key` (mode 0600),
+    /// made on first use. Every `sefs` mount without a key file derives its own key from it.
+    static func instanceKey(in instanceDirectory: String) throws(Errno) -> [UInt8] {
+        let folder = instanceDirectory + "/.cloister"
+        let path = folder + "/instance.key"
+        if let data = FileManager.default.contents(atPath: path) {
+            guard data.count == 32 else { throw Errno.inval.with(reason: "\(path) is not a 32-byte key") }
+            return [UInt8](data)
+        }
+        var key = [UInt8](repeating: 0, count: 32)
+        key.withUnsafeMutableBytes { fillRandom($0) }
+        mkdir(folder, 0o700)
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            // Another instance made it first: use theirs.
+            if errno == EEXIST, let data = FileManager.default.contents(atPath: path), data.count == 32 { return [UInt8](data) }
+            throw Errno(host: errno).with(reason: "cannot create \(path)")
+        }
+        defer { Glibc.close(fd) }
+        let written = key.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, 32) }
+        guard written == 32, fsync(fd) == 0 else { throw Errno.io.with(reason: "cannot write \(path)") }
+        return key
     }
 
     /// A key as hex (optionally after `key:`) or as 16 or 32 raw bytes.
