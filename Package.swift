@@ -98,6 +98,7 @@ let package = Package(
             name: "LibOSTests",
             dependencies: [
                 "CloisterTestSupport",
+                "ProtectedFiles",
                 "LibOS",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),

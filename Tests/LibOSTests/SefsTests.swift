@@ -2,6 +2,7 @@ import CloisterTestSupport
 import Foundation
 import Testing
 import LibOS
+import ProtectedFiles
 
 /// `sefs` mounts: the guest works with plaintext, the host holds only authenticated ciphertext,
 /// and a file changed on the host reads as EIO in the guest (and is logged).
@@ -116,6 +117,50 @@ import LibOS
         _ = try Kernel(instanceDirectory: instance.directory.path)
         let read = try instance.run(try instance.install(wat: SefsTests.reader, as: "reader"))
         #expect(read.stdout == "TOP SECRET note")
+    }
+
+    @Test(arguments: ["reorder", "newer-version", "wrong-key"])
+    func multiChunkFileSealedOnTheHost(attack: String) throws {
+        let instance = try instance(logLevel: .error)
+        let keyText = try String(contentsOf: instance.directory.appendingPathComponent("sefs.key"), encoding: .utf8)
+        var key = try Hex.decode(keyText.replacingOccurrences(of: "key:", with: "").trimmingCharacters(in: .whitespacesAndNewlines))
+        if attack == "wrong-key" { key = (0..<32).map { _ in UInt8.random(in: 0...255) } }
+        // Three 64 KiB chunks of "SECRET…", sealed with the mount's key (or another one).
+        let output = MemoryFile()
+        let writer = try ProtectedFileWriter(scheme: .cloisterFile256, key: key, output: output)
+        try writer.write(Array(repeating: Array("SECRET!!".utf8), count: 3 * 8192 - 100).flatMap { $0 })
+        _ = try writer.finish()
+        var bytes = output.bytes
+        let header = ChunkedFileHeader.size
+        let record = try ChunkedFileHeader(parsing: Array(bytes[0..<header]), expected: .cloisterFile256).recordSize
+        switch attack {
+        case "reorder":
+            let first = Array(bytes[header..<header + record])
+            bytes.replaceSubrange(header..<header + record, with: bytes[header + record..<header + 2 * record])
+            bytes.replaceSubrange(header + record..<header + 2 * record, with: first)
+        case "newer-version":
+            bytes[8] = 2
+        default:
+            break
+        }
+        try Data(bytes).write(to: instance.directory.appendingPathComponent("secure/note.txt"))
+        let read = try instance.run(try instance.install(wat: SefsTests.reader, as: "reader"))
+        #expect(read.status == .exited(Int32(Errno.io.rawValue)), "\(attack): \(read.status)")
+        #expect(!read.stdout.contains("SECRET"))
+    }
+
+    @Test func multiChunkFileSealedOnTheHostReadsBack() throws {
+        let instance = try instance()
+        let keyText = try String(contentsOf: instance.directory.appendingPathComponent("sefs.key"), encoding: .utf8)
+        let key = try Hex.decode(keyText.replacingOccurrences(of: "key:", with: "").trimmingCharacters(in: .whitespacesAndNewlines))
+        let output = MemoryFile()
+        let writer = try ProtectedFileWriter(scheme: .cloisterFile256, key: key, output: output)
+        try writer.write(Array("data owner's input".utf8))
+        _ = try writer.finish()
+        try Data(output.bytes).write(to: instance.directory.appendingPathComponent("secure/note.txt"))
+        let read = try instance.run(try instance.install(wat: SefsTests.reader, as: "reader"))
+        #expect(read.status == .exited(0))
+        #expect(read.stdout == "data owner's input")
     }
 }
 
