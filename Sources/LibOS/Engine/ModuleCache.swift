@@ -22,10 +22,12 @@ public final class ModuleCache: @unchecked Sendable {
 
     func module(for key: String?, load: () throws(Errno) -> Module) throws(Errno) -> Module {
         guard let key else { return try load() }
-        if let module = lock.withLock({ modules[key] }) {
-            lock.withLock { hitCount += 1 }
+        let cached = lock.withLock { () -> Module? in
+            guard let module = modules[key] else { return nil }
+            hitCount += 1
             return module
         }
+        if let cached { return cached }
         let module = try load()
         lock.withLock {
             missCount += 1

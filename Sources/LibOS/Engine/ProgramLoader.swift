@@ -73,7 +73,7 @@ struct ProgramLoader {
         var imports = Imports()
         for entry in module.imports {
             guard let syscall = WASIPreview1.syscalls[entry.name] else { continue }
-            let parameters: [ValueType] = syscall.parameters.map { $0 == .i32 ? .i32 : .i64 }
+            let parameters = syscall.wasmParameters
             let function = Function(store: store, parameters: parameters, results: syscall.returnsErrno ? [.i32] : []) { _, _ in
                 throw Errno.nosys
             }

@@ -72,7 +72,7 @@ struct WasmKitRunner {
     /// Binds one syscall for this process: checks for signals before and after it, counts it,
     /// traces it, and converts its errno into the guest's return value.
     private func function(for syscall: Syscall, store: Store, context: SyscallContext) -> Function {
-        let parameters: [ValueType] = syscall.parameters.map { $0 == .i32 ? .i32 : .i64 }
+        let parameters = syscall.wasmParameters
         let process = context.process
         let log = kernel.log
         let name = syscall.name

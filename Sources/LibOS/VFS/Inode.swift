@@ -48,6 +48,24 @@ public struct OpenMode: Sendable {
     public var directory: Bool = false
 }
 
+extension OpenMode {
+    /// Checks this mode against a file of `type`: `true` when it opens a directory (read-only),
+    /// `false` for a file; `EISDIR` (writing a directory), `ELOOP` (a symbolic link) or
+    /// `ENOTDIR` (a file where a directory was required) otherwise.
+    func opensDirectory(_ type: FileType) throws(Errno) -> Bool {
+        switch type {
+        case .directory:
+            if write { throw .isdir }
+            return true
+        case .symbolicLink:
+            throw .loop
+        default:
+            if directory { throw .notdir }
+            return false
+        }
+    }
+}
+
 extension Inode {
     var type: FileType { (try? stat().type) ?? .unknown }
 }

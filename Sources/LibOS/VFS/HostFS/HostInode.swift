@@ -108,7 +108,7 @@ public final class HostInode: Inode, @unchecked Sendable {
         }
         defer { closedir(stream) }
         let selfStat = try stat()
-        var list = [
+        let list = [
             DirectoryEntry(name: ".", inode: selfStat.inode, type: .directory),
             DirectoryEntry(name: "..", inode: selfStat.inode, type: .directory),
         ]
@@ -142,24 +142,11 @@ public final class HostInode: Inode, @unchecked Sendable {
     }
 
     public func open(_ mode: OpenMode) throws(Errno) -> any FileDescription {
-        let current = try stat()
-        switch current.type {
-        case .directory:
-            if mode.write { throw .isdir }
-            return DirectoryDescription(inode: self)
-        case .symbolicLink:
-            throw .loop
-        default:
-            if mode.directory { throw .notdir }
-            var flags = O_NOFOLLOW | O_CLOEXEC
-            flags |= mode.read && mode.write ? O_RDWR : (mode.write ? O_WRONLY : O_RDONLY)
-            if mode.truncate && mode.write { flags |= O_TRUNC }
-            if mode.append { flags |= O_APPEND }
-            let fd = try withParent { (parent, name) throws(Errno) -> Int32 in
-                try hostCall { openat(parent, name, flags) }
-            }
-            return HostFileDescription(fd: fd, inode: self, device: fs.device)
-        }
+        if try mode.opensDirectory(try stat().type) { return DirectoryDescription(inode: self) }
+        var flags = mode.read && mode.write ? O_RDWR : (mode.write ? O_WRONLY : O_RDONLY)
+        if mode.truncate && mode.write { flags |= O_TRUNC }
+        if mode.append { flags |= O_APPEND }
+        return HostFileDescription(fd: try openHostFile(flags: flags), inode: self, device: fs.device)
     }
 
     public func setTimes(access: TimeChange, modification: TimeChange) throws(Errno) {

@@ -77,16 +77,8 @@ public final class SefsInode: Inode, @unchecked Sendable {
     public func readLink() throws(Errno) -> String { try host.readLink() }
 
     public func open(_ mode: OpenMode) throws(Errno) -> any FileDescription {
-        switch try host.stat().type {
-        case .directory:
-            if mode.write { throw .isdir }
-            return DirectoryDescription(inode: self)
-        case .symbolicLink:
-            throw .loop
-        default:
-            if mode.directory { throw .notdir }
-            return try SefsFileDescription(file: self, mode: mode)
-        }
+        if try mode.opensDirectory(try host.stat().type) { return DirectoryDescription(inode: self) }
+        return try SefsFileDescription(file: self, mode: mode)
     }
 
     public func setTimes(access: TimeChange, modification: TimeChange) throws(Errno) {
