@@ -66,7 +66,7 @@ struct PathWalker {
             }
             let isFinal = pending.allSatisfy { $0.name.isEmpty || $0.name == "." }
             let current = stack.last!.inode
-            var child = try current.lookup(name)
+            let child = try current.lookup(name)
             if let mounted = vfs.mountedRoot(on: child) {
                 stack.append(Frame(inode: mounted, isMountRoot: true))
                 continue
@@ -83,7 +83,6 @@ struct PathWalker {
                 }
                 continue
             }
-            child = child as any Inode
             stack.append(Frame(inode: child, isMountRoot: false))
         }
         return stack
