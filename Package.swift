@@ -40,6 +40,17 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Executors: the FunctionExecutor protocol, the builtin functions, and the WebAssembly and
+        // Python executors that run functions as LibOS processes.
+        .target(
+            name: "Executors",
+            dependencies: [
+                "LibOS",
+                "ProtectedFiles",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // The `cloister` command-line tool.
         .executableTarget(
             name: "cloister",
@@ -101,6 +112,18 @@ let package = Package(
                 "ProtectedFiles",
                 "LibOS",
                 .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+            ]
+        ),
+        .testTarget(
+            name: "ExecutorsTests",
+            dependencies: [
+                "CloisterTestSupport",
+                "Executors",
+                "ProtectedFiles",
+                "LibOS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "WAT", package: "WasmKit"),
             ]
         ),
