@@ -1,0 +1,8 @@
+/// `builtin-echo`: returns its argument `message`.
+enum Echo: BuiltinFunction {
+    static let name = "builtin-echo"
+
+    static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
+        try arguments.string("message")
+    }
+}

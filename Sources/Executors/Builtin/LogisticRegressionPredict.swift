@@ -1,0 +1,23 @@
+import Foundation
+
+/// `builtin-logistic-regression-predict`: applies a logistic regression model.
+///
+/// Inputs `model_file` (from `builtin-logistic-regression-train`) and `data_file` (CSV rows of
+/// the model's `feature_size` numbers). Output `result_file`: P(label 1) for each row, one a line
+/// with 4 decimals (as Teaclave). Result "Predicted N lines of data.". Rows are streamed.
+enum LogisticRegressionPredict: BuiltinFunction {
+    static let name = "builtin-logistic-regression-predict"
+
+    static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
+        let model = try ModelFile.read(LogisticRegressionModel.self, from: try runtime.openInput("model_file"))
+        let data = try runtime.openInput("data_file")
+        let result = try runtime.createOutput("result_file")
+        var count = 0
+        while let row = try data.nextNumericRow(count: model.featureSize) {
+            try result.write(String(format: "%.4f\n", model.probability(of: row)))
+            count += 1
+        }
+        try result.close()
+        return "Predicted \(count) lines of data."
+    }
+}
