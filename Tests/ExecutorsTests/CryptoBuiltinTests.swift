@@ -83,7 +83,7 @@ import _CryptoExtras
         }
         #expect(decrypt("key", nil) == #"missing argument "key""#)
         #expect(decrypt("algorithm", "aes192gcm") == #"argument "algorithm" must be one of "aes128gcm", "aes256gcm", got "aes192gcm""#)
-        #expect(decrypt("algorithm", "aes128gcm") == #"argument "key" must be 16 bytes for aes128gcm, got 32"#)
+        #expect(decrypt("algorithm", "aes128gcm") == #"argument "key" must be 16 bytes for AES-128-GCM, got 32"#)
         #expect(decrypt("key", "not base64!") == #"argument "key" is not valid base64"#)
         #expect(decrypt("nonce", "AAECAwQFBgcICQ==") == #"argument "nonce" must be 12 bytes, got 10"#)
         #expect(decrypt("encrypted_data", "AAEC") == #"argument "encrypted_data" must hold at least the 16-byte tag, got 3 bytes"#)

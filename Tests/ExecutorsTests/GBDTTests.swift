@@ -144,9 +144,10 @@ import Testing
     }
 
     @Test func treesSplitWhereTheTargetsChange() {
-        let samples: [Double] = [0, 10, 1, 10, 2, 10, 3, 10]
+        var data = TrainingSet(featureSize: 2)
+        for x in 0..<4 { data.append(features: [Double(x), 10], label: 0) }
         let builder = RegressionTreeBuilder(
-            samples: samples, featureSize: 2, targets: [5, 5, 9, 9], features: [0, 1], maxDepth: 3, minLeafSize: 1,
+            data: data, targets: [5, 5, 9, 9], features: [0, 1], maxDepth: 3, minLeafSize: 1,
             leafValue: { rows in rows.map { [5.0, 5, 9, 9][$0] }.reduce(0, +) / Double(rows.count) })
         let tree = builder.build(rows: [0, 1, 2, 3])
         #expect(tree.nodes.count == 3)

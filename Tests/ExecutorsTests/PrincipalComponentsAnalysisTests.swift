@@ -53,6 +53,21 @@ import Testing
         #expect(zip(both, projected).allSatisfy { abs($0[0] - $1) < 1e-9 })
     }
 
+    @Test func staysAccurateFarFromTheOrigin() throws {
+        let workspace = try Workspace()
+        let points = Self.correlated(300)
+        func project(offset: Double) throws -> [Double] {
+            let data = points.map { "\($0.x + offset),\($0.y - offset)" }.joined(separator: "\n")
+            let run = try workspace.run(
+                "builtin-principal-components-analysis", ["n": 1, "center": true, "feature_size": 2],
+                inputs: ["input_data": data], outputs: ["output_data"])
+            return Self.rows(try #require(run.outputs["output_data"])).map { $0[0] }
+        }
+        let near = try project(offset: 0)
+        let far = try project(offset: 1e7)
+        #expect(zip(near, far).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
     @Test func withoutCenteringTheFirstComponentPointsToTheData() throws {
         let workspace = try Workspace()
         let data = "10,0.1\n10,-0.1\n10.2,0\n9.8,0\n"

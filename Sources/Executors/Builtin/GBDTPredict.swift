@@ -1,5 +1,3 @@
-import Foundation
-
 /// `builtin-gbdt-predict`: applies a gradient-boosted tree model.
 ///
 /// Inputs `model_file` (from `builtin-gbdt-train`) and `data_file` (CSV rows of the model's
@@ -10,14 +8,9 @@ enum GBDTPredict: BuiltinFunction {
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let model = try ModelFile.read(GradientBoostedTrees.self, from: try runtime.openInput("model_file"))
-        let data = try runtime.openInput("data_file")
-        let result = try runtime.createOutput("result_file")
-        var count = 0
-        while let row = try data.nextNumericRow(count: model.featureSize) {
-            try result.write(String(format: "%.10f\n", model.predict(row)))
-            count += 1
-        }
-        try result.close()
+        let count = try writePredictions(
+            from: try runtime.openInput("data_file"), featureSize: model.featureSize,
+            to: try runtime.createOutput("result_file"), format: "%.10f", model.predict)
         return "Predict result has \(count) lines of data."
     }
 }

@@ -23,10 +23,10 @@ enum GBDTTrain: BuiltinFunction {
             minLeafSize: try arguments.integer("min_leaf_size", in: 1...Int.max),
             featureSampleRatio: try arguments.double("feature_sample_ratio", greaterThan: 0, atMost: 1),
             dataSampleRatio: try arguments.double("data_sample_ratio", greaterThan: 0, atMost: 1))
-        let data = try runtime.openInput("training_data").readTrainingRows(
+        let data = try runtime.openInput("training_data").readTrainingSet(
             featureSize: featureSize, label: loss.trainingLabel, labelRequirement: loss.labelRequirement)
-        let model = GradientBoostedTrees(samples: data.samples, labels: data.labels, featureSize: featureSize, parameters: parameters)
+        let model = GradientBoostedTrees(training: data, parameters: parameters)
         try ModelFile.write(model, to: try runtime.createOutput("trained_model"))
-        return "Trained \(data.labels.count) lines of data."
+        return "Trained \(data.count) lines of data."
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// `builtin-logistic-regression-predict`: applies a logistic regression model.
 ///
 /// Inputs `model_file` (from `builtin-logistic-regression-train`) and `data_file` (CSV rows of
@@ -10,14 +8,9 @@ enum LogisticRegressionPredict: BuiltinFunction {
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let model = try ModelFile.read(LogisticRegressionModel.self, from: try runtime.openInput("model_file"))
-        let data = try runtime.openInput("data_file")
-        let result = try runtime.createOutput("result_file")
-        var count = 0
-        while let row = try data.nextNumericRow(count: model.featureSize) {
-            try result.write(String(format: "%.4f\n", model.probability(of: row)))
-            count += 1
-        }
-        try result.close()
+        let count = try writePredictions(
+            from: try runtime.openInput("data_file"), featureSize: model.featureSize,
+            to: try runtime.createOutput("result_file"), format: "%.4f", model.probability)
         return "Predicted \(count) lines of data."
     }
 }

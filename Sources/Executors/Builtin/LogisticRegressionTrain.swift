@@ -13,11 +13,10 @@ enum LogisticRegressionTrain: BuiltinFunction {
         let alpha = try arguments.double("alg_alpha", greaterThan: 0)
         let iterations = try arguments.integer("alg_iters", in: 1...Int.max)
         let featureSize = try arguments.integer("feature_size", in: 1...Int.max)
-        let data = try runtime.openInput("training_data").readTrainingRows(
+        let data = try runtime.openInput("training_data").readTrainingSet(
             featureSize: featureSize, label: { $0 == 0 || $0 == 1 ? $0 : nil }, labelRequirement: "must be 0 or 1")
-        let model = LogisticRegressionModel(
-            samples: data.samples, labels: data.labels, featureSize: featureSize, alpha: alpha, iterations: iterations)
+        let model = LogisticRegressionModel(training: data, alpha: alpha, iterations: iterations)
         try ModelFile.write(model, to: try runtime.createOutput("model_file"))
-        return "Trained \(data.labels.count) lines of data."
+        return "Trained \(data.count) lines of data."
     }
 }

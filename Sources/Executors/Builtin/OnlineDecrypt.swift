@@ -15,7 +15,7 @@ enum OnlineDecrypt: BuiltinFunction {
         let key = try base64(arguments, "key")
         guard key.count == keySize else {
             throw ExecutorError.invalidArgument(
-                name: "key", reason: "must be \(keySize) bytes for \(try arguments.string("algorithm")), got \(key.count)")
+                name: "key", reason: "must be \(keySize) bytes for AES-\(keySize * 8)-GCM, got \(key.count)")
         }
         let nonce = try base64(arguments, "nonce")
         guard nonce.count == 12 else {

@@ -7,9 +7,8 @@
 /// components, largest variance first (each component has its largest entry positive). Result
 /// "transform R rows * C cols lines of data." (Teaclave's wording).
 ///
-/// Two streaming passes, in memory of order `feature_size`²: the first sums the rows and their
-/// outer products, the components are the eigenvectors of the resulting scatter matrix (Jacobi),
-/// the second projects each row.
+/// Two streaming passes, in memory of order `feature_size`²: the first accumulates the mean and
+/// the scatter matrix, whose eigenvectors (Jacobi) are the components; the second projects each row.
 enum PrincipalComponentsAnalysis: BuiltinFunction {
     static let name = "builtin-principal-components-analysis"
 
@@ -18,22 +17,25 @@ enum PrincipalComponentsAnalysis: BuiltinFunction {
         let components = try arguments.integer("n", in: 1...featureSize)
         let center = try arguments.bool("center")
 
+        // Welford's update: the running mean and the sum of outer products of the deviations
+        // from it, stable even far from the origin.
         let first = try runtime.openInput("input_data")
         var rows = 0
-        var sum = [Double](repeating: 0, count: featureSize)
-        var scatter = [[Double]](repeating: sum, count: featureSize)
+        var mean = [Double](repeating: 0, count: featureSize)
+        var scatter = [[Double]](repeating: mean, count: featureSize)
         while let x = try features(from: first, featureSize: featureSize) {
             rows += 1
+            let before = zip(x, mean).map { $0 - $1 }
+            for i in 0..<featureSize { mean[i] += before[i] / Double(rows) }
             for i in 0..<featureSize {
-                sum[i] += x[i]
-                for j in 0...i { scatter[i][j] += x[i] * x[j] }
+                for j in 0...i { scatter[i][j] += before[i] * (x[j] - mean[j]) }
             }
         }
         guard rows > 0 else { throw ExecutorError.badInput(name: first.name, line: nil, reason: "no data rows") }
-        let mean = sum.map { $0 / Double(rows) }
         for i in 0..<featureSize {
             for j in 0...i {
-                if center { scatter[i][j] -= Double(rows) * mean[i] * mean[j] }
+                // Without centering, the components are those of the rows' own outer products.
+                if !center { scatter[i][j] += Double(rows) * mean[i] * mean[j] }
                 scatter[j][i] = scatter[i][j]
             }
         }

@@ -27,8 +27,9 @@ public final class FunctionInput {
         }
     }
 
-    /// Up to `maxCount` bytes of plaintext; empty only at the end.
+    /// Up to `maxCount` (> 0) bytes of plaintext; empty only at the end.
     public func read(maxCount: Int) throws(ExecutorError) -> [UInt8] {
+        precondition(maxCount > 0, "read(maxCount:) needs a positive count")
         while start == buffer.count, !atEnd { try fill() }
         let end = min(buffer.count, start + maxCount)
         defer { start = end }

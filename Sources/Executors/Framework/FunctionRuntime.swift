@@ -47,8 +47,13 @@ public final class FunctionRuntime: Sendable {
     public func createOutput(_ name: String) throws(ExecutorError) -> FunctionOutput {
         guard let file = outputs[name] else { throw .unknownOutput(name: name, declared: outputs.keys.sorted()) }
         guard state.withLock({ $0.created.insert(name).inserted }) else { throw .outputAlreadyCreated(name) }
-        return try FunctionOutput(name: name, file: file, allowRaw: allowsPlaintextOutputs) { [self] tag in
-            state.withLock { $0.tags[name] = tag }
+        do throws(ExecutorError) {
+            return try FunctionOutput(name: name, file: file, allowRaw: allowsPlaintextOutputs) { [self] tag in
+                state.withLock { $0.tags[name] = tag }
+            }
+        } catch {
+            _ = state.withLock { $0.created.remove(name) }
+            throw error
         }
     }
 

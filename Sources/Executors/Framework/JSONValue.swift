@@ -3,12 +3,19 @@ import Foundation
 /// One JSON value, with integers kept apart from other numbers so that `7` stays `7` (and never
 /// becomes `true` or `7.0`, as NSNumber boxing can make it on Linux).
 public enum JSONValue: Sendable, Equatable, Codable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A whole number that fits an `Int`.
     case integer(Int)
+    /// Any other number.
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object.
     case object([String: JSONValue])
 
     public init(from decoder: Decoder) throws {

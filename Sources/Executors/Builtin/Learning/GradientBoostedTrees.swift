@@ -34,13 +34,11 @@ struct GradientBoostedTrees: StoredModel {
     /// Each tree sees a sample of `dataSampleRatio` of the rows and may split on a sample of
     /// `featureSampleRatio` of the features (at least one of each), drawn without replacement from
     /// a fixed seed: the same data and parameters give the same model.
-    ///
-    /// - Parameters:
-    ///   - samples: the feature rows, one after the other (`featureSize` numbers each).
-    ///   - labels: each row's label, as `BoostingLoss.trainingLabel` gives it.
-    init(samples: [Double], labels: [Double], featureSize: Int, parameters: Parameters) {
+    /// The labels are as `BoostingLoss.trainingLabel` gives them.
+    init(training data: TrainingSet, parameters: Parameters) {
         loss = parameters.loss
-        self.featureSize = featureSize
+        featureSize = data.featureSize
+        let labels = data.labels
         shrinkage = parameters.shrinkage
         initialValue = loss.initialValue(labels: labels)
         trees = []
@@ -51,7 +49,7 @@ struct GradientBoostedTrees: StoredModel {
         for _ in 0..<parameters.iterations {
             let residuals = zip(labels, predictions).map { loss.pseudoResidual(label: $0, prediction: $1) }
             let builder = RegressionTreeBuilder(
-                samples: samples, featureSize: featureSize, targets: residuals,
+                data: data, targets: residuals,
                 features: generator.sample(featureCount, of: featureSize),
                 maxDepth: parameters.maxDepth, minLeafSize: parameters.minLeafSize,
                 leafValue: { [loss] rows in
@@ -60,7 +58,7 @@ struct GradientBoostedTrees: StoredModel {
             let tree = builder.build(rows: generator.sample(rowCount, of: labels.count))
             trees.append(tree)
             for row in predictions.indices {
-                predictions[row] += shrinkage * tree.evaluate(Array(samples[(row * featureSize)..<((row + 1) * featureSize)]))
+                predictions[row] += shrinkage * tree.evaluate(Array(data.features(row)))
             }
         }
     }

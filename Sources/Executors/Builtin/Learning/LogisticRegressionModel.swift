@@ -21,21 +21,18 @@ struct LogisticRegressionModel: StoredModel {
     /// Trains by full-batch gradient descent on the mean cross-entropy, from zero parameters (as
     /// rusty-machine's `LogisticRegressor` with `GradientDesc`, which Teaclave uses):
     /// each iteration takes a step of `alpha` times the mean gradient over all samples.
-    ///
-    /// - Parameters:
-    ///   - samples: the feature rows, one after the other (`featureSize` numbers each).
-    ///   - labels: each row's label, 0 or 1.
-    init(samples: [Double], labels: [Double], featureSize: Int, alpha: Double, iterations: Int) {
-        self.featureSize = featureSize
+    /// The labels are 0 or 1.
+    init(training data: TrainingSet, alpha: Double, iterations: Int) {
+        featureSize = data.featureSize
         bias = 0
         weights = [Double](repeating: 0, count: featureSize)
-        let count = Double(labels.count)
+        let count = Double(data.count)
         var gradient = [Double](repeating: 0, count: featureSize)
         for _ in 0..<iterations {
             var biasGradient = 0.0
             for i in gradient.indices { gradient[i] = 0 }
-            for (row, label) in labels.enumerated() {
-                let x = samples[(row * featureSize)..<((row + 1) * featureSize)]
+            for (row, label) in data.labels.enumerated() {
+                let x = data.features(row)
                 let error = probability(of: x) - label
                 biasGradient += error
                 for (j, value) in x.enumerated() { gradient[j] += error * value }

@@ -42,9 +42,8 @@ struct RegressionTree: Codable, Equatable {
 /// one (over `features`, at midpoints between distinct values) that most reduces the squared error
 /// of the targets, keeping at least `minLeafSize` samples on each side.
 struct RegressionTreeBuilder {
-    /// The feature rows, one after the other (`featureSize` numbers each).
-    let samples: [Double]
-    let featureSize: Int
+    /// The samples (their labels are not used).
+    let data: TrainingSet
     /// What the tree is fitted to, one per sample.
     let targets: [Double]
     /// The features a split may use.
@@ -65,8 +64,8 @@ struct RegressionTreeBuilder {
         let index = nodes.count
         nodes.append(RegressionTree.Node(value: leafValue(rows)))
         guard depth < maxDepth, let split = bestSplit(rows) else { return }
-        let left = rows.filter { samples[$0 * featureSize + split.feature] <= split.threshold }
-        let right = rows.filter { samples[$0 * featureSize + split.feature] > split.threshold }
+        let left = rows.filter { data.value(split.feature, of: $0) <= split.threshold }
+        let right = rows.filter { data.value(split.feature, of: $0) > split.threshold }
         nodes[index] = RegressionTree.Node(feature: split.feature, threshold: split.threshold, left: nodes.count)
         grow(left, depth: depth + 1, into: &nodes)
         nodes[index].right = nodes.count
@@ -80,7 +79,7 @@ struct RegressionTreeBuilder {
         let unsplit = total * total / Double(rows.count)
         var best: (score: Double, feature: Int, threshold: Double)?
         for feature in features {
-            let sorted = rows.map { (value: samples[$0 * featureSize + feature], target: targets[$0]) }
+            let sorted = rows.map { (value: data.value(feature, of: $0), target: targets[$0]) }
                 .sorted { $0.value < $1.value }
             var leftSum = 0.0
             for count in 1..<sorted.count {
