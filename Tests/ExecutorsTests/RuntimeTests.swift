@@ -103,9 +103,12 @@ import Testing
         let workspace = try Workspace()
         let long = String(repeating: "x", count: 3 << 20)
         let tooLong = String(repeating: "y", count: FunctionInput.maxLineLength + 1)
+        let limit = String(repeating: "z", count: FunctionInput.maxLineLength)
         let runtime = FunctionRuntime(plaintextInputs: [
             "long": try workspace.write("long", "a\n" + long + "\nb\n"),
             "tooLong": try workspace.write("tooLong", "a\n" + tooLong),
+            "tooLongEnded": try workspace.write("tooLongEnded", tooLong + "\n"),
+            "limit": try workspace.write("limit", limit + "\r\n"),
         ])
         let input = try runtime.openInput("long")
         #expect(try input.nextLine() == "a")
@@ -115,6 +118,8 @@ import Testing
         let limited = try runtime.openInput("tooLong")
         #expect(try limited.nextLine() == "a")
         #expect(failure { try limited.nextLine() } == #"input "tooLong" line 2: longer than 4194304 bytes"#)
+        #expect(failure { try runtime.openInput("tooLongEnded").nextLine() } == #"input "tooLongEnded" line 1: longer than 4194304 bytes"#)
+        #expect(try runtime.openInput("limit").nextLine() == limit)
     }
 
     @Test func anUnclosedOutputLeavesNothing() throws {

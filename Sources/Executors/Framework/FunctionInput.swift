@@ -11,7 +11,7 @@ public final class FunctionInput {
     public let name: String
     /// The number of lines `nextLine()` has returned.
     public private(set) var lineNumber = 0
-    /// The longest line `nextLine()` accepts, in bytes (4 MiB).
+    /// The longest line `nextLine()` accepts, in bytes without its end (4 MiB).
     public static let maxLineLength = 4 << 20
 
     private let reader: ProtectedFileReader
@@ -61,12 +61,11 @@ public final class FunctionInput {
                 if end > start, buffer[end - 1] == 0x0D { end -= 1 }
                 return try takeLine(upTo: end, next: newline + 1)
             }
-            guard buffer.count - start <= Self.maxLineLength else {
-                throw .badInput(name: name, line: lineNumber + 1, reason: "longer than \(Self.maxLineLength) bytes")
-            }
             if atEnd {
                 return start == buffer.count ? nil : try takeLine(upTo: buffer.count, next: buffer.count)
             }
+            // Past the limit already (with room for the `\r` of a `\r\n` to come): stop reading.
+            guard buffer.count - start <= Self.maxLineLength + 1 else { throw lineTooLong() }
             let offset = scanned - start
             try fill()
             scanned = start + offset
@@ -74,12 +73,17 @@ public final class FunctionInput {
     }
 
     private func takeLine(upTo end: Int, next: Int) throws(ExecutorError) -> String {
+        guard end - start <= Self.maxLineLength else { throw lineTooLong() }
         lineNumber += 1
         defer { start = next }
         guard let line = String(validating: buffer[start..<end], as: UTF8.self) else {
             throw .badInput(name: name, line: lineNumber, reason: "not valid UTF-8 text")
         }
         return line
+    }
+
+    private func lineTooLong() -> ExecutorError {
+        .badInput(name: name, line: lineNumber + 1, reason: "longer than \(Self.maxLineLength) bytes")
     }
 
     /// Appends the next decrypted piece to the buffer, first dropping what was consumed.
