@@ -60,7 +60,7 @@ flock 9
 
 # up_to_date OUTPUT SOURCE: output exists and is newer than the source and this script
 up_to_date() {
-    [ -f "$1" ] && [ "$1" -nt "$2" ] && [ "$1" -nt "$SELF" ]
+    [ -f "$1" ] && [ "$1" -nt "$2" ] && [ "$1" -nt "$SELF" ] && [ "$1" -nt "$ROOT/Sources/CCloisterABI/include/cloister.h" ]
 }
 
 built=0; skipped=0
@@ -70,7 +70,7 @@ wasm_build() { # SRC
     name=$(basename "$src" .c)
     out="$OUT/$name.wasm"
     if up_to_date "$out" "$src"; then skipped=$((skipped+1)); return; fi
-    "$WASM_CC" --target=wasm32-wasi --sysroot="$WASI_SYSROOT" -O2 -Wall -Wno-unused-result \
+    "$WASM_CC" --target=wasm32-wasi --sysroot="$WASI_SYSROOT" -O2 -Wall -Wno-unused-result -I"$ROOT/Sources/CCloisterABI/include" \
         "$src" -nodefaultlibs -lc "$WASI_BUILTINS" -o "$TMP/$name.wasm" \
         || die "wasm compile failed: $src"
     mv -f "$TMP/$name.wasm" "$out"

@@ -13,18 +13,28 @@ struct RunCommand: ParsableCommand {
             one-line reason when the program cannot be created or started. SIGINT and SIGTERM \
             sent to this command are passed on to the guest. The guest's environment is \
             env.default of Cloister.json plus the names of this command's environment that \
-            env.untrusted lists.
+            env.untrusted lists. --timeout lowers the instance's wall_time_limit for this run; a \
+            guest over it is killed (exit 137) with the reason on standard error.
             """
     )
 
     @Option(name: .long, help: "The instance folder (holding Cloister.json).")
     var instance: String = "."
 
+    @Option(name: .long, help: ArgumentHelp("Kill the guest after this many seconds of wall-clock time.", valueName: "seconds"))
+    var timeout: Double?
+
     @Argument(help: "The guest path of the program, such as /bin/hello.wasm.")
     var path: String
 
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.")
     var arguments: [String] = []
+
+    func validate() throws {
+        if let timeout, !(timeout > 0 && timeout < 1e9) {
+            throw ValidationError("--timeout must be a number of seconds greater than 0, got \(timeout)")
+        }
+    }
 
     func run() throws {
         let status: WaitStatus
@@ -35,7 +45,7 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("cloister: \(error.reason.isEmpty ? error.name : error.reason)\n".utf8))
             throw ExitCode(127)
         }
-        if let reason = status.reason, status.signal != .kill, status.signal != .terminate, status.signal != .interrupt {
+        if let reason = status.reason, !reason.hasPrefix("killed by") {
             FileHandle.standardError.write(Data("cloister: \(path): \(reason)\n".utf8))
         }
         throw ExitCode(status.shellExitCode)
@@ -47,7 +57,8 @@ struct RunCommand: ParsableCommand {
             try LibOS.initialize(instance: instance)
             defer { try? LibOS.destroy() }
             let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-            let pid = try LibOS.createProcess(path: path, argv: [path] + arguments, env: environment)
+            let limits = ProcessLimits.Overrides(wallTime: timeout.map { UInt64($0 * 1e9) })
+            let pid = try LibOS.createProcess(path: path, argv: [path] + arguments, env: environment, limits: limits)
             let forwarding = forwardSignals(to: pid)
             defer { forwarding.forEach { $0.cancel() } }
             return try LibOS.exec(pid: pid)

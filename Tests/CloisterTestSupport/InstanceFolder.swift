@@ -16,6 +16,7 @@ public final class InstanceFolder: @unchecked Sendable {
         public var userSpaceSize = "256MB"
         public var stackSize = "1MB"
         public var maxProcesses = 16
+        public var maxThreads = 32
         public var entryPoints = ["/bin", "/xbin"]
         public var untrusted = ["TERM", "LANG"]
         /// More mount entries, as JSON text starting with a comma.
@@ -35,7 +36,7 @@ public final class InstanceFolder: @unchecked Sendable {
         let quoted = { (list: [String]) in list.map { "\"\($0)\"" }.joined(separator: ", ") }
         let config = """
             {
-              "resource_limits": { "user_space_size": "\(options.userSpaceSize)", "max_num_of_processes": \(options.maxProcesses), "max_num_of_threads": 32 },
+              "resource_limits": { "user_space_size": "\(options.userSpaceSize)", "max_num_of_processes": \(options.maxProcesses), "max_num_of_threads": \(options.maxThreads) },
               "process": { "default_stack_size": "\(options.stackSize)", "default_heap_size": "\(options.heapSize)" },
               "entry_points": [\(quoted(options.entryPoints))],
               "env": { "default": ["HOME=/root", "PATH=/bin"], "untrusted": [\(quoted(options.untrusted))] },

@@ -37,6 +37,9 @@
 #define CLOISTER_WIFSIGNALED(status) (((status) & 0x7f) != 0)
 #define CLOISTER_WTERMSIG(status) ((status) & 0x7f)
 
+/* Options of cloister_wait. */
+#define CLOISTER_WNOHANG 1
+
 /* ---- Guest-visible structures -------------------------------------------------------------
  * Laid out identically on wasm32 (the guest) and on every 64-bit host (the LibOS): fixed-width
  * fields only, guest pointers as uint32_t, every field naturally aligned and no implicit
@@ -67,5 +70,63 @@ struct cloister_spawn_file_action {
 };
 CLOISTER_STATIC_ASSERT(sizeof(struct cloister_spawn_file_action) == 24, "cloister_spawn_file_action is 24 bytes");
 CLOISTER_STATIC_ASSERT(offsetof(struct cloister_spawn_file_action, oflags) == 20, "cloister_spawn_file_action has no padding");
+
+/* ---- The `cloister` import module (guests only) ------------------------------------------
+ * Every function returns 0 or a WASI errno (<wasi/api.h> numbering, __WASI_ERRNO_*) and passes
+ * its results through pointers. The raw imports take guest pointers as uint32_t; the inline
+ * wrappers below take C pointers. See docs/libos.md ("The cloister module") for each call.
+ * Example: examples/guest-sdk/spawn_pipe.c. */
+#if defined(__wasm__)
+
+#define CLOISTER_IMPORT(name) __attribute__((import_module("cloister"), import_name(name)))
+
+CLOISTER_IMPORT("spawn")
+int32_t __cloister_spawn(uint32_t path, uint32_t path_len, uint32_t argv, uint32_t argc, uint32_t envp, uint32_t envc,
+                         uint32_t actions, uint32_t action_count, uint32_t pid_out);
+CLOISTER_IMPORT("wait") int32_t __cloister_wait(int32_t pid, uint32_t status_out, uint32_t options, uint32_t pid_out);
+CLOISTER_IMPORT("kill") int32_t __cloister_kill(int32_t pid, int32_t signal);
+CLOISTER_IMPORT("getpid") int32_t __cloister_getpid(uint32_t pid_out);
+CLOISTER_IMPORT("getppid") int32_t __cloister_getppid(uint32_t pid_out);
+CLOISTER_IMPORT("gettid") int32_t __cloister_gettid(uint32_t tid_out);
+CLOISTER_IMPORT("pipe") int32_t __cloister_pipe(uint32_t fds_out);
+CLOISTER_IMPORT("sched_getaffinity") int32_t __cloister_sched_getaffinity(int32_t tid, uint32_t size, uint32_t mask, uint32_t size_out);
+CLOISTER_IMPORT("sched_setaffinity") int32_t __cloister_sched_setaffinity(int32_t tid, uint32_t size, uint32_t mask);
+CLOISTER_IMPORT("getcpu") int32_t __cloister_getcpu(uint32_t cpu_out, uint32_t node_out);
+CLOISTER_IMPORT("sched_yield") int32_t __cloister_sched_yield(void);
+
+#define CLOISTER_PTR(p) ((uint32_t)(uintptr_t)(p))
+
+/* Starts the program at the absolute guest `path` as a child that inherits every descriptor,
+ * then applies `actions` in order (posix_spawn). argv and envp hold argc and envc strings. */
+static inline int32_t cloister_spawn(const char *path, const char *const *argv, uint32_t argc, const char *const *envp,
+                                     uint32_t envc, const struct cloister_spawn_file_action *actions,
+                                     uint32_t action_count, int32_t *pid) {
+    uint32_t length = 0;
+    while (path[length]) length++;
+    return __cloister_spawn(CLOISTER_PTR(path), length, CLOISTER_PTR(argv), argc, CLOISTER_PTR(envp), envc,
+                            CLOISTER_PTR(actions), action_count, CLOISTER_PTR(pid));
+}
+/* Reaps an ended child (`pid` -1: any) as wait4; with CLOISTER_WNOHANG, *reaped is 0 when none has ended. */
+static inline int32_t cloister_wait(int32_t pid, int32_t *status, uint32_t options, int32_t *reaped) {
+    return __cloister_wait(pid, CLOISTER_PTR(status), options, CLOISTER_PTR(reaped));
+}
+static inline int32_t cloister_kill(int32_t pid, int32_t signal) { return __cloister_kill(pid, signal); }
+static inline int32_t cloister_getpid(int32_t *pid) { return __cloister_getpid(CLOISTER_PTR(pid)); }
+static inline int32_t cloister_getppid(int32_t *pid) { return __cloister_getppid(CLOISTER_PTR(pid)); }
+static inline int32_t cloister_gettid(int32_t *tid) { return __cloister_gettid(CLOISTER_PTR(tid)); }
+/* fds[0] is the read end, fds[1] the write end. */
+static inline int32_t cloister_pipe(int32_t fds[2]) { return __cloister_pipe(CLOISTER_PTR(fds)); }
+static inline int32_t cloister_sched_getaffinity(int32_t tid, uint32_t size, void *mask, uint32_t *written) {
+    return __cloister_sched_getaffinity(tid, size, CLOISTER_PTR(mask), CLOISTER_PTR(written));
+}
+static inline int32_t cloister_sched_setaffinity(int32_t tid, uint32_t size, const void *mask) {
+    return __cloister_sched_setaffinity(tid, size, CLOISTER_PTR(mask));
+}
+static inline int32_t cloister_getcpu(uint32_t *cpu, uint32_t *node) {
+    return __cloister_getcpu(CLOISTER_PTR(cpu), CLOISTER_PTR(node));
+}
+static inline int32_t cloister_sched_yield(void) { return __cloister_sched_yield(); }
+
+#endif /* __wasm__ */
 
 #endif /* CLOISTER_H */

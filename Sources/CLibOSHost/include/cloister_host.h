@@ -17,3 +17,23 @@ int cloister_host_random(void *buffer, unsigned long length);
 #define CLOISTER_HOST_O_NOATIME 01000000
 #define CLOISTER_HOST_UTIME_NOW 1073741823L
 #define CLOISTER_HOST_UTIME_OMIT 1073741822L
+
+/// The number of CPUs the host has configured (the size of the kernel's CPU sets).
+int cloister_host_cpu_count(void);
+
+/// Sets the CPU affinity of the calling host thread from `word_count` 64-bit words of mask
+/// (bit i of word w is CPU 64*w+i). Returns 0, or -1 with errno set (EINVAL: no usable CPU).
+int cloister_host_set_affinity(const uint64_t *words, int word_count);
+
+/// Reads the CPU affinity of the calling host thread into `word_count` words. Returns 0, or -1.
+int cloister_host_get_affinity(uint64_t *words, int word_count);
+
+/// The CPU and NUMA node the calling host thread runs on now. Returns 0, or -1 with errno set.
+int cloister_host_getcpu(uint32_t *cpu, uint32_t *node);
+
+/// Starts a detached host thread with a `stack_size`-byte stack running `body(context)`.
+/// Returns 0, or an error number.
+int cloister_host_thread_start(void (*body)(void *), void *context, unsigned long stack_size);
+
+/// The CPU-time clock of the calling host thread (for reading from other threads). Returns 0, or -1.
+int cloister_host_thread_cpu_clock(int *clock);

@@ -125,6 +125,26 @@ struct ConfigDecoder: Sendable {
         }
     }
 
+    /// Requires a duration string such as `"30s"` (see ``DurationText``) greater than zero, or
+    /// `null` (no limit: `nil`) when `allowsNull`.
+    func duration(_ value: ConfigJSONValue, path: String, allowsNull: Bool) throws(ConfigError) -> UInt64? {
+        let example = "expected a duration like \"30s\" or \"500ms\"" + (allowsNull ? " or null" : "")
+        switch value.content {
+        case .null where allowsNull:
+            return nil
+        case .string(let text):
+            guard let nanoseconds = DurationText.parse(text) else {
+                throw error("\(example), got \(Self.quoted(text))", at: value, path: path)
+            }
+            guard nanoseconds > 0 else {
+                throw error("duration must be greater than zero, got \(Self.quoted(text))", at: value, path: path)
+            }
+            return nanoseconds
+        default:
+            throw error("\(example), got \(value.kindDescription)", at: value, path: path)
+        }
+    }
+
     /// Requires a string that is a normalized absolute guest path (see ``ConfigPaths``).
     func absolutePath(_ value: ConfigJSONValue, path: String, what: String) throws(ConfigError) -> String {
         let text = try string(value, path: path)

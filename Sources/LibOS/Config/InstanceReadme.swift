@@ -54,6 +54,12 @@ extension InstanceConfig {
         |----------------------|------|----------|---------|
         | `default_stack_size` | size | `"1MB"`  | The interpreter stack of each guest thread. |
         | `default_heap_size`  | size | `"64MB"` | The most linear memory one process may grow to. At most `user_space_size`, and at most `4GB` (the wasm32 address space). |
+        | `cpu_time_limit`     | duration or `null` | `"10m"` | CPU time one process may use over all its threads; over it the process is killed as by SIGXCPU (exit 152 from `cloister run`). `null`: no limit. |
+        | `wall_time_limit`    | duration or `null` | `"1h"`  | Wall-clock time one process may run; over it the process is killed (SIGKILL). `null`: no limit. `cloister run --timeout` lowers it for one run. |
+        | `interrupt_period`   | duration | `"10ms"` | How often the interrupt agent checks the limits above and forces threads with pending events into the kernel. |
+
+        Durations are strings: a number and one of `ns`, `us`, `ms`, `s`, `m`, `h` (`"1.5s"`, `"250ms"`).
+        The three keys above are optional; without them there is no CPU or wall-clock limit and the period is 10 ms.
 
         ### `entry_points` (array of strings)
 

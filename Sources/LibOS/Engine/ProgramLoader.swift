@@ -7,13 +7,15 @@ struct ProgramLoader {
     let vfs: VirtualFileSystem
     /// The most linear memory one process may have (`default_heap_size`).
     let memoryCeiling: Int
+    /// Whether to add the interrupt checks (always, except in the test of the fuel backstop).
+    var instruments = true
 
     func load(path: String, inode: any Inode) throws(Errno) -> LoadedProgram {
         let stat = try inode.stat()
         guard stat.type == .regularFile else { throw Errno.acces.with(reason: "\(path) is not a regular file") }
         var key: String?
         if let host = inode as? HostInode {
-            key = "\(host.fs.hostPath)/\(host.components.joined(separator: "/"))|\(stat.inode)|\(stat.size)|\(stat.modificationTime)"
+            key = "\(host.fs.hostPath)/\(host.components.joined(separator: "/"))|\(stat.inode)|\(stat.size)|\(stat.modificationTime)|\(instruments)"
         }
         let module = try ModuleCache.shared.module(for: key) { () throws(Errno) -> Module in
             let bytes = try readAll(inode, path: path)
@@ -24,14 +26,15 @@ struct ProgramLoader {
             // the interrupt flag would be valid.
             let original: Module
             do {
-                original = try parseWasm(bytes: bytes)
+                original = try parseWasm(bytes: bytes, features: WasmKitRunner.features)
             } catch {
                 throw Errno.noexec.with(reason: "\(path) is not a valid WebAssembly module: \(error)")
             }
             try checkImports(original, path: path)
             try validate(original, path: path)
+            if !instruments { return original }
             do {
-                return try parseWasm(bytes: try InterruptInstrumentation.instrument(bytes))
+                return try parseWasm(bytes: try InterruptInstrumentation.instrument(bytes), features: WasmKitRunner.features)
             } catch {
                 throw Errno.noexec.with(reason: "\(path) cannot be instrumented: \(error)")
             }
@@ -67,19 +70,25 @@ struct ProgramLoader {
     private func validate(_ module: Module, path: String) throws(Errno) {
         var copy = module
         copy.dropStartFunction()
-        let store = Store(engine: Engine(configuration: EngineConfiguration(compilationMode: .eager)))
+        let engine = Engine(configuration: EngineConfiguration(compilationMode: .eager, features: WasmKitRunner.features))
+        let store = Store(engine: engine)
         let limiter = ValidationLimiter(ceiling: memoryCeiling)
         store.resourceLimiter = limiter
         var imports = Imports()
-        for entry in module.imports {
-            guard let syscall = WASIPreview1.syscalls[entry.name] else { continue }
-            let parameters = syscall.wasmParameters
-            let function = Function(store: store, parameters: parameters, results: syscall.returnsErrno ? [.i32] : []) { _, _ in
-                throw Errno.nosys
-            }
-            imports.define(module: entry.module, name: entry.name, function)
-        }
         do {
+            for entry in module.imports {
+                if case .memory(let type) = entry.descriptor {
+                    let shared = try SharedMemory(engine: engine, type: type, resourceLimiter: limiter)
+                    imports.define(module: entry.module, name: entry.name, Memory(store: store, sharedMemory: shared))
+                    continue
+                }
+                guard let syscall = SyscallTable.syscall(module: entry.module, name: entry.name) else { continue }
+                let parameters = syscall.wasmParameters
+                let function = Function(store: store, parameters: parameters, results: syscall.returnsValue ? [.i32] : []) { _, _ in
+                    throw Errno.nosys
+                }
+                imports.define(module: entry.module, name: entry.name, function)
+            }
             _ = try copy.instantiate(store: store, imports: imports)
         } catch {
             if let refusal = limiter.refusal { throw Errno.nomem.with(reason: "\(path): \(refusal)") }
@@ -87,17 +96,25 @@ struct ProgramLoader {
         }
     }
 
-    /// Every import must be a syscall the kernel provides, with the right signature.
+    /// Every import must be a syscall the kernel provides, or one shared memory (a
+    /// `wasm32-wasi-threads` program). Signatures are checked when the program is instantiated.
     private func checkImports(_ module: Module, path: String) throws(Errno) {
+        var memories = 0
         for entry in module.imports {
             let name = "\(entry.module).\(entry.name)"
-            guard entry.module == WASIPreview1.moduleName, let syscall = WASIPreview1.syscalls[entry.name] else {
+            switch entry.descriptor {
+            case .memory(let type):
+                guard type.shared, !type.isMemory64, memories == 0 else {
+                    throw Errno.noexec.with(reason: "\(path) imports memory \(name): only one shared wasm32 memory may be imported (wasm32-wasi-threads)")
+                }
+                memories += 1
+            case .function:
+                guard SyscallTable.syscall(module: entry.module, name: entry.name) != nil else {
+                    throw Errno.noexec.with(reason: "\(path) imports \(name), which Cloister does not provide")
+                }
+            default:
                 throw Errno.noexec.with(reason: "\(path) imports \(name), which Cloister does not provide")
             }
-            guard case .function = entry.descriptor else {
-                throw Errno.noexec.with(reason: "\(path) imports \(name) as a non-function")
-            }
-            _ = syscall
         }
     }
 }

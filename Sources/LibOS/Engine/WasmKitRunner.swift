@@ -1,118 +1,112 @@
 @_spi(Fuzzing) import WasmKit
+import WasmParser
 
-/// Runs a LibOS process on WasmKit: one Engine and Store per process, the kernel's syscalls as
-/// its only imports, the process's limits applied to the engine.
+/// A main thread whose program is instantiated and ready to run on the calling host thread.
+struct MainThreadStart {
+    let run: () -> Void
+}
+
+/// Runs LibOS processes on WasmKit: one Engine and Store per guest thread, the kernel's
+/// syscalls as the only imports, the process's limits applied to the engine.
 struct WasmKitRunner {
     let kernel: Kernel
 
-    /// Instantiates the program and runs `_start` on the calling thread until the process ends.
-    /// Throws only when the program cannot be started (`ENOMEM`, `ENOEXEC`).
-    func run(_ process: Process) throws(Errno) -> WaitStatus {
-        let limits = kernel.config.process
-        let engine = Engine(configuration: EngineConfiguration(stackSize: Int(clamping: limits.defaultStackSize)))
-        let store = Store(engine: engine)
-        let limiter = MemoryLimiter(process: process, ceiling: Int(clamping: limits.defaultHeapSize))
-        store.resourceLimiter = limiter
-        let context = SyscallContext(kernel: kernel, process: process, memory: NoMemory())
-        // The Store owns the syscall closures, which hold the context and the process; the
-        // context's memory and the process's interrupt hold the Store. Break both cycles when
-        // the process ends, or every process would leak its Store and linear memory.
-        defer {
-            context.memory = NoMemory()
-            process.setInterrupt(nil)
-        }
+    /// The WebAssembly features guests may use: WasmKit's defaults and threads.
+    static let features: WasmFeatureSet = [.referenceTypes, .exceptionHandling, .threads]
 
-        var imports = Imports()
-        for entry in process.program.module.imports {
-            guard let syscall = WASIPreview1.syscalls[entry.name] else { continue }
-            imports.define(module: entry.module, name: entry.name, function(for: syscall, store: store, context: context))
+    /// The fuel each CPU-second of a process's limit buys: more than any interpreter executes
+    /// in a second, so fuel runs out only when the interrupt checks were missing (a backstop).
+    static let fuelPerCPUSecond: UInt64 = 4_000_000_000
+
+    /// Instantiates the main thread of `main.process` (creating its shared memory if the
+    /// program imports one). Throws `ENOMEM` or `ENOEXEC` when the program cannot start.
+    func prepareMainThread(_ main: GuestThread) throws(Errno) -> MainThreadStart {
+        let process = main.process
+        if let type = ThreadGroup.sharedMemoryType(of: process.program.module) {
+            process.engineState = try ThreadGroup(process: process, memoryType: type, configuration: engineConfiguration(for: process))
         }
-        let instance: Instance
-        do {
-            instance = try process.program.module.instantiate(store: store, imports: imports)
-        } catch {
-            if let refusal = limiter.refusal { throw Errno.nomem.with(reason: "\(process.path): \(refusal)") }
-            throw Errno.noexec.with(reason: "\(process.path) cannot be instantiated: \(error)")
+        let instance = try GuestInstance(runner: self, thread: main)
+        return MainThreadStart {
+            instance.run(entry: "_start", arguments: [])
         }
-        if let memory = instance.exports[memory: "memory"] {
-            context.memory = WasmKitUserMemory(memory)
+    }
+
+    /// Starts a thread of `caller`'s process at `wasi_thread_start(tid, argument)` on a new
+    /// host thread; returns its tid once it is instantiated.
+    func spawnThread(from caller: GuestThread, argument: Int32) throws(Errno) -> Int32 {
+        let process = caller.process
+        guard process.program.module.exports.contains(where: { $0.name == "wasi_thread_start" }) else {
+            throw Errno.noexec.with(reason: "\(process.path) has no wasi_thread_start export")
         }
-        if let flag = instance.exports[global: InterruptInstrumentation.exportName] {
-            process.setInterrupt { try? flag.assign(.i32(1)) }
-        }
-        guard let start = instance.exports[function: "_start"] else {
-            throw Errno.noexec.with(reason: "\(process.path) has no _start function")
-        }
-        process.cpuClockStart = threadCPUNanoseconds()
-        do {
-            _ = try start()
-            return process.pendingTermination.map { WaitStatus.signaled($0, reason: "killed by \($0)") } ?? .exited(0)
-        } catch let termination as ProcessTermination {
-            switch termination {
-            case .exited(let code): return .exited(code)
-            case .signaled(let signal): return .signaled(signal, reason: "killed by \(signal)")
+        let table = kernel.table
+        try table.reserveThread()
+        let thread = GuestThread(tid: table.threadID(), process: process, affinity: caller.sched.affinity)
+        let started = StartupHandshake()
+        do throws(Errno) {
+            try HostThread.start {
+                let instance: GuestInstance
+                do throws(Errno) {
+                    instance = try GuestInstance(runner: self, thread: thread)
+                } catch {
+                    table.releaseThread()
+                    started.fail(error)
+                    return
+                }
+                started.succeed()
+                instance.run(entry: "wasi_thread_start", arguments: [.i32(UInt32(bitPattern: thread.tid)), .i32(UInt32(bitPattern: argument))])
+                table.releaseThread()
             }
         } catch {
-            // A trap raised by the interrupt flag: the process ends by its pending signal.
-            if let signal = process.pendingTermination { return .signaled(signal, reason: "killed by \(signal)") }
-            let reason = "\(error)".replacingOccurrences(of: "\n", with: " ")
-            return .signaled(WasmKitRunner.signal(forTrap: reason), reason: "trap: \(reason)")
+            table.releaseThread()
+            throw error
         }
+        try started.wait()
+        return thread.tid
+    }
+
+    /// The engine configuration of every thread of `process`.
+    func engineConfiguration(for process: Process) -> EngineConfiguration {
+        EngineConfiguration(
+            stackSize: Int(clamping: kernel.config.process.defaultStackSize), features: Self.features,
+            fuelMetering: process.limits.cpuTime != nil)
     }
 
     /// The signal a native program would die of for the same fault.
     static func signal(forTrap description: String) -> Signal {
+        if description.contains("out of fuel") { return .cpuLimit }
         if description.contains("unreachable") { return .abort }
         if description.contains("divide") || description.contains("overflow") || description.contains("conversion") {
             return Signal(rawValue: 8)  // SIGFPE
         }
         return .segmentationFault
     }
+}
 
-    /// Binds one syscall for this process: checks for signals before and after it, counts it,
-    /// traces it, and converts its errno into the guest's return value.
-    private func function(for syscall: Syscall, store: Store, context: SyscallContext) -> Function {
-        let parameters = syscall.wasmParameters
-        let process = context.process
-        let log = kernel.log
-        let name = syscall.name
-        switch syscall.behavior {
-        case .exit:
-            return Function(store: store, parameters: parameters, results: []) { _, arguments, _ in
-                process.syscallCount += 1
-                let code = Int32(bitPattern: arguments[0].i32)
-                if log.isEnabled(.trace) {
-                    log.log(.trace, "proc_exit(\(code))", pid: process.pid, tid: process.pid, syscall: process.syscallCount)
-                }
-                throw ProcessTermination.exited(code)
-            }
-        case .errno(let handler):
-            return Function(store: store, parameters: parameters, results: [.i32]) { _, arguments, results in
-                if let signal = process.pendingTermination { throw ProcessTermination.signaled(signal) }
-                process.syscallCount += 1
-                var values = SyscallArguments()
-                for argument in arguments {
-                    switch argument {
-                    case .i32(let value): values.append(UInt64(value))
-                    case .i64(let value): values.append(value)
-                    default: values.append(0)
-                    }
-                }
-                var result = Errno.success
-                do {
-                    try handler(context, values)
-                } catch let error as Errno {
-                    result = error
-                } catch {
-                    result = .io
-                }
-                if log.isEnabled(.trace) {
-                    let list = (0..<values.count).map { "\(values[$0])" }.joined(separator: ", ")
-                    log.log(.trace, "\(name)(\(list)) = \(result.name)", pid: process.pid, tid: process.pid, syscall: process.syscallCount)
-                }
-                if let signal = process.pendingTermination { throw ProcessTermination.signaled(signal) }
-                results[0] = .i32(UInt32(result.rawValue))
-            }
+/// What the threads of one process share in the engine: their shared memory, and the way to
+/// wake those parked in `memory.atomic.wait`.
+final class ThreadGroup: @unchecked Sendable {
+    let sharedMemory: SharedMemory
+    let waker: AtomicWaitWaker
+    let memoryImport: (module: String, name: String)
+
+    /// The shared memory a `wasm32-wasi-threads` program imports, if it imports one.
+    static func sharedMemoryType(of module: Module) -> (module: String, name: String, type: MemoryType)? {
+        for entry in module.imports {
+            if case .memory(let type) = entry.descriptor, type.shared { return (entry.module, entry.name, type) }
         }
+        return nil
+    }
+
+    init(process: Process, memoryType: (module: String, name: String, type: MemoryType), configuration: EngineConfiguration) throws(Errno) {
+        let engine = Engine(configuration: configuration)
+        let limiter = MemoryLimiter(process: process, ceiling: Int(clamping: process.limits.memory))
+        do {
+            sharedMemory = try SharedMemory(engine: engine, type: memoryType.type, resourceLimiter: limiter)
+            waker = try AtomicWaitWaker(sharedMemory: sharedMemory, engine: engine)
+        } catch {
+            if let refusal = limiter.refusal { throw Errno.nomem.with(reason: "\(process.path): \(refusal)") }
+            throw Errno.noexec.with(reason: "\(process.path): cannot create its shared memory: \(error)")
+        }
+        memoryImport = (memoryType.module, memoryType.name)
     }
 }

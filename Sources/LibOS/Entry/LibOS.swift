@@ -34,9 +34,12 @@ public enum LibOS {
         return kernel
     }
 
-    /// Creates a process for the program at `path`; see ``Kernel/createProcess(path:arguments:environment:stdio:)``.
-    public static func createProcess(path: String, argv: [String] = [], env: [String] = [], stdio: Kernel.StandardIO = .inherit) throws(Errno) -> Int32 {
-        try kernel().createProcess(path: path, arguments: argv, environment: env, stdio: stdio)
+    /// Creates a process for the program at `path`; see ``Kernel/createProcess(path:arguments:environment:stdio:limits:)``.
+    public static func createProcess(
+        path: String, argv: [String] = [], env: [String] = [], stdio: Kernel.StandardIO = .inherit,
+        limits: ProcessLimits.Overrides = .none
+    ) throws(Errno) -> Int32 {
+        try kernel().createProcess(path: path, arguments: argv, environment: env, stdio: stdio, limits: limits)
     }
 
     /// Runs process `pid` until it ends and returns its wait status.

@@ -10,17 +10,25 @@ public final class Kernel: @unchecked Sendable {
     public let log: KernelLog
     let vfs: VirtualFileSystem
 
-    let lock = KernelLock()
-    private var processes: [Int32: Process] = [:]
-    private var nextPID: Int32 = 1
+    /// The process table; its lock guards the fields below too.
+    let table: ProcessTable
+    /// Forces threads into the kernel for signals and limits.
+    let interruptAgent: InterruptAgent
     private var reservedMemory: UInt64 = 0
     private var isShutDown = false
+    /// Whether programs are instrumented with interrupt checks (tests turn it off to show the
+    /// fuel backstop).
+    let instrumentsPrograms: Bool
 
     /// Starts an instance from `instanceDirectory/Cloister.json` (or from `config` when given).
     ///
     /// The log level is `logLevel`, else `CLOISTER_LOG_LEVEL`, else `off`; a release instance
     /// (`debuggable: false`) never logs.
-    public init(instanceDirectory: String, config: InstanceConfig? = nil, logLevel: LogLevel? = nil, logSink: LogSink = .standardError) throws(Errno) {
+    public convenience init(instanceDirectory: String, config: InstanceConfig? = nil, logLevel: LogLevel? = nil, logSink: LogSink = .standardError) throws(Errno) {
+        try self.init(instanceDirectory: instanceDirectory, config: config, logLevel: logLevel, logSink: logSink, instrumentsPrograms: true)
+    }
+
+    init(instanceDirectory: String, config: InstanceConfig?, logLevel: LogLevel?, logSink: LogSink, instrumentsPrograms: Bool) throws(Errno) {
         let directory = URL(fileURLWithPath: instanceDirectory).standardizedFileURL.path
         let loaded: InstanceConfig
         if let config {
@@ -40,8 +48,14 @@ public final class Kernel: @unchecked Sendable {
         self.vfs = try VirtualFileSystem(
             mounts: loaded.mounts, instanceDirectory: directory, ramCapacity: loaded.resourceLimits.userSpaceSize,
             reportTamper: { [log] message in log.log(.error, message) })
+        self.instrumentsPrograms = instrumentsPrograms
+        let table = ProcessTable(maxProcesses: loaded.resourceLimits.maxNumOfProcesses, maxThreads: loaded.resourceLimits.maxNumOfThreads)
+        self.table = table
+        self.interruptAgent = InterruptAgent(period: loaded.process.interruptPeriod) { table.lock.withLock { table.all } }
         log.log(.info, "instance \(directory) started with \(loaded.mounts.count) mounts")
     }
+
+    deinit { interruptAgent.stop() }
 
     /// The standard streams of a new process: host descriptors it reads and writes.
     public struct StandardIO: Sendable {
@@ -63,31 +77,16 @@ public final class Kernel: @unchecked Sendable {
     ///   - arguments: argv; argv[0] is the program name (the path when empty).
     ///   - environment: the caller's `NAME=value` entries, merged with the config's
     ///     `env.default`; only names listed in `env.untrusted` are kept.
+    ///   - limits: lower memory, CPU-time or wall-clock limits for this run.
     /// - Throws: `EACCES` (not an entry point), `ENOENT`, `ENOEXEC` (not a valid WASI program),
-    ///   `EAGAIN` (too many processes), `EINVAL` (bad argument).
-    public func createProcess(path: String, arguments: [String] = [], environment: [String] = [], stdio: StandardIO = .inherit) throws(Errno) -> Int32 {
-        guard path.hasPrefix("/"), !path.contains("\0") else {
-            throw Errno.inval.with(reason: "program path must be an absolute guest path, got \"\(path)\"")
-        }
-        if arguments.contains(where: { $0.contains("\0") }) || environment.contains(where: { $0.contains("\0") }) {
-            throw Errno.inval.with(reason: "arguments and environment must not contain NUL")
-        }
-        guard config.allowsEntryPoint(path) else {
-            throw Errno.acces.with(reason: "\(path) is not under an entry point (entry_points: \(config.entryPoints.joined(separator: ", ")))")
-        }
-        try lock.withLock { () throws(Errno) in
-            if isShutDown { throw Errno.again.with(reason: "the instance is shutting down") }
-            if processes.count >= config.resourceLimits.maxNumOfProcesses {
-                throw Errno.again.with(reason: "max_num_of_processes (\(config.resourceLimits.maxNumOfProcesses)) reached")
-            }
-        }
-        let inode: any Inode
-        do {
-            inode = try PathWalker(vfs: vfs).resolve(from: vfs.root, String(path.dropFirst()), followFinal: true)
-        } catch {
-            throw error.with(reason: "cannot find \(path): \(error.name)")
-        }
-        let program = try ProgramLoader(vfs: vfs, memoryCeiling: Int(clamping: config.process.defaultHeapSize)).load(path: path, inode: inode)
+    ///   `EAGAIN` (too many processes or threads), `EINVAL` (bad argument, or a limit above the
+    ///   instance's).
+    public func createProcess(
+        path: String, arguments: [String] = [], environment: [String] = [], stdio: StandardIO = .inherit,
+        limits: ProcessLimits.Overrides = .none
+    ) throws(Errno) -> Int32 {
+        let processLimits = try ProcessLimits(defaults: config.process).lowered(by: limits)
+        let program = try loadProgram(path: path, arguments: arguments, environment: environment, memoryLimit: processLimits.memory)
         let files = FileTable()
         files.install(.init(description: HostStreamDescription(fd: stdio.input), rightsBase: .stream, rightsInheriting: [], flags: [], ownsDescription: false), at: 0)
         files.install(.init(description: HostStreamDescription(fd: stdio.output), rightsBase: .stream, rightsInheriting: [], flags: [], ownsDescription: false), at: 1)
@@ -97,19 +96,58 @@ public final class Kernel: @unchecked Sendable {
                 description: DirectoryDescription(inode: mount.root), rightsBase: .directory,
                 rightsInheriting: .inheritable, flags: [], preopenPath: mount.target, isReadable: false, isWritable: false))
         }
-        return try lock.withLock { () throws(Errno) -> Int32 in
-            if processes.count >= config.resourceLimits.maxNumOfProcesses {
+        let process = try addProcess(
+            program: program, arguments: arguments, environment: config.environment.merged(with: environment), files: files,
+            parentPID: ProcessTable.initPID, limits: processLimits, affinity: nil, collectedByEntry: true)
+        return process.pid
+    }
+
+    /// Resolves and loads the program at the absolute guest `path` (through the module cache).
+    private func loadProgram(path: String, arguments: [String], environment: [String], memoryLimit: UInt64) throws(Errno) -> LoadedProgram {
+        guard path.hasPrefix("/"), !path.contains("\0") else {
+            throw Errno.inval.with(reason: "program path must be an absolute guest path, got \"\(path)\"")
+        }
+        if arguments.contains(where: { $0.contains("\0") }) || environment.contains(where: { $0.contains("\0") }) {
+            throw Errno.inval.with(reason: "arguments and environment must not contain NUL")
+        }
+        guard config.allowsEntryPoint(path) else {
+            throw Errno.acces.with(reason: "\(path) is not under an entry point (entry_points: \(config.entryPoints.joined(separator: ", ")))")
+        }
+        try table.lock.withLock { () throws(Errno) in
+            if isShutDown { throw Errno.again.with(reason: "the instance is shutting down") }
+            try table.checkRoomForProcess()
+        }
+        let inode: any Inode
+        do {
+            inode = try PathWalker(vfs: vfs).resolve(from: vfs.root, String(path.dropFirst()), followFinal: true)
+        } catch {
+            throw error.with(reason: "cannot find \(path): \(error.name)")
+        }
+        return try ProgramLoader(vfs: vfs, memoryCeiling: Int(clamping: memoryLimit), instruments: instrumentsPrograms).load(path: path, inode: inode)
+    }
+
+    /// Enters a new process in the table (`EAGAIN` at the process or thread limit; `files` is
+    /// closed then).
+    private func addProcess(
+        program: LoadedProgram, arguments: [String], environment: [String], files: FileTable, parentPID: Int32,
+        limits: ProcessLimits, affinity: CpuSet?, collectedByEntry: Bool
+    ) throws(Errno) -> Process {
+        let path = program.path
+        return try table.lock.withLock { () throws(Errno) -> Process in
+            do throws(Errno) {
+                if isShutDown { throw Errno.again.with(reason: "the instance is shutting down") }
+                try table.checkRoomForProcess()
+            } catch {
                 files.closeAll()
-                throw Errno.again.with(reason: "max_num_of_processes (\(config.resourceLimits.maxNumOfProcesses)) reached")
+                throw error
             }
-            let pid = nextPID
-            nextPID += 1
             let process = Process(
-                pid: pid, path: path, arguments: arguments.isEmpty ? [path] : arguments,
-                environment: config.environment.merged(with: environment), program: program, files: files, kernel: self)
-            processes[pid] = process
-            log.log(.info, "created process \(pid) for \(path)", pid: pid, tid: pid)
-            return pid
+                pid: table.allocateID(), parentPID: parentPID, path: path, arguments: arguments.isEmpty ? [path] : arguments,
+                environment: environment, program: program, files: files, limits: limits, affinity: affinity,
+                isCollectedByEntry: collectedByEntry, kernel: self)
+            table.insert(process)
+            log.log(.info, "created process \(process.pid) for \(path) (parent \(parentPID))", pid: process.pid, tid: process.pid)
+            return process
         }
     }
 
@@ -119,33 +157,106 @@ public final class Kernel: @unchecked Sendable {
     /// - Throws: `ESRCH` (no such process), `EBUSY` (already running), `ENOMEM`/`ENOEXEC`
     ///   (the program could not be started; the process is reaped).
     public func exec(pid: Int32) throws(Errno) -> WaitStatus {
-        let process = try lock.withLock { () throws(Errno) -> Process in
-            guard let process = processes[pid] else { throw Errno.srch.with(reason: "no process \(pid)") }
+        let process = try table.lock.withLock { () throws(Errno) -> Process in
+            guard let process = table[pid], process.isCollectedByEntry else { throw Errno.srch.with(reason: "no process \(pid)") }
             guard case .created = process.state else { throw Errno.busy.with(reason: "process \(pid) is already running") }
             process.state = .running
             return process
         }
-        defer { reap(process) }
-        if let signal = process.pendingTermination {
-            return .signaled(signal, reason: "killed by \(signal) before it started")
+        if let status = process.endStatus {
+            finish(process, status: status)
+            return WaitStatus(rawValue: status.rawValue, reason: "\(status.reason ?? "killed") before it started")
         }
-        log.log(.debug, "exec \(process.path) \(process.arguments.count) args", pid: pid, tid: pid)
-        let status = try WasmKitRunner(kernel: self).run(process)
-        if let reason = status.reason {
-            log.log(.info, "process \(pid) \(status.description.isEmpty ? reason : status.description)", pid: pid, tid: pid)
-        } else {
-            log.log(.info, "process \(pid) \(status)", pid: pid, tid: pid)
+        let main = GuestThread(tid: process.pid, process: process, affinity: nil)
+        let start: MainThreadStart
+        do {
+            start = try prepareMainThread(main)
+        } catch {
+            finish(process, status: .exited(127), started: false)
+            throw error
         }
+        return run(start, main: main)
+    }
+
+    /// Spawns a child of `parent` running the program at `path` with `parent`'s descriptors
+    /// (then `fileActions`, in order) on a new host thread; returns its pid once it has started.
+    ///
+    /// - Throws: as ``createProcess(path:arguments:environment:stdio:limits:)``, and the
+    ///   errors of a file action (`EBADF`, `ENOENT`…).
+    func spawn(
+        from thread: GuestThread, path: String, arguments: [String], environment: [String], fileActions: [SpawnFileAction]
+    ) throws(Errno) -> Int32 {
+        let parent = thread.process
+        let program = try loadProgram(path: path, arguments: arguments, environment: environment, memoryLimit: parent.limits.memory)
+        let files = parent.files.inherited()
+        do {
+            for action in fileActions { try action.apply(to: files, vfs: vfs) }
+        } catch {
+            files.closeAll()
+            throw error
+        }
+        let process = try addProcess(
+            program: program, arguments: arguments, environment: environment, files: files, parentPID: parent.pid,
+            limits: parent.limits, affinity: thread.sched.affinity, collectedByEntry: false)
+        table.lock.withLock { process.state = .running }
+        let main = GuestThread(tid: process.pid, process: process, affinity: process.initialAffinity)
+        let started = StartupHandshake()
+        do throws(Errno) {
+            try HostThread.start { [self] in
+                let start: MainThreadStart
+                do throws(Errno) {
+                    start = try prepareMainThread(main)
+                } catch {
+                    finish(process, status: .exited(127), started: false)
+                    started.fail(error)
+                    return
+                }
+                started.succeed()
+                _ = run(start, main: main)
+            }
+        } catch {
+            finish(process, status: .exited(127), started: false)
+            throw error
+        }
+        try started.wait()
+        return process.pid
+    }
+
+    /// Instantiates the main thread's program; the process starts counting its limits.
+    private func prepareMainThread(_ main: GuestThread) throws(Errno) -> MainThreadStart {
+        try interruptAgent.start()
+        return try WasmKitRunner(kernel: self).prepareMainThread(main)
+    }
+
+    /// Runs a prepared main thread on the calling host thread, then ends the process.
+    private func run(_ start: MainThreadStart, main: GuestThread) -> WaitStatus {
+        let process = main.process
+        log.log(.debug, "exec \(process.path) \(process.arguments.count) args", pid: process.pid, tid: main.tid)
+        start.run()
+        process.waitForOtherThreads(than: main)
+        let status = process.endStatus ?? .exited(0)
+        finish(process, status: status)
         return status
     }
 
-    private func reap(_ process: Process) {
+    /// Closes a process's files, releases its memory and makes it a zombie or reaps it.
+    private func finish(_ process: Process, status: WaitStatus, started: Bool = true) {
+        process.end(with: status)
         process.files.closeAll()
         let reservation = process.memoryReservation.exchange(0, ordering: .relaxed)
-        lock.withLock {
-            reservedMemory -= UInt64(max(0, reservation))
-            processes[process.pid] = nil
-            lock.broadcast()
+        table.lock.withLock { reservedMemory -= UInt64(max(0, reservation)) }
+        process.engineState = nil
+        guard started else {
+            // Its start failed: the caller of exec or spawn gets the error, nobody waits for it.
+            table.discard(process)
+            return
+        }
+        let parent = table.processEnded(process, status: status)
+        parent?.deliver(.child)
+        if let reason = status.reason {
+            log.log(.info, "process \(process.pid) \(status.description.isEmpty ? reason : status.description)", pid: process.pid, tid: process.pid)
+        } else {
+            log.log(.info, "process \(process.pid) \(status)", pid: process.pid, tid: process.pid)
         }
     }
 
@@ -153,8 +264,8 @@ public final class Kernel: @unchecked Sendable {
     ///
     /// From outside the LibOS only SIGKILL and SIGTERM may be sent (`EPERM` otherwise); a
     /// number that is no signal is `EINVAL`; an unknown pid is `ESRCH`. A process that has not
-    /// started ends as soon as it is executed; a running one ends at its next system call or
-    /// when a blocking call (sleep, read) is woken.
+    /// started ends as soon as it is executed; a running one is forced into the kernel at once,
+    /// whether it runs guest code, sleeps, or waits on a pipe, a child or a futex.
     public func kill(pid: Int32, signal: Signal) throws(Errno) {
         guard signal.isValid else { throw Errno.inval.with(reason: "\(signal.rawValue) is not a signal") }
         guard signal == .kill || signal == .terminate else {
@@ -163,13 +274,15 @@ public final class Kernel: @unchecked Sendable {
         try deliver(signal, to: pid)
     }
 
-    /// Delivers `signal` to `pid` (-1: every process) without the outside-sender restriction.
-    func deliver(_ signal: Signal, to pid: Int32) throws(Errno) {
-        let targets = try lock.withLock { () throws(Errno) -> [Process] in
-            if pid == -1 { return Array(processes.values) }
-            guard let process = processes[pid] else { throw Errno.srch.with(reason: "no process \(pid)") }
+    /// Delivers `signal` to `pid` (-1: every process but `sender`) without the outside-sender
+    /// restriction. Signal 0 only checks that the process exists.
+    func deliver(_ signal: Signal, to pid: Int32, sender: Int32? = nil) throws(Errno) {
+        let targets = try table.lock.withLock { () throws(Errno) -> [Process] in
+            if pid == -1 { return table.all.filter { $0.pid != sender && !$0.isZombie } }
+            guard let process = table[pid], !process.isZombie else { throw Errno.srch.with(reason: "no process \(pid)") }
             return [process]
         }
+        guard signal.rawValue != 0 else { return }
         for process in targets {
             log.log(.info, "deliver \(signal) to \(process.pid)", pid: process.pid, tid: process.pid)
             process.deliver(signal)
@@ -179,40 +292,73 @@ public final class Kernel: @unchecked Sendable {
     /// Kills every process and waits up to `timeoutSeconds` for running ones to stop.
     /// - Throws: `EBUSY` when some process is still running after the wait.
     public func shutdown(timeoutSeconds: Double = 5) throws(Errno) {
-        let all = lock.withLock { () -> [Process] in
+        let all = table.lock.withLock { () -> [Process] in
             isShutDown = true
-            return Array(processes.values)
+            return table.all
         }
         for process in all { process.deliver(.kill) }
         let deadline = monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
-        try lock.withLock { () throws(Errno) in
+        try table.lock.withLock { () throws(Errno) in
             while true {
-                let running = processes.values.filter { if case .running = $0.state { return true } else { return false } }
+                let running = table.all.filter { if case .running = $0.state { return true } else { return false } }
                 if running.isEmpty { break }
-                if !lock.wait(untilMonotonic: deadline) && monotonicNanoseconds() >= deadline {
+                if !table.lock.wait(untilMonotonic: deadline) && monotonicNanoseconds() >= deadline {
                     isShutDown = false
                     throw Errno.busy.with(reason: "\(running.count) process(es) still running")
                 }
             }
-            for process in processes.values { process.files.closeAll() }
-            processes = [:]
+        }
+        interruptAgent.stop()
+        let remaining = table.lock.withLock { table.all }
+        for process in remaining {
+            process.files.closeAll()
+            table.discard(process)
         }
     }
 
     /// Whether process `pid` is running (executing guest code or blocked in the kernel).
     public func isRunning(pid: Int32) -> Bool {
-        lock.withLock {
-            guard let process = processes[pid], case .running = process.state else { return false }
+        table.lock.withLock {
+            guard let process = table[pid], case .running = process.state else { return false }
             return true
         }
     }
 
-    /// The pids in the process table.
-    public var processIDs: [Int32] { lock.withLock { processes.keys.sorted() } }
+    /// What the process table says of one process, for tools and tests.
+    public struct ProcessSnapshot: Sendable, Equatable {
+        public var pid: Int32
+        /// 0 (init) for processes started through the entry API and for orphans.
+        public var parentPID: Int32
+        /// Ended, waiting for its parent to reap it.
+        public var isZombie: Bool
+        /// Threads that have not finished.
+        public var threadCount: Int
+    }
+
+    /// The state of process `pid`, or nil when it is not in the table.
+    public func snapshot(of pid: Int32) -> ProcessSnapshot? {
+        guard let (process, parent, zombie) = table.lock.withLock({ () -> (Process, Int32, Bool)? in
+            guard let process = table[pid] else { return nil }
+            return (process, process.parentPID, process.isZombie)
+        }) else { return nil }
+        return ProcessSnapshot(pid: pid, parentPID: parent, isZombie: zombie, threadCount: process.threadCount)
+    }
+
+    /// The pids in the process table (zombies included).
+    public var processIDs: [Int32] { table.lock.withLock { table.pids } }
+
+    /// The CPU affinity of thread `tid` as its host thread has it; nil when no such thread.
+    public func affinity(ofThread tid: Int32) -> CpuSet? {
+        let processes = table.lock.withLock { table.all }
+        for process in processes {
+            if let thread = process.thread(tid) { return thread.sched.affinity }
+        }
+        return nil
+    }
 
     /// Reserves `delta` bytes of the instance's `user_space_size` (negative releases).
     func reserveMemory(_ delta: Int) -> Bool {
-        lock.withLock {
+        table.lock.withLock {
             if delta <= 0 {
                 reservedMemory -= UInt64(-delta)
                 return true
@@ -221,5 +367,13 @@ public final class Kernel: @unchecked Sendable {
             reservedMemory += UInt64(delta)
             return true
         }
+    }
+}
+
+extension Process {
+    /// Whether the process has ended and waits for its parent. With the table's lock held.
+    var isZombie: Bool {
+        if case .zombie = state { return true }
+        return false
     }
 }

@@ -64,8 +64,10 @@ final class TestInstance: @unchecked Sendable {
 
 extension TestInstance {
     /// Creates `path` and execs it on a new thread; `finished` holds its status once it ends.
-    func start(_ path: String, stdio: Kernel.StandardIO = .inherit) throws -> (pid: Int32, finished: Finished) {
-        let pid = try kernel.createProcess(path: path, stdio: stdio)
+    func start(
+        _ path: String, _ arguments: [String] = [], stdio: Kernel.StandardIO = .inherit, limits: ProcessLimits.Overrides = .none
+    ) throws -> (pid: Int32, finished: Finished) {
+        let pid = try kernel.createProcess(path: path, arguments: [path] + arguments, stdio: stdio, limits: limits)
         let finished = Finished()
         let kernel = self.kernel
         Thread { finished.set(try? kernel.exec(pid: pid)) }.start()
@@ -73,3 +75,44 @@ extension TestInstance {
     }
 }
 
+
+/// A host pipe whose read end a guest gets as standard input (or whose write end as output).
+final class HostPipe {
+    let readEnd: Int32
+    let writeEnd: Int32
+
+    init() {
+        var fds: [Int32] = [0, 0]
+        precondition(pipe(&fds) == 0)
+        readEnd = fds[0]
+        writeEnd = fds[1]
+    }
+
+    deinit {
+        close(readEnd)
+        close(writeEnd)
+    }
+
+    func send(_ text: String) { _ = text.withCString { write(writeEnd, $0, strlen($0)) } }
+
+    /// Reads what has arrived, waiting up to `seconds` for `marker` to appear.
+    func receive(until marker: String, within seconds: Double = 60) -> String {
+        receive(within: seconds) { $0.contains(marker) }
+    }
+
+    /// Reads what has arrived, waiting up to `seconds` until `isComplete` holds for it.
+    func receive(within seconds: Double = 60, until isComplete: (String) -> Bool) -> String {
+        var text = ""
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !isComplete(text) && Date() < deadline {
+            var request = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            if poll(&request, 1, 100) > 0 {
+                let count = read(readEnd, &buffer, buffer.count)
+                if count <= 0 { break }
+                text += String(decoding: buffer[..<count], as: UTF8.self)
+            }
+        }
+        return text
+    }
+}

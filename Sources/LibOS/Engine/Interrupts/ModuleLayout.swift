@@ -14,6 +14,20 @@ struct ModuleLayout {
         var instructions: Range<Int>
         /// Offsets just after each `loop` instruction (and its block type).
         var loopHeads: [Int]
+        /// Whether the body calls any function (a leaf function needs no entry check: it ends
+        /// or reaches one of its own loop heads).
+        var makesCalls = false
+        /// The `memory.atomic.wait32/64` instructions.
+        var atomicWaits: [AtomicWait] = []
+        /// The number of parameters of the function.
+        var parameterCount = 0
+    }
+
+    /// One `memory.atomic.wait` instruction in a body.
+    struct AtomicWait {
+        var range: Range<Int>
+        var is64: Bool
+        var offset: UInt64
     }
 
     var sections: [Section] = []
@@ -48,10 +62,19 @@ struct ModuleLayout {
         }
 
         // WasmParser finds the locals, the instruction boundaries and the loops.
-        var parser = Parser(bytes: bytes)
+        var parser = Parser(bytes: bytes, features: WasmKitRunner.features)
         var codeIndex = 0
+        var parameterCounts: [Int] = []
+        var functionTypes: [TypeIndex] = []
         while let payload = try parser.parseNext() {
             switch payload {
+            case .typeSection(let groups):
+                parameterCounts = groups.flatMap(\.types).map { type in
+                    if case .function(let function) = type.body { return function.parameters.count }
+                    return 0
+                }
+            case .functionSection(let indices):
+                functionTypes = indices
             case .importSection(let imports):
                 importedGlobalCount = imports.filter { if case .global = $0.descriptor { return true } else { return false } }.count
             case .globalSection(let globals):
@@ -66,7 +89,10 @@ struct ModuleLayout {
                         throw InstrumentationError(message: "unexpected function body layout")
                     }
                     bodies[codeIndex].instructions = instructions
-                    bodies[codeIndex].loopHeads = try ModuleLayout.loopHeads(of: code, expressionStart: instructions.lowerBound)
+                    try ModuleLayout.scan(code, expressionStart: instructions.lowerBound, into: &bodies[codeIndex])
+                    if codeIndex < functionTypes.count, Int(functionTypes[codeIndex]) < parameterCounts.count {
+                        bodies[codeIndex].parameterCount = parameterCounts[Int(functionTypes[codeIndex])]
+                    }
                     codeIndex += 1
                 }
             default:
@@ -75,21 +101,35 @@ struct ModuleLayout {
         }
     }
 
-    private static func loopHeads(of code: Code, expressionStart: Int) throws -> [Int] {
+    /// Finds the loop heads, calls and atomic waits of one body.
+    private static func scan(_ code: Code, expressionStart: Int, into body: inout Body) throws {
         var parser = ExpressionParser(code: code)
         let base = parser.offset
-        var finder = LoopFinder()
-        var heads: [Int] = []
+        var finder = InstructionFinder()
         while true {
-            let position = parser.offset - base + expressionStart
-            if finder.sawLoop {
-                heads.append(position)
-                finder.sawLoop = false
-            }
+            let start = parser.offset - base + expressionStart
             guard let visit = try parser.parse() else { break }
             try visit(visitor: &finder)
+            let end = parser.offset - base + expressionStart
+            if finder.sawLoop { body.loopHeads.append(end) }
+            if let wait = finder.sawAtomicWait { body.atomicWaits.append(AtomicWait(range: start..<end, is64: wait.is64, offset: wait.offset)) }
+            finder.sawLoop = false
+            finder.sawAtomicWait = nil
         }
-        return heads
+        body.makesCalls = finder.sawCall
+    }
+
+    /// The number of locals a body declares, and where its local declarations end.
+    static func declaredLocals(_ bytes: [UInt8], body: Body) throws -> (groups: UInt32, count: UInt64, groupsStart: Int) {
+        var reader = ByteReader(bytes: bytes, position: body.range.lowerBound)
+        let groups = try reader.unsigned()
+        let groupsStart = reader.position
+        var count: UInt64 = 0
+        for _ in 0..<groups {
+            count += UInt64(try reader.unsigned())
+            _ = try reader.byte()
+        }
+        return (groups, count, groupsStart)
     }
 
     /// The canonical position of a known section id (custom sections excluded).
@@ -113,12 +153,22 @@ struct ModuleLayout {
     }
 }
 
-/// Notes each `loop` the parser visits.
-private struct LoopFinder: InstructionVisitor {
+/// Notes the loops, calls and atomic waits the parser visits.
+private struct InstructionFinder: InstructionVisitor {
     typealias VisitorError = Never
     var binaryOffset = 0
     var sawLoop = false
+    var sawCall = false
+    var sawAtomicWait: (is64: Bool, offset: UInt64)?
     mutating func visitLoop(blockType: BlockType) { sawLoop = true }
+    mutating func visitCall(functionIndex: UInt32) { sawCall = true }
+    mutating func visitCallIndirect(typeIndex: UInt32, tableIndex: UInt32) { sawCall = true }
+    mutating func visitReturnCall(functionIndex: UInt32) { sawCall = true }
+    mutating func visitReturnCallIndirect(typeIndex: UInt32, tableIndex: UInt32) { sawCall = true }
+    mutating func visitCallRef(typeIndex: UInt32) { sawCall = true }
+    mutating func visitReturnCallRef(typeIndex: UInt32) { sawCall = true }
+    mutating func visitMemoryAtomicWait32(memarg: MemArg) { sawAtomicWait = (false, memarg.offset) }
+    mutating func visitMemoryAtomicWait64(memarg: MemArg) { sawAtomicWait = (true, memarg.offset) }
 }
 
 /// Reads bytes and LEB128 numbers from a module.
@@ -147,6 +197,18 @@ struct ByteReader {
 
 /// Encodes LEB128 numbers.
 enum LEB128 {
+    static func signed(_ value: Int32) -> [UInt8] {
+        var value = value
+        var out: [UInt8] = []
+        while true {
+            let byte = UInt8(truncatingIfNeeded: value) & 0x7f
+            value >>= 7
+            let done = (value == 0 && byte & 0x40 == 0) || (value == -1 && byte & 0x40 != 0)
+            out.append(done ? byte : byte | 0x80)
+            if done { return out }
+        }
+    }
+
     static func unsigned(_ value: UInt32) -> [UInt8] {
         var value = value
         var out: [UInt8] = []

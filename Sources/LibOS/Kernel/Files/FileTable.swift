@@ -2,17 +2,32 @@
 public final class FileTable: @unchecked Sendable {
     /// What a descriptor refers to, and what it may do.
     public struct Entry {
-        public var description: any FileDescription
+        /// The open file; the entry holds one reference to it while it is in a table.
+        public var file: OpenFile
+        public var description: any FileDescription { file.description }
         public var rightsBase: Rights
         public var rightsInheriting: Rights
         public var flags: FDFlags
         /// The guest path of a preopened directory.
         public var preopenPath: String?
-        /// Whether closing the descriptor closes the description (not for shared host streams).
-        public var ownsDescription: Bool = true
         /// Whether the file was opened for reading and for writing (directories: neither).
-        public var isReadable: Bool = true
-        public var isWritable: Bool = true
+        public var isReadable: Bool
+        public var isWritable: Bool
+
+        /// An entry for a newly opened `description`; `ownsDescription` is false for descriptions
+        /// the kernel must never close (the host's standard streams).
+        public init(
+            description: any FileDescription, rightsBase: Rights, rightsInheriting: Rights, flags: FDFlags,
+            preopenPath: String? = nil, ownsDescription: Bool = true, isReadable: Bool = true, isWritable: Bool = true
+        ) {
+            self.file = OpenFile(description, closesDescription: ownsDescription)
+            self.rightsBase = rightsBase
+            self.rightsInheriting = rightsInheriting
+            self.flags = flags
+            self.preopenPath = preopenPath
+            self.isReadable = isReadable
+            self.isWritable = isWritable
+        }
     }
 
     /// The most descriptors a process may hold.
@@ -44,7 +59,8 @@ public final class FileTable: @unchecked Sendable {
         return entry
     }
 
-    /// Installs `entry` at the lowest free descriptor.
+    /// Installs `entry` at the lowest free descriptor; the table takes over the entry's reference
+    /// (on `EMFILE` the caller still holds it).
     public func insert(_ entry: Entry) throws(Errno) -> UInt32 {
         try lock.withLock { () throws(Errno) -> UInt32 in
             if let free = entries.firstIndex(where: { $0 == nil }) {
@@ -81,7 +97,7 @@ public final class FileTable: @unchecked Sendable {
             entries[Int(fd)] = nil
             return entry
         }
-        if removed.ownsDescription { removed.description.close() }
+        removed.file.release()
     }
 
     /// Moves `from` onto `to`, closing what `to` held (`fd_renumber`).
@@ -94,7 +110,33 @@ public final class FileTable: @unchecked Sendable {
             entries[Int(from)] = nil
             return old
         }
-        if let replaced, replaced.ownsDescription { replaced.description.close() }
+        replaced?.file.release()
+    }
+
+    /// Makes descriptor `to` refer to what `from` refers to, closing what `to` held (`dup2`).
+    func duplicate(_ from: UInt32, to: UInt32) throws(Errno) {
+        guard Int(to) < FileTable.limit else { throw .badf }
+        let replaced = try lock.withLock { () throws(Errno) -> Entry? in
+            guard Int(from) < entries.count, let entry = entries[Int(from)] else { throw .badf }
+            if from == to { return nil }
+            while entries.count <= Int(to) { entries.append(nil) }
+            let old = entries[Int(to)]
+            entry.file.retain()
+            entries[Int(to)] = entry
+            return old
+        }
+        replaced?.file.release()
+    }
+
+    /// A new table with every descriptor of this one, sharing their open files (a child's table
+    /// at spawn).
+    func inherited() -> FileTable {
+        let copy = FileTable()
+        lock.withLock {
+            for case let entry? in entries { entry.file.retain() }
+            copy.entries = entries
+        }
+        return copy
     }
 
     /// Closes every descriptor.
@@ -103,6 +145,6 @@ public final class FileTable: @unchecked Sendable {
             defer { entries = [] }
             return entries
         }
-        for case let entry? in all where entry.ownsDescription { entry.description.close() }
+        for case let entry? in all { entry.file.release() }
     }
 }

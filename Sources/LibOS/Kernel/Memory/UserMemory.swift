@@ -78,6 +78,36 @@ extension UserMemory {
         return text
     }
 
+    /// Reads a NUL-terminated guest string of at most `limit` bytes (`E2BIG` beyond, `EFAULT`
+    /// when memory ends first).
+    func readCString(_ address: UInt32, limit: Int = 128 * 1024) throws(Errno) -> String {
+        let available = byteCount - Int(address)
+        guard Int(address) < byteCount, available > 0 else { throw .fault }
+        let scan = min(available, limit + 1)
+        let bytes = try withBytes(at: address, count: UInt32(scan)) { buffer -> [UInt8]? in
+            guard let end = buffer.firstIndex(of: 0) else { return nil }
+            return Array(buffer[..<end])
+        }
+        guard let bytes else { throw scan > limit ? Errno.toobig : Errno.fault }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .ilseq }
+        return text
+    }
+
+    /// Reads an array of `count` guest pointers to NUL-terminated strings (argv, envp).
+    func readCStringArray(_ address: UInt32, count: UInt32) throws(Errno) -> [String] {
+        if count > 4096 { throw Errno.toobig.with(reason: "more than 4096 strings") }
+        try check(address, count &* 4)
+        var strings: [String] = []
+        var total = 0
+        for index in 0..<count {
+            let string = try readCString(try loadU32(address + index * 4))
+            total += string.utf8.count + 1
+            if total > 2 * 1024 * 1024 { throw Errno.toobig.with(reason: "argument and environment strings over 2 MiB") }
+            strings.append(string)
+        }
+        return strings
+    }
+
     /// Reads a WASI iovec array: `count` pairs of (buf, len) at `address`, each range checked.
     func readIOVecs(_ address: UInt32, _ count: UInt32) throws(Errno) -> [(base: UInt32, length: UInt32)] {
         if count > 1024 { throw .inval }

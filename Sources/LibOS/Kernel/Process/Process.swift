@@ -1,12 +1,18 @@
 import Synchronization
 
-/// A LibOS process: one guest program with its own instance, file table and limits.
+/// A LibOS process: one guest program with its own threads, file table and limits, a parent
+/// and children.
+///
+/// A process ends as a whole (exit_group): the first of `proc_exit` from any thread, the main
+/// thread returning, a fatal signal, a trap or a limit decides its status, and every other
+/// thread is forced out of guest code or out of its kernel wait (``GuestThread/interrupt()``).
 public final class Process: @unchecked Sendable {
-    /// The lifecycle of a process in the process table.
+    /// Where a process is in its life. Guarded by `kernel.lock`.
     enum State {
         case created
         case running
-        case exited(WaitStatus)
+        /// Ended and not yet waited for by its parent.
+        case zombie(WaitStatus)
     }
 
     public let pid: Int32
@@ -16,74 +22,149 @@ public final class Process: @unchecked Sendable {
     public let environment: [String]
     let program: LoadedProgram
     let files: FileTable
+    let limits: ProcessLimits
     unowned let kernel: Kernel
 
     /// Guarded by `kernel.lock`.
     var state: State = .created
-    /// A signal sent to the process and not yet acted on; 0 when none.
-    private let pendingSignal = Atomic<Int32>(0)
-    /// Wakes the process from a blocking kernel wait when a signal arrives.
-    let wakeup = KernelLock()
+    /// The parent's pid; ``ProcessTable/initPID`` for processes started through the entry API
+    /// and for orphans. Guarded by `kernel.lock`.
+    var parentPID: Int32
+    /// Whether the entry API's `exec` collects this process's status (it is never a zombie).
+    let isCollectedByEntry: Bool
+
+    /// The affinity of the main thread at start (the spawning thread's).
+    let initialAffinity: CpuSet?
+
+    /// The status the process ends with, once decided; 0 while it runs, else the wait status
+    /// with bit 32 set (an exit with code 0 has wait status 0).
+    private let ending = Atomic<Int64>(0)
+    /// Why the process ends, when it did not exit by itself; written before `ending`.
+    private var endReason: String?
+
+    /// Guards `threads`, and wakes whoever waits for them to finish.
+    let threadLock = KernelLock()
+    private var threads: [Int32: GuestThread] = [:]
+    /// CPU time of threads that already finished, in nanoseconds.
+    private let finishedThreadsCPU = Atomic<UInt64>(0)
+    /// The monotonic time `exec` started the process.
+    private(set) var startTime: UInt64 = 0
+
     /// Bytes of linear memory the process holds against the instance's `user_space_size`.
     let memoryReservation = Atomic<Int>(0)
-    /// Counts the syscalls the process made (shown in log lines).
-    var syscallCount: UInt64 = 0
-    /// The host thread CPU clock at the start of `exec`.
-    var cpuClockStart: UInt64 = 0
+    /// Engine state shared by the process's threads (WasmKit: the shared memory).
+    var engineState: AnyObject?
 
-    init(pid: Int32, path: String, arguments: [String], environment: [String], program: LoadedProgram, files: FileTable, kernel: Kernel) {
+    init(
+        pid: Int32, parentPID: Int32, path: String, arguments: [String], environment: [String], program: LoadedProgram,
+        files: FileTable, limits: ProcessLimits, affinity: CpuSet?, isCollectedByEntry: Bool, kernel: Kernel
+    ) {
         self.pid = pid
+        self.parentPID = parentPID
         self.path = path
         self.arguments = arguments
         self.environment = environment
         self.program = program
         self.files = files
+        self.limits = limits
+        self.initialAffinity = affinity
+        self.isCollectedByEntry = isCollectedByEntry
         self.kernel = kernel
     }
 
-    /// The signal waiting to be acted on, if any.
+    // MARK: Ending
+
+    /// Whether the process's end is decided (its threads are being stopped).
     @inline(__always)
-    var pendingTermination: Signal? {
-        let value = pendingSignal.load(ordering: .acquiring)
-        return value == 0 ? nil : Signal(rawValue: value)
+    var isEnding: Bool { ending.load(ordering: .acquiring) != 0 }
+
+    /// The status the process ends with, once decided, with its reason.
+    var endStatus: WaitStatus? {
+        let value = ending.load(ordering: .acquiring)
+        guard value != 0 else { return nil }
+        return WaitStatus(rawValue: Int32(truncatingIfNeeded: value), reason: threadLock.withLock { endReason })
     }
 
-    /// Sets the guest's interrupt flag (see ``InterruptInstrumentation``); guarded by `wakeup`.
-    private var raiseInterrupt: (() -> Void)?
+    /// Decides how the process ends, unless that is already decided, and forces every thread
+    /// into the kernel. Returns whether this call decided it.
+    @discardableResult
+    func end(with status: WaitStatus) -> Bool {
+        let decided = threadLock.withLock { () -> Bool in
+            guard ending.load(ordering: .acquiring) == 0 else { return false }
+            endReason = status.reason
+            ending.store(Int64(UInt32(bitPattern: status.rawValue)) | (1 << 32), ordering: .releasing)
+            return true
+        }
+        if decided {
+            kernel.log.log(.info, "process \(pid) ends: \(status)", pid: pid, tid: pid)
+            interruptAllThreads()
+        }
+        return decided
+    }
 
-    /// Installs the engine's way to interrupt the running guest, raising it at once when a
-    /// signal is already pending; `nil` removes it when the guest has ended.
-    func setInterrupt(_ raise: (() -> Void)?) {
-        wakeup.withLock {
-            raiseInterrupt = raise
-            if pendingTermination != nil { raise?() }
+    /// Applies `signal`'s default action: a signal that terminates ends the process; one that
+    /// is ignored by default (SIGCHLD, SIGURG, SIGWINCH, SIGCONT) does nothing.
+    func deliver(_ signal: Signal, reason: String? = nil) {
+        guard signal.terminatesByDefault else { return }
+        end(with: .signaled(signal, reason: reason ?? "killed by \(signal)"))
+    }
+
+    /// Raises every thread's interrupt and wakes every thread blocked in the kernel.
+    func interruptAllThreads() {
+        for thread in threadLock.withLock({ Array(threads.values) }) { thread.interrupt() }
+    }
+
+    // MARK: Threads
+
+    /// The threads that have not finished.
+    var liveThreads: [GuestThread] { threadLock.withLock { Array(threads.values) } }
+
+    var threadCount: Int { threadLock.withLock { threads.count } }
+
+    func add(_ thread: GuestThread) {
+        threadLock.withLock { threads[thread.tid] = thread }
+    }
+
+    func thread(_ tid: Int32) -> GuestThread? {
+        threadLock.withLock { threads[tid] }
+    }
+
+    /// Removes a finished thread, counting the CPU time it used.
+    func remove(_ thread: GuestThread, cpuNanoseconds: UInt64) {
+        finishedThreadsCPU.add(cpuNanoseconds, ordering: .relaxed)
+        threadLock.withLock {
+            threads[thread.tid] = nil
+            threadLock.broadcast()
         }
     }
 
-    /// Records `signal` for the process, interrupts guest code that is running and wakes the
-    /// process if it sleeps in the kernel.
-    func deliver(_ signal: Signal) {
-        _ = pendingSignal.compareExchange(expected: 0, desired: signal.rawValue, ordering: .acquiringAndReleasing)
-        wakeup.withLock {
-            raiseInterrupt?()
-            wakeup.broadcast()
-        }
-    }
-
-    /// Sleeps until the monotonic `deadline` or a signal. Returns false when a signal woke it.
-    func sleep(untilMonotonic deadline: UInt64) -> Bool {
-        wakeup.withLock {
-            while pendingTermination == nil {
-                if monotonicNanoseconds() >= deadline { return true }
-                _ = wakeup.wait(untilMonotonic: deadline)
+    /// Waits until every thread but `survivor` has finished.
+    func waitForOtherThreads(than survivor: GuestThread) {
+        threadLock.withLock {
+            while threads.keys.contains(where: { $0 != survivor.tid }) {
+                _ = threadLock.wait(untilMonotonic: monotonicNanoseconds() + 50_000_000)
             }
-            return false
+        }
+    }
+
+    /// Records the start of `exec`.
+    func markStarted() { startTime = monotonicNanoseconds() }
+
+    /// CPU time used by all threads, finished or running, in nanoseconds.
+    var cpuNanoseconds: UInt64 {
+        finishedThreadsCPU.load(ordering: .relaxed) + liveThreads.reduce(0) { $0 + $1.cpuNanoseconds() }
+    }
+
+    /// Ends the process if it ran past one of its time limits (called by the interrupt agent).
+    func enforceTimeLimits(now: UInt64) {
+        guard !isEnding, startTime != 0 else { return }
+        if let wall = limits.wallTime, now &- startTime > wall {
+            end(with: .signaled(.kill, reason: "wall-clock limit of \(DurationText.format(wall)) exceeded"))
+        } else if let cpu = limits.cpuTime, cpuNanoseconds > cpu {
+            end(with: .signaled(.cpuLimit, reason: "CPU-time limit of \(DurationText.format(cpu)) exceeded"))
         }
     }
 }
 
-/// The error that unwinds a guest out of the engine when its process ends.
-enum ProcessTermination: Error {
-    case exited(Int32)
-    case signaled(Signal)
-}
+/// The error that unwinds a guest thread out of the engine when its process ends.
+struct ProcessEnding: Error {}

@@ -35,6 +35,9 @@ public struct Syscall: Sendable {
     public enum Behavior: Sendable {
         /// Runs the handler and answers its errno (0 on success).
         case errno(@Sendable (SyscallContext, SyscallArguments) throws(Errno) -> Void)
+        /// Runs the handler and answers its value; an errno is answered negated
+        /// (`wasi.thread-spawn`).
+        case value(@Sendable (SyscallContext, SyscallArguments) throws(Errno) -> Int32)
         /// Ends the process with the exit code in argument 0 (`proc_exit`).
         case exit
     }
@@ -43,26 +46,49 @@ public struct Syscall: Sendable {
     public let parameters: [SyscallParameter]
     public let behavior: Behavior
 
-    /// Whether the guest gets an errno back.
-    public var returnsErrno: Bool {
-        if case .errno = behavior { return true }
-        return false
+    /// Whether the guest gets a value (an errno or a result) back.
+    public var returnsValue: Bool {
+        if case .exit = behavior { return false }
+        return true
     }
 }
 
-/// What a syscall handler runs against: the calling process and its memory.
+/// Every import module the kernel provides, by module and function name.
+public enum SyscallTable {
+    /// `wasi.thread-spawn`, for `wasm32-wasi-threads` guests.
+    static let threadSpawn = Syscall(name: "thread-spawn", parameters: [.i32], behavior: .value { c, a throws(Errno) in
+        guard let spawn = c.spawnThread else { throw Errno.nosys.with(reason: "the program has no shared memory: threads need wasm32-wasi-threads") }
+        return try spawn(Int32(bitPattern: a.u32(0)))
+    })
+
+    static let modules: [String: [String: Syscall]] = [
+        WASIPreview1.moduleName: WASIPreview1.syscalls,
+        CloisterModule.moduleName: CloisterModule.syscalls,
+        "wasi": ["thread-spawn": threadSpawn],
+    ]
+
+    /// The syscall a guest imports as `module.name`, if the kernel provides it.
+    public static func syscall(module: String, name: String) -> Syscall? { modules[module]?[name] }
+}
+
+/// What a syscall handler runs against: the calling thread, its process and its memory.
 public final class SyscallContext: @unchecked Sendable {
     unowned let kernel: Kernel
     let process: Process
+    let thread: GuestThread
     /// The caller's linear memory; set once the module is instantiated.
     var memory: any UserMemory
+    /// Starts a thread of the caller's process at the guest's `wasi_thread_start` with the
+    /// given argument; returns its tid. Set by the engine for programs with a shared memory.
+    var spawnThread: ((Int32) throws(Errno) -> Int32)?
 
     /// How many contexts exist: one per running process, so a leak of ended processes shows.
     static let liveCount = Atomic<Int>(0)
 
-    init(kernel: Kernel, process: Process, memory: any UserMemory) {
+    init(kernel: Kernel, thread: GuestThread, memory: any UserMemory) {
         self.kernel = kernel
-        self.process = process
+        self.process = thread.process
+        self.thread = thread
         self.memory = memory
         SyscallContext.liveCount.add(1, ordering: .relaxed)
     }

@@ -8,14 +8,13 @@ extension WASIPreview1 {
         case realtime = 0, monotonic = 1, processCPUTime = 2, threadCPUTime = 3
     }
 
-    /// The current time of `clock` in nanoseconds, for the calling process.
-    static func now(_ clock: ClockID, process: Process) -> UInt64 {
+    /// The current time of `clock` in nanoseconds, for the calling thread.
+    static func now(_ clock: ClockID, thread: GuestThread) -> UInt64 {
         switch clock {
         case .realtime: return nowNanoseconds()
         case .monotonic: return monotonicNanoseconds()
-        case .processCPUTime, .threadCPUTime:
-            let used = threadCPUNanoseconds()
-            return used >= process.cpuClockStart ? used - process.cpuClockStart : 0
+        case .processCPUTime: return thread.process.cpuNanoseconds
+        case .threadCPUTime: return thread.cpuNanoseconds()
         }
     }
 
@@ -37,17 +36,10 @@ extension WASIPreview1 {
     static func clockTimeGet(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
         guard let clock = ClockID(rawValue: a.u32(0)) else { throw .inval }
         try c.memory.check(a.u32(2), 8)
-        try c.memory.storeU64(now(clock, process: c.process), at: a.u32(2))
+        try c.memory.storeU64(now(clock, thread: c.thread), at: a.u32(2))
     }
 
     static func randomGet(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
         try c.memory.withBytes(at: a.u32(0), count: a.u32(1)) { (buffer) throws(Errno) in fillRandom(buffer) }
     }
-}
-
-/// CPU time of the calling host thread, in nanoseconds.
-func threadCPUNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

@@ -140,7 +140,7 @@ extension WASIPreview1 {
     /// Blocks until `stream` has data, waking every 50 ms to see whether the process was killed.
     static func waitReadable(_ stream: HostStreamDescription, process: Process) throws(Errno) {
         while !stream.isReady(events: Int16(POLLIN), timeoutMilliseconds: 50) {
-            if process.pendingTermination != nil { throw .intr }
+            if process.isEnding { throw .intr }
         }
     }
 
@@ -164,7 +164,7 @@ extension WASIPreview1 {
         let process = c.process
         let count = try gather(vectors, c.memory) { (buffer, _) throws(Errno) in
             if let stream = description as? HostStreamDescription {
-                return try stream.write(buffer, isInterrupted: { process.pendingTermination != nil })
+                return try stream.write(buffer, isInterrupted: { process.isEnding })
             }
             return try description.write(buffer)
         }

@@ -96,7 +96,7 @@ extension WASIPreview1 {
         var entry: FileTable.Entry
         if let device = inode as? DeviceNode, case .standardStream(let stdioFD) = device.kind {
             entry = try c.files.get(stdioFD)
-            entry.ownsDescription = false
+            entry.file.retain()
             entry.preopenPath = nil
         } else {
             if stat.type == .directory && write { throw .isdir }
@@ -118,7 +118,7 @@ extension WASIPreview1 {
         do {
             fd = try c.files.insert(entry)
         } catch {
-            if entry.ownsDescription { entry.description.close() }
+            entry.file.release()
             throw error
         }
         try c.memory.storeU32(fd, at: resultPointer)

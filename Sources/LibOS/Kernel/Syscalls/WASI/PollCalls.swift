@@ -66,6 +66,7 @@ extension WASIPreview1 {
             var streams: [(HostStreamDescription, Bool)] = []
             let now = monotonicNanoseconds()
             var earliest: UInt64 = .max
+            var waitsOnKernelStreams = false
             for subscription in subscriptions {
                 switch subscription.kind {
                 case .clock(let deadline?):
@@ -80,7 +81,10 @@ extension WASIPreview1 {
                     let type: UInt8 = write ? 2 : 1
                     // A descriptor that is not open fails the whole call, as in wasmtime.
                     let entry = try c.files.get(fd, requiring: .pollFdReadwrite)
-                    if let stream = entry.description as? HostStreamDescription {
+                    if !write, entry.description.wouldBlockOnRead, !(entry.description is HostStreamDescription) {
+                        // A kernel stream (a pipe) that is empty: poll it again shortly.
+                        waitsOnKernelStreams = true
+                    } else if let stream = entry.description as? HostStreamDescription {
                         let ready = stream.isReady(events: Int16(write ? POLLOUT : POLLIN), timeoutMilliseconds: 0)
                         if ready {
                             events.append(Event(userdata: subscription.userdata, error: .success, type: type, bytes: write ? 0 : 1))
@@ -106,12 +110,14 @@ extension WASIPreview1 {
                 try c.memory.storeU32(UInt32(events.count), at: eventsPointer)
                 return
             }
-            if c.process.pendingTermination != nil { throw .intr }
+            if c.process.isEnding { throw .intr }
             if streams.isEmpty {
-                // Only clocks: sleep until the earliest, woken early by a signal.
-                if !c.process.sleep(untilMonotonic: earliest) { throw .intr }
+                // Clocks (and kernel streams, checked again every millisecond): sleep until the
+                // earliest, woken early when the process ends.
+                let wake = waitsOnKernelStreams ? min(earliest, monotonicNanoseconds() + 1_000_000) : earliest
+                if !c.thread.sleep(untilMonotonic: wake) { throw .intr }
             } else {
-                let remaining = earliest == .max ? 50 : min(50, Int32((earliest - now) / 1_000_000) + 1)
+                let remaining = waitsOnKernelStreams ? 1 : earliest == .max ? 50 : min(50, Int32((earliest - now) / 1_000_000) + 1)
                 var requests = streams.map { pollfd(fd: $0.0.fd, events: Int16($0.1 ? POLLOUT : POLLIN), revents: 0) }
                 _ = poll(&requests, nfds_t(requests.count), remaining)
             }
@@ -123,7 +129,7 @@ extension WASIPreview1 {
         if signal.stopsByDefault { throw .notsup }
         if signal.terminatesByDefault {
             // WASI guests cannot install handlers: the default action applies.
-            c.process.deliver(signal)
+            c.process.deliver(signal, reason: "raised \(signal)")
         }
     }
 

@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLibOSHost
+
+/// One thread of a LibOS process: its own engine instance and interrupt flag, the host thread
+/// that runs it, and its scheduling state.
+///
+/// The kernel reaches a thread in two ways, whatever it is doing (see ``InterruptAgent``):
+/// it raises the thread's interrupt flag, which running guest code checks at every loop head
+/// and function entry; and it wakes the thread if it is blocked in the kernel (``block(on:until:_:)``)
+/// or in `memory.atomic.wait`.
+public final class GuestThread: @unchecked Sendable {
+    public let tid: Int32
+    let process: Process
+    let sched: SchedAgent
+    /// Syscalls made by this thread (log lines number them).
+    var syscallCount: UInt64 = 0
+
+    /// Guards everything below.
+    private let stateLock = KernelLock()
+    /// Sets the engine's interrupt flag of this thread's instance.
+    private var raiseInterrupt: (() -> Void)?
+    /// Wakes the thread from `memory.atomic.wait`.
+    private var wakeAtomicWait: (() -> Void)?
+    /// The lock whose condition the thread is blocked on in the kernel.
+    private var blockedOn: KernelLock?
+    /// The host thread's CPU clock while it runs this thread, and its reading at `attach`.
+    private var cpuClock: clockid_t?
+    private var cpuAtAttach: UInt64 = 0
+
+    /// Used by ``sleep(untilMonotonic:)``, which waits for nothing but time and signals.
+    private let sleepLock = KernelLock()
+
+    init(tid: Int32, process: Process, affinity: CpuSet?) {
+        self.tid = tid
+        self.process = process
+        self.sched = SchedAgent(affinity: affinity)
+    }
+
+    // MARK: Host thread
+
+    /// Binds the guest thread to the calling host thread: CPU clock, affinity, `current`.
+    func attach() {
+        var clock: Int32 = 0
+        let hasClock = cloister_host_thread_cpu_clock(&clock) == 0
+        stateLock.withLock {
+            cpuClock = hasClock ? clockid_t(clock) : nil
+            cpuAtAttach = 0
+            cpuAtAttach = readCPUClock()
+        }
+        sched.attach()
+        GuestThread.setCurrent(self)
+    }
+
+    /// Unbinds it. Returns the CPU time the host thread spent, in nanoseconds.
+    func detach() -> UInt64 {
+        let used = cpuNanoseconds()
+        stateLock.withLock {
+            cpuClock = nil
+            raiseInterrupt = nil
+            wakeAtomicWait = nil
+        }
+        sched.detach()
+        GuestThread.setCurrent(nil)
+        return used
+    }
+
+    /// CPU time the host thread spent on this guest thread so far (0 before `attach` and
+    /// after `detach`).
+    func cpuNanoseconds() -> UInt64 {
+        stateLock.withLock { readCPUClock() }
+    }
+
+    /// With `stateLock` held.
+    private func readCPUClock() -> UInt64 {
+        guard let cpuClock else { return 0 }
+        var ts = timespec()
+        guard clock_gettime(cpuClock, &ts) == 0 else { return 0 }
+        let total = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        return total >= cpuAtAttach ? total - cpuAtAttach : 0
+    }
+
+    // MARK: Interrupts
+
+    /// Installs the engine's ways to reach the running guest code; raises the flag at once when
+    /// the process is already ending.
+    func setEngineHooks(raise: @escaping () -> Void, wakeAtomicWait: (() -> Void)?) {
+        stateLock.withLock {
+            raiseInterrupt = raise
+            self.wakeAtomicWait = wakeAtomicWait
+        }
+        if process.isEnding { interrupt() }
+    }
+
+    /// Forces the thread into the kernel: raises its interrupt flag and wakes any wait it is in.
+    /// Safe to call from any thread, any number of times.
+    func interrupt() {
+        let (raise, wake, lock) = stateLock.withLock { (raiseInterrupt, wakeAtomicWait, blockedOn) }
+        raise?()
+        wake?()
+        if let lock { lock.withLock { lock.broadcast() } }
+    }
+
+    // MARK: Blocking in the kernel
+
+    /// Blocks until `attempt` (run with `lock` held) returns a value, the monotonic `deadline`
+    /// passes (`ETIMEDOUT`), or the process starts to end (`EINTR`).
+    ///
+    /// Whoever changes what `attempt` looks at must broadcast `lock`.
+    func block<T>(on lock: KernelLock, until deadline: UInt64? = nil, _ attempt: () throws(Errno) -> T?) throws(Errno) -> T {
+        stateLock.withLock { blockedOn = lock }
+        defer { stateLock.withLock { blockedOn = nil } }
+        return try lock.withLock { () throws(Errno) -> T in
+            while true {
+                if process.isEnding { throw .intr }
+                if let value = try attempt() { return value }
+                if let deadline, monotonicNanoseconds() >= deadline { throw .timedout }
+                _ = lock.wait(untilMonotonic: deadline)
+            }
+        }
+    }
+
+    /// Sleeps until the monotonic `deadline`. Returns false when the process started to end.
+    func sleep(untilMonotonic deadline: UInt64) -> Bool {
+        do {
+            let _: Bool = try block(on: sleepLock, until: deadline) { nil }
+            return true
+        } catch {
+            return error == .timedout
+        }
+    }
+
+    // MARK: The current thread
+
+    nonisolated(unsafe) private static var currentKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// The guest thread the calling host thread runs, if any.
+    static var current: GuestThread? {
+        guard let pointer = pthread_getspecific(currentKey) else { return nil }
+        return Unmanaged<GuestThread>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    private static func setCurrent(_ thread: GuestThread?) {
+        pthread_setspecific(currentKey, thread.map { Unmanaged.passUnretained($0).toOpaque() })
+    }
+}
