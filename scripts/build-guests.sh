@@ -3,7 +3,7 @@
 #
 #   scripts/build-guests.sh OUTDIR
 #
-# Compiles every Tests/Guests/*.c and Benchmarks/guests/*.c to OUTDIR/<name>.wasm
+# Compiles every Tests/Guests/*.c, Benchmarks/guests/*.c and examples/guest-sdk/*.c to OUTDIR/<name>.wasm
 # (wasm32-wasi) and every Benchmarks/guests/*.c natively to OUTDIR/native/<name>.
 # Outputs newer than their source (and this script) are skipped.
 #
@@ -90,9 +90,10 @@ native_build() { # SRC
 shopt -s nullglob
 tests=("$ROOT"/Tests/Guests/*.c)
 benches=("$ROOT"/Benchmarks/guests/*.c)
+examples=("$ROOT"/examples/guest-sdk/*.c)
 [ ${#tests[@]} -gt 0 ] || die "no sources in $ROOT/Tests/Guests"
 
-for src in "${tests[@]}" "${benches[@]}"; do wasm_build "$src"; done
+for src in "${tests[@]}" "${benches[@]}" "${examples[@]}"; do wasm_build "$src"; done
 for src in "${benches[@]}"; do native_build "$src"; done
 
 rmdir "$TMP" 2>/dev/null || true

@@ -16,7 +16,7 @@ struct Options {
     /// Folder holding <name>.wasm and native/<name> (what scripts/build-guests.sh writes).
     var guests = ".build/guests"
     /// Sections to run: cpu, io, latency, crypto.
-    var sections: Set<String> = ["cpu", "io", "latency", "crypto"]
+    var sections: Set<String> = ["cpu", "io", "latency", "crypto", "processes"]
     /// Plaintext per protected-file encrypt/decrypt run of the crypto section, in MiB.
     var cryptoMiB = 256
     /// Variants to run: libos, stock, instrumented (stock bridge running the module with the
@@ -37,7 +37,7 @@ struct Options {
           --fileio-mib N        fileio size in MiB (default 64)
           --fileio-chunk-kib N  fileio chunk in KiB (default 64)
           --libos-io LIST       LibOS fileio folders: /tmp (ramfs), /data (hostfs) (default both)
-          --only LIST           sections, comma-separated: cpu,io,latency,crypto (default all)
+          --only LIST           sections, comma-separated: cpu,io,latency,crypto,processes (default all)
           --crypto-mib N        protected-file encrypt/decrypt size in MiB (default 256)
           --variants LIST       libos,stock,instrumented,native (default all); instrumented is the
                                 stock bridge running the module with the LibOS's interrupt checks
@@ -82,7 +82,7 @@ struct Options {
             case "--crypto-mib": options.cryptoMiB = try number(flag, minimum: 1)
             case "--fileio-chunk-kib": options.fileioChunkKiB = try number(flag, minimum: 1)
             case "--libos-io": options.libosIODirectories = try list(flag, allowed: ["/tmp", "/data"])
-            case "--only": options.sections = Set(try list(flag, allowed: ["cpu", "io", "latency", "crypto"]))
+            case "--only": options.sections = Set(try list(flag, allowed: ["cpu", "io", "latency", "crypto", "processes"]))
             case "--variants": options.variants = Set(try list(flag, allowed: ["libos", "stock", "instrumented", "native"]))
             case "--cpu-guests": options.cpuGuests = try list(flag, allowed: nil)
             case "--stock-stack-kib": options.stockStackKiB = try number(flag, minimum: 64)

@@ -8,6 +8,7 @@
 //    instrumented) on a host directory, native on a host directory.
 // 3. create+exec+exit latency of hello.wasm under the LibOS (first = cold, then module cache),
 //    against the stock bridge, with the memory each finished process leaves behind.
+// 5. processes: spawn+exit latency, pipe throughput, kill-to-exit latency (Processes.swift).
 // 4. crypto: protected-file encrypt/decrypt throughput in memory per scheme (Crypto.swift),
 //    against `openssl speed -evp aes-{128,256}-gcm`.
 //
@@ -68,7 +69,7 @@ struct Bench {
             """
 
         // The guest runners (the LibOS instance mounts the guest folder); the crypto section needs none.
-        if !options.sections.isDisjoint(with: ["cpu", "io", "latency"]) {
+        if !options.sections.isDisjoint(with: ["cpu", "io", "latency", "processes"]) {
             let libos = try LibOSRunner(base: base, guests: guests)
             let stock = try StockRunner(base: base, guests: guests, stackSize: options.stockStackKiB.map { $0 * 1024 })
             let native = try NativeRunner(base: base, guests: guests)
@@ -80,6 +81,9 @@ struct Bench {
             }
             if options.sections.contains("latency") {
                 report += try latencySection(libos: libos, stock: stock)
+            }
+            if options.sections.contains("processes") {
+                report += try processesSection(libos: libos)
             }
         }
         if options.sections.contains("crypto") {

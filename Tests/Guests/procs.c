@@ -224,12 +224,39 @@ static int affinity(void) {
     return failures ? 1 : 0;
 }
 
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+// Benchmark: N spawns of a child that exits at once, each waited for.
+static int spawn_loop(int count) {
+    uint64_t start = now_ns();
+    for (int k = 0; k < count; k++) {
+        int32_t child, status, got;
+        if (spawn_self("exit", "0", NULL, 0, &child) || cloister_wait(child, &status, 0, &got) || status) return 1;
+    }
+    printf("spawn-loop %d %llu\n", count, (unsigned long long)(now_ns() - start));
+    return 0;
+}
+
+// Benchmark: `bytes` through a pipe from a child, timed from spawn to the child reaped.
+static int pipe_bench(uint64_t bytes) {
+    uint64_t start = now_ns();
+    int result = pipe_transfer(bytes);
+    printf("pipe-bench %llu %llu\n", (unsigned long long)bytes, (unsigned long long)(now_ns() - start));
+    return result;
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     if (!strcmp(mode, "basics")) return basics();
     if (!strcmp(mode, "pipe")) return pipe_transfer(argc > 2 ? strtoull(argv[2], NULL, 10) : 1 << 20);
     if (!strcmp(mode, "child-write")) return child_write(strtoull(argv[2], NULL, 10));
     if (!strcmp(mode, "bomb")) return bomb();
+    if (!strcmp(mode, "spawn-loop")) return spawn_loop(atoi(argv[2]));
+    if (!strcmp(mode, "pipe-bench")) return pipe_bench(strtoull(argv[2], NULL, 10));
     if (!strcmp(mode, "kill-sibling")) return kill_sibling();
     if (!strcmp(mode, "pipe-block")) return pipe_block();
     if (!strcmp(mode, "zombie")) return zombie();

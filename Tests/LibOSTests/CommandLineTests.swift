@@ -63,6 +63,19 @@ import LibOS
         #expect(noInstance.status == 127)
     }
 
+    @Test func timeoutKillsAGuestPastItsWallClockLimit() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data(try wat2wasmBytes(GuestSnippets.sleeper())).write(to: directory.appendingPathComponent("image/bin/sleeper.wasm"))
+        let tool = CommandLineTests.executable.path
+        let run = HostTool.run(tool, ["run", "--instance", directory.path, "--timeout", "0.5", "/bin/sleeper.wasm"])
+        #expect(run.status == 128 + 9)
+        #expect(run.output.contains("wall-clock limit of 500ms exceeded"), "\(run.output)")
+        let bad = HostTool.run(tool, ["run", "--instance", directory.path, "--timeout", "-1", "/bin/sleeper.wasm"])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("--timeout"))
+    }
+
     @Test func trapAndSignalsGive128PlusSignal() throws {
         let directory = try makeInstance()
         defer { try? FileManager.default.removeItem(at: directory) }

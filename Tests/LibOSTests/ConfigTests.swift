@@ -67,7 +67,9 @@ struct ConfigTests {
         let config = try InstanceConfig.parse(InstanceConfig.defaultJSON, file: "Cloister.json")
         #expect(config == InstanceConfig.default)
         #expect(config.resourceLimits == ResourceLimits(userSpaceSize: 256 << 20, maxNumOfProcesses: 16, maxNumOfThreads: 32))
-        #expect(config.process == ProcessDefaults(defaultStackSize: 1 << 20, defaultHeapSize: 64 << 20))
+        #expect(config.process == ProcessDefaults(
+            defaultStackSize: 1 << 20, defaultHeapSize: 64 << 20, cpuTimeLimit: 600_000_000_000, wallTimeLimit: 3_600_000_000_000,
+            interruptPeriod: 10_000_000))
         #expect(config.entryPoints == ["/bin"])
         #expect(
             config.environment

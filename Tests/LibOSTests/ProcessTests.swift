@@ -22,6 +22,13 @@ import LibOS
         #expect(instance.kernel.processIDs.isEmpty)
     }
 
+    @Test func theGuestSDKExampleRuns() throws {
+        let instance = try TestInstance()
+        let run = try instance.run("/bin/spawn_pipe.wasm")
+        #expect(run.status == .exited(0), "\(run.stderr)")
+        #expect(run.stdout.range(of: "parent read: hello from child [0-9]+\nchild [0-9]+ exited with 0\n", options: .regularExpression) != nil, "\(run.stdout)")
+    }
+
     @Test func sixtyFourMebibytesThroughAPipeArriveIntact() throws {
         let instance = try TestInstance()
         let run = try instance.run("/bin/procs.wasm", ["pipe", "\(64 << 20)"])

@@ -12,10 +12,7 @@ extension InstanceConfig {
           },
           "process": {
             "default_stack_size": "1MB",
-            "default_heap_size": "64MB",
-            "cpu_time_limit": "10m",
-            "wall_time_limit": "1h",
-            "interrupt_period": "10ms"
+            "default_heap_size": "64MB", "cpu_time_limit": "10m", "wall_time_limit": "1h", "interrupt_period": "10ms"
           },
           "entry_points": [
             "/bin"

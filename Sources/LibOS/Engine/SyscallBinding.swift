@@ -67,7 +67,7 @@ struct SyscallBinding {
         }
         if log.isEnabled(.trace) {
             let list = (0..<values.count).map { "\(values[$0])" }.joined(separator: ", ")
-            log.log(.trace, "\(name)(\(list)) = \(error == .success ? "\(result)" : error.name)", pid: process.pid, tid: thread.tid, syscall: thread.syscallCount)
+            log.log(.trace, "\(name)(\(list)) = \(error == .success && negatesErrors ? "\(result)" : error.name)", pid: process.pid, tid: thread.tid, syscall: thread.syscallCount)
         }
         if process.isEnding { throw ProcessEnding() }
         return result

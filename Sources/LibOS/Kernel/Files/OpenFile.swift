@@ -26,7 +26,7 @@ public final class OpenFile: @unchecked Sendable {
 
     /// Drops one reference, closing the description with the last.
     func release() {
-        let (remaining, _) = references.subtract(1, ordering: .acquiringAndReleasing)
+        let remaining = references.subtract(1, ordering: .acquiringAndReleasing).newValue
         if remaining == 0, closesDescription { description.close() }
     }
 }
