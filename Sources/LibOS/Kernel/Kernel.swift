@@ -349,11 +349,7 @@ public final class Kernel: @unchecked Sendable {
 
     /// The CPU affinity of thread `tid` as its host thread has it; nil when no such thread.
     public func affinity(ofThread tid: Int32) -> CpuSet? {
-        let processes = table.lock.withLock { table.all }
-        for process in processes {
-            if let thread = process.thread(tid) { return thread.sched.affinity }
-        }
-        return nil
+        table.thread(tid)?.sched.affinity
     }
 
     /// Reserves `delta` bytes of the instance's `user_space_size` (negative releases).

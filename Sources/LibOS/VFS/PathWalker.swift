@@ -87,4 +87,17 @@ struct PathWalker {
         }
         return stack
     }
+
+    /// Resolves `path` for an open: with `create`, an existing file (`EEXIST` when `exclusive`)
+    /// or a new one in its parent (`EISDIR` for a path ending in "/").
+    func resolveForOpen(from base: any Inode, _ path: String, create: Bool, exclusive: Bool, followFinal: Bool) throws(Errno) -> any Inode {
+        guard create else { return try resolve(from: base, path, followFinal: followFinal) }
+        let (parent, name, mustBeDirectory) = try resolveParent(from: base, path)
+        if mustBeDirectory { throw .isdir }
+        if (try? parent.lookup(name)) != nil {
+            if exclusive { throw .exist }
+            return try resolve(from: base, path, followFinal: followFinal)
+        }
+        return try parent.createFile(name, exclusive: exclusive)
+    }
 }

@@ -51,6 +51,14 @@ final class ProcessTable: @unchecked Sendable {
 
     // MARK: Threads
 
+    /// The live thread `tid` of any process, if there is one.
+    func thread(_ tid: Int32) -> GuestThread? {
+        for process in lock.withLock({ all }) {
+            if let thread = process.thread(tid) { return thread }
+        }
+        return nil
+    }
+
     /// Counts one more thread: `EAGAIN` at `max_num_of_threads`.
     func reserveThread() throws(Errno) {
         try lock.withLock { () throws(Errno) in

@@ -49,21 +49,9 @@ enum SpawnFileAction: Equatable {
             guard path.hasPrefix("/") else { throw Errno.inval.with(reason: "spawn opens absolute guest paths only, got \"\(path)\"") }
             let read = flags & OpenFlags.readOnly != 0
             let write = flags & OpenFlags.writeOnly != 0
-            let walker = PathWalker(vfs: vfs)
-            let relative = String(path.dropFirst())
-            let inode: any Inode
-            if flags & OpenFlags.create != 0 {
-                let (parent, name, mustBeDirectory) = try walker.resolveParent(from: vfs.root, relative)
-                if mustBeDirectory { throw .isdir }
-                if (try? parent.lookup(name)) != nil {
-                    if flags & OpenFlags.exclusive != 0 { throw .exist }
-                    inode = try walker.resolve(from: vfs.root, relative, followFinal: true)
-                } else {
-                    inode = try parent.createFile(name, exclusive: flags & OpenFlags.exclusive != 0)
-                }
-            } else {
-                inode = try walker.resolve(from: vfs.root, relative, followFinal: true)
-            }
+            let inode = try PathWalker(vfs: vfs).resolveForOpen(
+                from: vfs.root, String(path.dropFirst()), create: flags & OpenFlags.create != 0,
+                exclusive: flags & OpenFlags.exclusive != 0, followFinal: true)
             let stat = try inode.stat()
             if flags & OpenFlags.directory != 0 && stat.type != .directory { throw .notdir }
             if stat.type == .directory && write { throw .isdir }

@@ -9,7 +9,7 @@ import CLibOSHost
 /// thread starts, the agent is *detached* and only records the affinity asked for. Once the
 /// host thread runs the guest, the agent is *attached*: a new affinity is applied to the host
 /// thread at once (from that thread — a guest changes its own thread's affinity, or another
-/// thread's, which is applied when that thread next enters the kernel).
+/// thread's, which is applied when that thread next makes a sched call).
 final class SchedAgent: @unchecked Sendable {
     private let lock = KernelLock()
     /// The affinity the guest asked for and the host thread has not applied yet.
@@ -43,7 +43,7 @@ final class SchedAgent: @unchecked Sendable {
     }
 
     /// Records a new affinity: `EINVAL` when it holds no host CPU. Applied at once when called
-    /// from the thread itself, else when the thread next enters the kernel.
+    /// from the thread itself, else when the thread next makes a sched call.
     func setAffinity(_ set: CpuSet, fromOwnThread: Bool) throws(Errno) {
         if set.isEmpty { throw Errno.inval.with(reason: "the CPU set holds no CPU of this host") }
         try lock.withLock { () throws(Errno) in
@@ -54,7 +54,7 @@ final class SchedAgent: @unchecked Sendable {
         }
     }
 
-    /// Applies a wish recorded by another thread; called by the owning thread on kernel entry.
+    /// Applies a wish recorded by another thread; called by the owning thread in its sched calls.
     func applyIfChanged() {
         lock.withLock { if wish != nil, isAttached { applyPendingWish() } }
     }

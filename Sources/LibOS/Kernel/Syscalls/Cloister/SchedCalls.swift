@@ -2,13 +2,12 @@ import CLibOSHost
 
 extension CloisterModule {
     /// The thread a sched call names: 0 is the caller; otherwise a thread id of the instance.
+    /// The caller first applies an affinity another thread set for it.
     private static func thread(_ c: SyscallContext, _ tid: Int32) throws(Errno) -> GuestThread {
+        c.thread.sched.applyIfChanged()
         if tid == 0 || tid == c.thread.tid { return c.thread }
-        let processes = c.kernel.table.lock.withLock { c.kernel.table.all }
-        for process in processes {
-            if let thread = process.thread(tid) { return thread }
-        }
-        throw Errno.srch.with(reason: "no thread \(tid)")
+        guard let thread = c.kernel.table.thread(tid) else { throw Errno.srch.with(reason: "no thread \(tid)") }
+        return thread
     }
 
     /// `sched_getaffinity(tid, size, mask, size_out)`: writes the thread's CPU set (one bit per
@@ -42,6 +41,7 @@ extension CloisterModule {
 
     /// `getcpu(cpu_out, node_out)`: the host CPU and NUMA node the calling thread runs on now.
     static func getcpu(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
+        c.thread.sched.applyIfChanged()
         try c.memory.check(a.u32(0), 4)
         try c.memory.check(a.u32(1), 4)
         var cpu: UInt32 = 0

@@ -69,21 +69,9 @@ extension WASIPreview1 {
         if flags.contains(.truncate) { needed.insert(.pathFilestatSetSize) }
         let (directory, parentEntry) = try base(c, fd: a.u32(0), requiring: needed)
 
-        let inode: any Inode
-        if flags.contains(.create) {
-            if flags.contains(.directory) { throw .inval }
-            let (parent, name, mustBeDirectory) = try c.walker.resolveParent(from: directory, path)
-            if mustBeDirectory { throw .isdir }
-            if let existing = try? parent.lookup(name) {
-                if flags.contains(.exclusive) { throw .exist }
-                inode = try c.walker.resolve(from: directory, path, followFinal: follow)
-                _ = existing
-            } else {
-                inode = try parent.createFile(name, exclusive: flags.contains(.exclusive))
-            }
-        } else {
-            inode = try c.walker.resolve(from: directory, path, followFinal: follow)
-        }
+        if flags.contains(.create) && flags.contains(.directory) { throw .inval }
+        let inode = try c.walker.resolveForOpen(
+            from: directory, path, create: flags.contains(.create), exclusive: flags.contains(.exclusive), followFinal: follow)
 
         let stat = try inode.stat()
         if path.hasSuffix("/") && stat.type != .directory { throw stat.type == .symbolicLink ? .loop : .notdir }
