@@ -57,6 +57,7 @@ let package = Package(
             dependencies: [
                 "LibOS",
                 "ProtectedFiles",
+                "Executors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,6 +65,7 @@ let package = Package(
         .executableTarget(
             name: "cloister-bench",
             dependencies: [
+                "Executors",
                 "LibOS",
                 "ProtectedFiles",
                 .product(name: "WasmKit", package: "WasmKit"),
@@ -94,6 +96,8 @@ let package = Package(
             dependencies: [.product(name: "WAT", package: "WasmKit")],
             path: "Tests/CloisterTestSupport"
         ),
+        // A small C library the "Adding Executors" guide calls from Swift (docs/adding-executors.md).
+        .target(name: "CWordCount", path: "Tests/CWordCount"),
         // Builds the C sample and test programs against libcloister_pal and runs guests through them.
         .testTarget(
             name: "PALTests",
@@ -119,6 +123,7 @@ let package = Package(
             name: "ExecutorsTests",
             dependencies: [
                 "CloisterTestSupport",
+                "CWordCount",
                 "Executors",
                 "ProtectedFiles",
                 "LibOS",

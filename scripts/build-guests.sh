@@ -4,7 +4,8 @@
 #   scripts/build-guests.sh OUTDIR
 #
 # Compiles every Tests/Guests/*.c, Benchmarks/guests/*.c and examples/guest-sdk/*.c to OUTDIR/<name>.wasm
-# (wasm32-wasi) and every Benchmarks/guests/*.c natively to OUTDIR/native/<name>.
+# (wasm32-wasi), every function payload (examples/functions/*.c, Tests/Guests/functions/*.c) to
+# OUTDIR/functions/<name>.wasm, and every Benchmarks/guests/*.c natively to OUTDIR/native/<name>.
 # Outputs newer than their source (and this script) are skipped.
 #
 # Overridable through the environment:
@@ -53,7 +54,7 @@ fi
 # Compile into $OUT/.tmp and move into place, so an interrupted build leaves no half-written
 # output and the module keeps its real name (the wasm name section uses the output file name).
 TMP="$OUT/.tmp"
-mkdir -p "$OUT/native" "$TMP" || die "cannot create $OUT/native"
+mkdir -p "$OUT/native" "$OUT/functions" "$TMP" || die "cannot create $OUT/native"
 # One build at a time per output folder (test targets may build in parallel).
 exec 9>"$OUT/.lock"
 flock 9
@@ -77,6 +78,23 @@ wasm_build() { # SRC
     built=$((built+1))
 }
 
+# Function payloads (OUTDIR/functions/<name>.wasm): a source that defines
+# `int entrypoint(int argc, char *argv[])` is built as a reactor exporting it (the entry-point
+# convention); any other is a WASI command.
+function_build() { # SRC
+    local src=$1 name out model
+    name=$(basename "$src" .c)
+    out="$OUT/functions/$name.wasm"
+    if up_to_date "$out" "$src"; then skipped=$((skipped+1)); return; fi
+    model=()
+    if grep -q '^int entrypoint(' "$src"; then model=(-mexec-model=reactor -Wl,--export=entrypoint); fi
+    "$WASM_CC" --target=wasm32-wasi --sysroot="$WASI_SYSROOT" -O2 -Wall -Wno-unused-result -I"$ROOT/Sources/CCloisterABI/include" \
+        "${model[@]}" "$src" -nodefaultlibs -lc "$WASI_BUILTINS" -o "$TMP/$name.wasm" \
+        || die "wasm compile failed: $src"
+    mv -f "$TMP/$name.wasm" "$out"
+    built=$((built+1))
+}
+
 native_build() { # SRC
     local src=$1 name out
     name=$(basename "$src" .c)
@@ -91,9 +109,11 @@ shopt -s nullglob
 tests=("$ROOT"/Tests/Guests/*.c)
 benches=("$ROOT"/Benchmarks/guests/*.c)
 examples=("$ROOT"/examples/guest-sdk/*.c)
+functions=("$ROOT"/examples/functions/*.c "$ROOT"/Tests/Guests/functions/*.c)
 [ ${#tests[@]} -gt 0 ] || die "no sources in $ROOT/Tests/Guests"
 
 for src in "${tests[@]}" "${benches[@]}" "${examples[@]}"; do wasm_build "$src"; done
+for src in "${functions[@]}"; do function_build "$src"; done
 for src in "${benches[@]}"; do native_build "$src"; done
 
 rmdir "$TMP" 2>/dev/null || true

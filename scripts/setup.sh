@@ -3,7 +3,8 @@
 # it installs only what is missing. Uses sudo for apt-get when not run as root.
 set -euo pipefail
 
-packages=(wasi-libc libclang-rt-14-dev-wasm32)
+# wasi-libc and the wasm32 builtins build the C guests; python3-pip fetches the Python runtime.
+packages=(wasi-libc libclang-rt-14-dev-wasm32 python3-pip)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "setup: the Swift toolchain (swift) is not on PATH; install Swift 6 first" >&2
@@ -24,3 +25,6 @@ if ((${#missing[@]})); then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# CPython for WASI, for the Python executor (checked against its published SHA-256).
+"$(dirname "${BASH_SOURCE[0]}")/fetch-python.sh"

@@ -15,8 +15,10 @@ struct Options {
     var libosIODirectories = ["/tmp", "/data"]
     /// Folder holding <name>.wasm and native/<name> (what scripts/build-guests.sh writes).
     var guests = ".build/guests"
-    /// Sections to run: cpu, io, latency, crypto.
-    var sections: Set<String> = ["cpu", "io", "latency", "crypto", "processes"]
+    /// Sections to run: cpu, io, latency, crypto, processes, fuel.
+    var sections: Set<String> = ["cpu", "io", "latency", "crypto", "processes", "fuel", "executors"]
+    /// Fuel budget of the spinner in the fuel section.
+    var fuelBudget: UInt64 = 2_000_000_000
     /// Plaintext per protected-file encrypt/decrypt run of the crypto section, in MiB.
     var cryptoMiB = 256
     /// Variants to run: libos, stock, instrumented (stock bridge running the module with the
@@ -37,12 +39,13 @@ struct Options {
           --fileio-mib N        fileio size in MiB (default 64)
           --fileio-chunk-kib N  fileio chunk in KiB (default 64)
           --libos-io LIST       LibOS fileio folders: /tmp (ramfs), /data (hostfs) (default both)
-          --only LIST           sections, comma-separated: cpu,io,latency,crypto,processes (default all)
+          --only LIST           sections, comma-separated: cpu,io,latency,crypto,processes,fuel,executors (default all)
           --crypto-mib N        protected-file encrypt/decrypt size in MiB (default 256)
           --variants LIST       libos,stock,instrumented,native (default all); instrumented is the
                                 stock bridge running the module with the LibOS's interrupt checks
           --cpu-guests LIST     CPU-bound guests (default sha256,sieve)
           --stock-stack-kib N   interpreter stack of the stock bridge's engine (default WasmKit's, 512)
+          --fuel-budget N       fuel the spinner of the fuel section burns per run (default 2000000000)
           -h, --help            this text
 
         Prints Markdown tables to standard output; progress goes to standard error.
@@ -82,10 +85,11 @@ struct Options {
             case "--crypto-mib": options.cryptoMiB = try number(flag, minimum: 1)
             case "--fileio-chunk-kib": options.fileioChunkKiB = try number(flag, minimum: 1)
             case "--libos-io": options.libosIODirectories = try list(flag, allowed: ["/tmp", "/data"])
-            case "--only": options.sections = Set(try list(flag, allowed: ["cpu", "io", "latency", "crypto", "processes"]))
+            case "--only": options.sections = Set(try list(flag, allowed: ["cpu", "io", "latency", "crypto", "processes", "fuel", "executors"]))
             case "--variants": options.variants = Set(try list(flag, allowed: ["libos", "stock", "instrumented", "native"]))
             case "--cpu-guests": options.cpuGuests = try list(flag, allowed: nil)
             case "--stock-stack-kib": options.stockStackKiB = try number(flag, minimum: 64)
+            case "--fuel-budget": options.fuelBudget = UInt64(try number(flag, minimum: 1))
             case "-h", "--help":
                 print(usage)
                 exit(0)

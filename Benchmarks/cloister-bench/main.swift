@@ -1,6 +1,6 @@
 // cloister-bench: the LibOS against WasmKit's stock WASI bridge and native code, in one run.
 //
-//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only cpu,io,latency,crypto]
+//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only cpu,io,latency,crypto,processes,fuel,executors]
 //
 // 1. CPU-bound guests (sha256, sieve): LibOS process vs stock WASIBridgeToHost vs the stock
 //    bridge running the LibOS-instrumented module (interrupt checks) vs gcc -O2.
@@ -8,9 +8,11 @@
 //    instrumented) on a host directory, native on a host directory.
 // 3. create+exec+exit latency of hello.wasm under the LibOS (first = cold, then module cache),
 //    against the stock bridge, with the memory each finished process leaves behind.
-// 5. processes: spawn+exit latency, pipe throughput, kill-to-exit latency (Processes.swift).
 // 4. crypto: protected-file encrypt/decrypt throughput in memory per scheme (Crypto.swift),
 //    against `openssl speed -evp aes-{128,256}-gcm`.
+// 5. processes: spawn+exit latency, pipe throughput, kill-to-exit latency (Processes.swift).
+// 6. fuel: fuel WasmKit burns per CPU-second, for the CPU-time backstop (Fuel.swift).
+// 7. executors: per-invocation cost of each executor, Python cold and warm start (Executors.swift).
 //
 // Every repetition runs the variants one after the other, so slow phases of a shared machine
 // hit all of them alike; compare ratios from one run. scripts/bench.sh builds the guests and
@@ -57,6 +59,10 @@ struct Bench {
             if options.variants.contains("native") { try requireFile("\(guests)/native/\(name)") }
         }
         if options.sections.contains("latency") { try requireFile("\(guests)/hello.wasm") }
+        if !options.sections.isDisjoint(with: ["processes", "fuel"]) { try requireFile("\(guests)/procs.wasm") }
+        if options.sections.contains("fuel") {
+            for name in options.cpuGuests { try requireFile("\(guests)/\(name).wasm") }
+        }
 
         var report = """
             ## Settings
@@ -69,7 +75,7 @@ struct Bench {
             """
 
         // The guest runners (the LibOS instance mounts the guest folder); the crypto section needs none.
-        if !options.sections.isDisjoint(with: ["cpu", "io", "latency", "processes"]) {
+        if !options.sections.isDisjoint(with: ["cpu", "io", "latency", "processes", "fuel"]) {
             let libos = try LibOSRunner(base: base, guests: guests)
             let stock = try StockRunner(base: base, guests: guests, stackSize: options.stockStackKiB.map { $0 * 1024 })
             let native = try NativeRunner(base: base, guests: guests)
@@ -85,9 +91,16 @@ struct Bench {
             if options.sections.contains("processes") {
                 report += try processesSection(libos: libos)
             }
+            if options.sections.contains("fuel") {
+                report += try fuelSection(stock: stock)
+            }
         }
         if options.sections.contains("crypto") {
             report += try cryptoSection()
+        }
+        if options.sections.contains("executors") {
+            try requireFile("\(guests)/functions/echo.wasm")
+            report += try executorsSection()
         }
         print(report, terminator: "")
     }
@@ -156,12 +169,13 @@ struct Bench {
 
             LibOS / stock ratios (target ≤ 1.03). "paired" is the median over repetitions of the ratio of \
             the two runs made back to back; "CPU" compares median thread CPU time, which waiting for a \
-            busy CPU does not inflate. The verdict uses the wall-time medians. The last two columns split \
-            the overhead: interrupt checks alone (instrumented / stock), and everything else the LibOS \
+            busy CPU does not inflate. The verdict uses the wall-time medians. The "checks alone" columns \
+            are the cost of the interrupt checks (instrumented / stock: wall medians, the median of the \
+            back-to-back pairs, median CPU; target ≤ 1.10); "rest of LibOS" is everything else the LibOS \
             adds (LibOS / instrumented).
 
-            | guest | wall, median | wall, min | wall, paired | CPU, median | ≤ 1.03? | checks alone | rest of LibOS | stock / native | LibOS / native |
-            |---|---:|---:|---:|---:|:-:|---:|---:|---:|---:|
+            | guest | wall, median | wall, min | wall, paired | CPU, median | ≤ 1.03? | checks alone | checks alone, paired | checks alone, CPU | rest of LibOS | stock / native | LibOS / native |
+            |---|---:|---:|---:|---:|:-:|---:|---:|---:|---:|---:|---:|
 
             """
         for name in options.cpuGuests {
@@ -189,13 +203,18 @@ struct Bench {
                 table += "| \(name) | \(variant.name) | \(formatDuration(s.medianWall)) | \(formatDuration(s.minWall)) | "
                 table += "\(formatDuration(s.medianCPU)) | \(formatRatio(s.medianWall / stockMedian)) | \(formatFactor(s.medianWall / nativeMedian)) |\n"
             }
-            if let l = samples[libosName], let s = samples[stockName] {
+            if let s = samples[stockName], samples[libosName] != nil || samples[instrumentedName] != nil {
+                // A variant left out with --variants gives "—" in its columns.
+                let l = samples[libosName] ?? Samples(values: [Sample(wall: .nan, cpu: .nan)])
                 let paired = median(zip(l.values, s.values).map { $0.wall / $1.wall }.sorted())
                 let ratio = l.medianWall / s.medianWall
                 let instrumented = samples[instrumentedName]?.medianWall ?? .nan
+                let checksPaired = samples[instrumentedName].map { i in median(zip(i.values, s.values).map { $0.wall / $1.wall }.sorted()) } ?? .nan
+                let checksCPU = (samples[instrumentedName]?.medianCPU ?? .nan) / s.medianCPU
                 ratios += "| \(name) | \(formatRatio(ratio)) | \(formatRatio(l.minWall / s.minWall)) | \(formatRatio(paired)) | "
-                ratios += "\(formatRatio(l.medianCPU / s.medianCPU)) | \(ratio <= 1.03 ? "yes" : "**no**") | "
-                ratios += "\(formatRatio(instrumented / s.medianWall)) | \(formatRatio(l.medianWall / instrumented)) | "
+                ratios += "\(formatRatio(l.medianCPU / s.medianCPU)) | \(ratio.isNaN ? "—" : ratio <= 1.03 ? "yes" : "**no**") | "
+                ratios += "\(formatRatio(instrumented / s.medianWall)) | \(formatRatio(checksPaired)) | \(formatRatio(checksCPU)) | "
+                ratios += "\(formatRatio(l.medianWall / instrumented)) | "
                 ratios += "\(formatFactor(s.medianWall / nativeMedian)) | \(formatFactor(l.medianWall / nativeMedian)) |\n"
             }
         }

@@ -5,7 +5,7 @@ import ArgumentParser
 struct CloisterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloister",
-        abstract: "Run WebAssembly programs inside the Cloister library OS.",
-        subcommands: [NewCommand.self, RunCommand.self, EncryptCommand.self, DecryptCommand.self, KeygenCommand.self]
+        abstract: "Run WebAssembly programs and functions inside the Cloister library OS.",
+        subcommands: [NewCommand.self, RunCommand.self, FunctionCommand.self, EncryptCommand.self, DecryptCommand.self, KeygenCommand.self]
     )
 }

@@ -13,7 +13,7 @@ import Testing
 
     @Test func anUnregisteredPairIsNotAvailable() {
         let registry = ExecutorRegistry.standard
-        #expect(failure { try registry.executor(type: .python, executor: .cpython) } == "function not available: python/cpython")
+        #expect(failure { try registry.executor(type: .python, executor: .wasmkit) } == "function not available: python/wasmkit")
         #expect(failure { try registry.executor(type: .builtin, executor: .wasmkit) } == "function not available: builtin/wasmkit")
         #expect(failure { try ExecutorRegistry().executor(type: .builtin, executor: .builtin) } == "function not available: builtin/builtin")
     }
@@ -25,7 +25,8 @@ import Testing
                 answer + name + String(decoding: payload, as: UTF8.self)
             }
         }
-        var registry = ExecutorRegistry.standard
+        var registry = ExecutorRegistry()
+        registry.registerBuiltins()
         #expect(registry.isRegistered(type: .builtin, executor: .builtin))
         #expect(!registry.isRegistered(type: .wasm, executor: .wasmkit))
         registry.register(.wasm, .wasmkit) { Constant(answer: "ran ") }
@@ -35,6 +36,13 @@ import Testing
         #expect(try wasm.execute(name: "f", arguments: [:], payload: Array(" payload".utf8), runtime: runtime) == "ran f payload")
         let builtin = try registry.executor(type: .builtin, executor: .builtin)
         #expect(try builtin.execute(name: "builtin-echo", arguments: ["message": "hi"], payload: [], runtime: runtime) == "hi")
+    }
+
+    @Test func theStandardRegistryHasEveryShippedExecutor() {
+        let registry = ExecutorRegistry.standard
+        #expect(registry.isRegistered(type: .builtin, executor: .builtin))
+        #expect(registry.isRegistered(type: .wasm, executor: .wasmkit))
+        #expect(registry.isRegistered(type: .python, executor: .cpython))
     }
 
     @Test func anUnknownBuiltinListsTheBuiltins() {

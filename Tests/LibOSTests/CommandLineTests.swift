@@ -6,11 +6,7 @@ import LibOS
 /// `cloister new` and `cloister run`, run as the real executable.
 @Suite struct CommandLineTests {
     /// The `cloister` executable built beside the test bundle.
-    static var executable: URL {
-        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cloister")
-        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
-        return PackagePaths.root.appendingPathComponent(".build/debug/cloister")
-    }
+    static var executable: URL { CloisterExecutable.url }
 
     /// A fresh instance made by `cloister new`, with the test guests in image/bin.
     private func makeInstance() throws -> URL {

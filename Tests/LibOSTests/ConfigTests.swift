@@ -504,7 +504,12 @@ struct ConfigTests {
             keyPath: "mount[2].options", line: 38, column: 18, "expected an object, got an array")
         expectError(
             withOptions("hostfs", "{\"key_file\": \"k\"}"),
-            keyPath: "mount[2].options", line: 38, column: 18, "mount type \"hostfs\" takes no options")
+            keyPath: "mount[2].options.key_file", line: 38, column: 19, "unknown key \"key_file\"; expected one of: read_only")
+        expectError(
+            withOptions("hostfs", "{\"read_only\": \"yes\"}"),
+            keyPath: "mount[2].options.read_only", line: 38, column: 32, "read_only must be \"true\" or \"false\", got \"yes\"")
+        let readOnly = try InstanceConfig.parse(withOptions("hostfs", "{\"read_only\": \"true\"}"), file: "Cloister.json")
+        #expect(readOnly.mounts[2].options == ["read_only": "true"])
         // An empty options object is fine for any type.
         let empty = try InstanceConfig.parse(withOptions("hostfs", "{}"), file: "Cloister.json")
         #expect(empty.mounts[2].options.isEmpty)

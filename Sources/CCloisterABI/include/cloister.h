@@ -127,6 +127,26 @@ static inline int32_t cloister_getcpu(uint32_t *cpu, uint32_t *node) {
 }
 static inline int32_t cloister_sched_yield(void) { return __cloister_sched_yield(); }
 
+/* ---- Function files: the WebAssembly executor's entry-point convention ----------------------
+ * A function payload exports `int entrypoint(int argc, char *argv[])` (build it as a reactor:
+ * -mexec-model=reactor -Wl,--export=entrypoint); argv holds the function's arguments flattened
+ * as [k1, v1, k2, v2, ...] sorted by key, and the return value is the task's result. It reaches
+ * its declared files by name through these imports (module "env"); each returns -1 on any error.
+ * Teaclave's teaclave_* names are aliases of the same calls, so Teaclave payloads run unchanged.
+ * Example: examples/functions/psi.c. */
+#define CLOISTER_FUNCTION_IMPORT(name) __attribute__((import_module("env"), import_name(name)))
+
+/* Opens the declared input `name` for reading; a descriptor. */
+CLOISTER_FUNCTION_IMPORT("cloister_open_input") int cloister_open_input(const char *name);
+/* Opens the declared output `name` for writing (truncated); a descriptor. */
+CLOISTER_FUNCTION_IMPORT("cloister_create_output") int cloister_create_output(const char *name);
+/* Reads up to `size` bytes; the count read, 0 at the end of the file. */
+CLOISTER_FUNCTION_IMPORT("cloister_read_file") int cloister_read_file(int fd, void *buffer, int size);
+/* Writes `size` bytes; the count written. */
+CLOISTER_FUNCTION_IMPORT("cloister_write_file") int cloister_write_file(int fd, const void *buffer, int size);
+/* Closes a descriptor from cloister_open_input or cloister_create_output; 0. */
+CLOISTER_FUNCTION_IMPORT("cloister_close_file") int cloister_close_file(int fd);
+
 #endif /* __wasm__ */
 
 #endif /* CLOISTER_H */

@@ -34,6 +34,26 @@ public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownFunction(name: String, available: [String])
     /// A cryptographic operation of a function failed (a bad key, a failed authentication).
     case crypto(String)
+    /// The payload cannot be run: not a WebAssembly module, no entry point, not UTF-8 source.
+    case badPayload(String)
+    /// The function's code trapped (WebAssembly) or was stopped by a fatal signal.
+    case trapped(String)
+    /// The function ran past its deadline (`FunctionLimits.timeout`) and was killed.
+    case deadlineExceeded(String)
+    /// The function ran past its CPU-time limit and was killed.
+    case cpuTimeExceeded(String)
+    /// The function needed more memory than its limit.
+    case outOfMemory(String)
+    /// A WASI command function exited with a non-zero status; `detail` is its last error line.
+    case exited(code: Int32, detail: String)
+    /// A Python function raised an exception: the last line of its traceback.
+    case exception(String)
+    /// The run was canceled (`FunctionRuntime.cancel()`).
+    case canceled
+    /// The function wrote a file in /outputs that it did not declare.
+    case undeclaredOutput(name: String, declared: [String])
+    /// What the executor needs is missing (the Python runtime) or the sandbox could not be set up.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -67,6 +87,26 @@ public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownFunction(let name, let available):
             return "unknown builtin function \"\(name)\" (available: \(Self.list(available)))"
         case .crypto(let detail):
+            return detail
+        case .badPayload(let detail):
+            return "bad payload: \(detail)"
+        case .trapped(let detail):
+            return "trapped: \(detail)"
+        case .deadlineExceeded(let detail):
+            return "deadline exceeded: \(detail)"
+        case .cpuTimeExceeded(let detail):
+            return "CPU-time limit exceeded: \(detail)"
+        case .outOfMemory(let detail):
+            return "out of memory: \(detail)"
+        case .exited(let code, let detail):
+            return "exited with status \(code)" + (detail.isEmpty ? "" : ": \(detail)")
+        case .exception(let line):
+            return "exception: \(line)"
+        case .canceled:
+            return "canceled"
+        case .undeclaredOutput(let name, let declared):
+            return "the function wrote /outputs/\(name), which it did not declare; declared outputs: \(Self.list(declared))"
+        case .unavailable(let detail):
             return detail
         }
     }

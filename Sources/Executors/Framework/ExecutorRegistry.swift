@@ -22,10 +22,13 @@ public struct ExecutorRegistry: Sendable {
     /// An empty registry.
     public init() {}
 
-    /// A registry with the builtin functions registered (`registerBuiltins()`).
+    /// A registry with every executor Cloister ships: the builtin functions, WebAssembly and
+    /// Python (`registerBuiltins()`, `registerWebAssembly()`, `registerPython()`).
     public static var standard: ExecutorRegistry {
         var registry = ExecutorRegistry()
         registry.registerBuiltins()
+        registry.registerWebAssembly()
+        registry.registerPython()
         return registry
     }
 
@@ -37,6 +40,17 @@ public struct ExecutorRegistry: Sendable {
     /// Registers `BuiltinExecutor` for `builtin`/`builtin`.
     public mutating func registerBuiltins() {
         register(.builtin, .builtin) { BuiltinExecutor() }
+    }
+
+    /// Registers `WebAssemblyExecutor` for `wasm`/`wasmkit`.
+    public mutating func registerWebAssembly() {
+        register(.wasm, .wasmkit) { WebAssemblyExecutor() }
+    }
+
+    /// Registers `PythonExecutor` for `python`/`cpython`, running on `runtime` (by default the
+    /// runtime `make` fetched, found by `PythonRuntime.shared`).
+    public mutating func registerPython(runtime: @escaping @Sendable () -> PythonRuntime = { PythonRuntime.shared }) {
+        register(.python, .cpython) { PythonExecutor(runtime: runtime()) }
     }
 
     /// Whether a builder is registered for the pair.

@@ -14,27 +14,86 @@ public final class FunctionRuntime: Sendable {
     /// Whether an output may be staged with the `raw` scheme (local runs only: an output given
     /// to a data owner must be encrypted).
     public let allowsPlaintextOutputs: Bool
+    /// The limits of the run (memory, deadline, CPU time).
+    public let limits: FunctionLimits
     private let state = Mutex(State())
 
     private struct State {
         var created: Set<String> = []
         var tags: [String: [UInt8]] = [:]
+        var log: [UInt8] = []
+        var logTruncated = false
+        var isCanceled = false
+        var cancelHandler: (@Sendable () -> Void)?
     }
+
+    /// The most bytes of log a run keeps; what comes after is dropped, and the log says so.
+    public static let maxLogBytes = 1 << 20
 
     /// A runtime over staged files. Outputs staged as `raw` are refused unless
     /// `allowPlaintextOutputs` is set.
-    public init(inputs: [String: StagedFile], outputs: [String: StagedFile], allowPlaintextOutputs: Bool = false) {
+    public init(inputs: [String: StagedFile], outputs: [String: StagedFile], allowPlaintextOutputs: Bool = false, limits: FunctionLimits = .standard) {
         self.inputs = inputs
         self.outputs = outputs
         self.allowsPlaintextOutputs = allowPlaintextOutputs
+        self.limits = limits
     }
 
     /// A runtime over plaintext files (input and output name → host path), for local runs and tests.
-    public convenience init(plaintextInputs: [String: String] = [:], plaintextOutputs: [String: String] = [:]) {
+    public convenience init(plaintextInputs: [String: String] = [:], plaintextOutputs: [String: String] = [:], limits: FunctionLimits = .standard) {
         self.init(
             inputs: plaintextInputs.mapValues(StagedFile.plaintext),
             outputs: plaintextOutputs.mapValues(StagedFile.plaintext),
-            allowPlaintextOutputs: true)
+            allowPlaintextOutputs: true, limits: limits)
+    }
+
+    // MARK: Log
+
+    /// Appends to the run's log (a function's standard output and error, the executor's notes).
+    public func appendLog(_ bytes: some Collection<UInt8>) {
+        state.withLock { state in
+            let room = Self.maxLogBytes - state.log.count
+            if bytes.count <= room {
+                state.log.append(contentsOf: bytes)
+            } else {
+                state.log.append(contentsOf: bytes.prefix(max(0, room)))
+                state.logTruncated = true
+            }
+        }
+    }
+
+    /// The run's log so far (invalid UTF-8 repaired), with a last line saying when it was cut.
+    public var log: String {
+        state.withLock { state in
+            let text = String(decoding: state.log, as: UTF8.self)
+            return state.logTruncated ? text + "\n[log truncated at \(Self.maxLogBytes) bytes]\n" : text
+        }
+    }
+
+    // MARK: Cancel
+
+    /// Cancels the run: the function's process is killed and the run fails with "canceled".
+    /// Safe from any thread, before or during the run.
+    public func cancel() {
+        let handler = state.withLock { state -> (@Sendable () -> Void)? in
+            state.isCanceled = true
+            return state.cancelHandler
+        }
+        handler?()
+    }
+
+    /// Whether ``cancel()`` was called.
+    public var isCanceled: Bool { state.withLock { $0.isCanceled } }
+
+    /// Runs `handler` on ``cancel()`` while `body` runs (at once if the run is already canceled).
+    func whileCancelable<T>(_ handler: @escaping @Sendable () -> Void, _ body: () throws(ExecutorError) -> T) throws(ExecutorError) -> T {
+        let canceled = state.withLock { state -> Bool in
+            state.cancelHandler = handler
+            return state.isCanceled
+        }
+        if canceled { handler() }
+        defer { state.withLock { $0.cancelHandler = nil } }
+        return try body()
     }
 
     /// Opens the input `name` for reading; it can be opened again to read it once more.

@@ -92,6 +92,11 @@ public struct MountConfig: Sendable, Equatable {
                         "option must be a non-empty string without NUL, got \(ConfigDecoder.quoted(text))",
                         at: member.value, path: optionPath)
                 }
+                if member.key == "read_only", text != "true", text != "false" {
+                    throw decoder.error(
+                        "read_only must be \"true\" or \"false\", got \(ConfigDecoder.quoted(text))",
+                        at: member.value, path: optionPath)
+                }
                 options[member.key] = text
             }
         }

@@ -22,11 +22,13 @@ public enum MountType: String, Sendable, CaseIterable {
     /// The keys a mount of this type accepts in `"options"`.
     ///
     /// sefs: `key_file`, a host file with the encryption key (relative to the instance folder
-    /// unless absolute). The others take no options.
+    /// unless absolute). hostfs: `read_only`, `"true"` or `"false"` (default): a read-only mount
+    /// refuses every change with `EROFS`. The others take no options.
     public var allowedOptionKeys: [String] {
         switch self {
         case .sefs: return ["key_file"]
-        case .ramfs, .hostfs, .devfs: return []
+        case .hostfs: return ["read_only"]
+        case .ramfs, .devfs: return []
         }
     }
 }

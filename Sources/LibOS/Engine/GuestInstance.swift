@@ -73,14 +73,46 @@ final class GuestInstance {
     /// (SIGXCPU). A thread that returns from `wasi_thread_start` just ends.
     func run(entry: String, arguments: [Value]) {
         let process = thread.process
+        runGuestCode(entry) { function in
+            _ = try function(arguments)
+            if entry == "_start" { process.end(with: .exited(0)) }
+        }
+    }
+
+    /// Runs the function entry `name` (``ProgramEntry/function(_:)``): `_initialize` if
+    /// exported, then `name(argc, argv)`; its value becomes the status's `returnValue`.
+    func runFunction(_ name: String, arguments: [String]) {
+        let process = thread.process
+        runGuestCode(name) { function in
+            guard function.type.parameters == [.i32, .i32], function.type.results == [.i32] else {
+                process.end(with: .signaled(.abort, reason: "\(process.path): \(name) must be (i32, i32) -> i32, the entry-point convention"))
+                return
+            }
+            if let initialize = instance.exports[function: "_initialize"] { _ = try initialize([]) }
+            let argv: UInt32
+            do throws(Errno) {
+                argv = try EntryArguments.place(arguments, memory: instance.exports[memory: "memory"], userMemory: context.memory, store: store)
+            } catch {
+                process.end(with: .signaled(.abort, reason: "\(process.path): \(error.reason.isEmpty ? error.name : error.reason)"))
+                return
+            }
+            let results = try function([.i32(UInt32(arguments.count)), .i32(argv)])
+            if case .i32(let value) = results.first {
+                process.end(with: WaitStatus(rawValue: 0, returnValue: Int32(bitPattern: value)))
+            }
+        }
+    }
+
+    /// Runs guest code through the export `name` and turns however it ends into the process's fate.
+    private func runGuestCode(_ name: String, _ body: (Function) throws -> Void) {
+        let process = thread.process
         defer { finish() }
-        guard let function = instance.exports[function: entry] else {
-            process.end(with: .signaled(.abort, reason: "\(process.path) has no \(entry) function"))
+        guard let function = instance.exports[function: name] else {
+            process.end(with: .signaled(.abort, reason: "\(process.path) has no \(name) function"))
             return
         }
         do {
-            _ = try function(arguments)
-            if entry == "_start" { process.end(with: .exited(0)) }
+            try body(function)
         } catch is ProcessEnding {
             // The process's end was decided (exit, signal, limit): nothing to add.
         } catch {

@@ -15,16 +15,21 @@ final class MemoryLimiter: ResourceLimiter, @unchecked Sendable {
 
     func limitMemoryGrowth(to desired: Int) throws -> Bool {
         if desired > ceiling {
-            refusal = "linear memory of \(desired) bytes is over the process limit of \(ceiling) bytes"
+            refuse("linear memory of \(desired) bytes is over the process limit of \(ceiling) bytes")
             return false
         }
         let current = process.memoryReservation.load(ordering: .relaxed)
         guard process.kernel.reserveMemory(desired - current) else {
-            refusal = "linear memory of \(desired) bytes is over the instance's user_space_size"
+            refuse("linear memory of \(desired) bytes is over the instance's user_space_size")
             return false
         }
         process.memoryReservation.store(desired, ordering: .relaxed)
         return true
+    }
+
+    private func refuse(_ why: String) {
+        refusal = why
+        process.noteMemoryRefusal(why)
     }
 
     func limitTableGrowth(to desired: Int) throws -> Bool { desired <= 1 << 20 }

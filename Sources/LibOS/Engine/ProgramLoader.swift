@@ -10,7 +10,7 @@ struct ProgramLoader {
     /// Whether to add the interrupt checks (always, except in the test of the fuel backstop).
     var instruments = true
 
-    func load(path: String, inode: any Inode) throws(Errno) -> LoadedProgram {
+    func load(path: String, inode: any Inode, entry: ProgramEntry = .command) throws(Errno) -> LoadedProgram {
         let stat = try inode.stat()
         guard stat.type == .regularFile else { throw Errno.acces.with(reason: "\(path) is not a regular file") }
         var key: String?
@@ -39,8 +39,9 @@ struct ProgramLoader {
                 throw Errno.noexec.with(reason: "\(path) cannot be instrumented: \(error)")
             }
         }
-        guard module.exports.contains(where: { $0.name == "_start" }) else {
-            throw Errno.noexec.with(reason: "\(path) has no _start export: not a WASI command")
+        guard module.exports.contains(where: { $0.name == entry.exportName }) else {
+            if entry == .command { throw Errno.noexec.with(reason: "\(path) has no _start export: not a WASI command") }
+            throw Errno.noexec.with(reason: "\(path) has no \(entry.exportName) export")
         }
         return LoadedProgram(module: module, path: path)
     }

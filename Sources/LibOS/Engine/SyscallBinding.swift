@@ -36,15 +36,30 @@ struct SyscallBinding {
             }
         case .value(let handler):
             return Function(store: store, parameters: parameters, results: [.i32]) { _, arguments, results in
-                let result = try call(name, arguments, negatesErrors: true) { values throws(Errno) -> Int32 in try handler(context, values) }
+                let result = try call(name, arguments, errors: .negated) { values throws(Errno) -> Int32 in try handler(context, values) }
+                results[0] = .i32(UInt32(bitPattern: result))
+            }
+        case .minusOneOnError(let handler):
+            return Function(store: store, parameters: parameters, results: [.i32]) { _, arguments, results in
+                let result = try call(name, arguments, errors: .minusOne) { values throws(Errno) -> Int32 in try handler(context, values) }
                 results[0] = .i32(UInt32(bitPattern: result))
             }
         }
     }
 
-    /// Runs one call: an errno becomes its number (`value` calls: its negation).
+    /// How a call answers an errno.
+    private enum ErrorAnswer {
+        /// Its number (`errno` calls).
+        case number
+        /// Its negated number (`value` calls).
+        case negated
+        /// -1 (`minusOneOnError` calls).
+        case minusOne
+    }
+
+    /// Runs one call and answers an errno as `errors` says.
     @inline(__always)
-    private func call(_ name: String, _ arguments: UnsafeBufferPointer<Value>, negatesErrors: Bool = false, _ body: (SyscallArguments) throws(Errno) -> Int32) throws -> Int32 {
+    private func call(_ name: String, _ arguments: UnsafeBufferPointer<Value>, errors: ErrorAnswer = .number, _ body: (SyscallArguments) throws(Errno) -> Int32) throws -> Int32 {
         let process = context.process
         let thread = context.thread
         if process.isEnding { throw ProcessEnding() }
@@ -63,11 +78,15 @@ struct SyscallBinding {
             result = try body(values)
         } catch let failure {
             error = failure
-            result = negatesErrors ? -Int32(failure.rawValue) : Int32(failure.rawValue)
+            switch errors {
+            case .number: result = Int32(failure.rawValue)
+            case .negated: result = -Int32(failure.rawValue)
+            case .minusOne: result = -1
+            }
         }
         if log.isEnabled(.trace) {
             let list = (0..<values.count).map { "\(values[$0])" }.joined(separator: ", ")
-            log.log(.trace, "\(name)(\(list)) = \(error == .success && negatesErrors ? "\(result)" : error.name)", pid: process.pid, tid: thread.tid, syscall: thread.syscallCount)
+            log.log(.trace, "\(name)(\(list)) = \(error == .success && errors != .number ? "\(result)" : error.name)", pid: process.pid, tid: thread.tid, syscall: thread.syscallCount)
         }
         if process.isEnding { throw ProcessEnding() }
         return result

@@ -26,8 +26,11 @@ struct WasmKitRunner {
             process.engineState = try ThreadGroup(process: process, memoryType: type, configuration: engineConfiguration(for: process))
         }
         let instance = try GuestInstance(runner: self, thread: main)
-        return MainThreadStart {
-            instance.run(entry: "_start", arguments: [])
+        switch process.entry {
+        case .command:
+            return MainThreadStart { instance.run(entry: "_start", arguments: []) }
+        case .function(let name):
+            return MainThreadStart { instance.runFunction(name, arguments: process.arguments) }
         }
     }
 

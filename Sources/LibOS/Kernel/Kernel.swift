@@ -78,15 +78,18 @@ public final class Kernel: @unchecked Sendable {
     ///   - environment: the caller's `NAME=value` entries, merged with the config's
     ///     `env.default`; only names listed in `env.untrusted` are kept.
     ///   - limits: lower memory, CPU-time or wall-clock limits for this run.
-    /// - Throws: `EACCES` (not an entry point), `ENOENT`, `ENOEXEC` (not a valid WASI program),
+    ///   - entry: where the program starts: `_start` (a WASI command), or an exported function
+    ///     of the entry-point convention, whose value ``exec(pid:)`` reports as `returnValue`.
+    /// - Throws: `EACCES` (not an entry point), `ENOENT`, `ENOEXEC` (not a valid WASI program, or
+    ///   no such entry),
     ///   `EAGAIN` (too many processes or threads), `EINVAL` (bad argument, or a limit above the
     ///   instance's).
     public func createProcess(
         path: String, arguments: [String] = [], environment: [String] = [], stdio: StandardIO = .inherit,
-        limits: ProcessLimits.Overrides = .none
+        limits: ProcessLimits.Overrides = .none, entry: ProgramEntry = .command
     ) throws(Errno) -> Int32 {
         let processLimits = try ProcessLimits(defaults: config.process).lowered(by: limits)
-        let program = try loadProgram(path: path, arguments: arguments, environment: environment, memoryLimit: processLimits.memory)
+        let program = try loadProgram(path: path, arguments: arguments, environment: environment, memoryLimit: processLimits.memory, entry: entry)
         let files = FileTable()
         files.install(.init(description: HostStreamDescription(fd: stdio.input), rightsBase: .stream, rightsInheriting: [], flags: [], ownsDescription: false), at: 0)
         files.install(.init(description: HostStreamDescription(fd: stdio.output), rightsBase: .stream, rightsInheriting: [], flags: [], ownsDescription: false), at: 1)
@@ -97,13 +100,13 @@ public final class Kernel: @unchecked Sendable {
                 rightsInheriting: .inheritable, flags: [], preopenPath: mount.target, isReadable: false, isWritable: false))
         }
         let process = try addProcess(
-            program: program, arguments: arguments, environment: config.environment.merged(with: environment), files: files,
-            parentPID: ProcessTable.initPID, limits: processLimits, affinity: nil, collectedByEntry: true)
+            program: program, arguments: arguments, environment: config.environment.merged(with: environment), entry: entry,
+            files: files, parentPID: ProcessTable.initPID, limits: processLimits, affinity: nil, collectedByEntry: true)
         return process.pid
     }
 
     /// Resolves and loads the program at the absolute guest `path` (through the module cache).
-    private func loadProgram(path: String, arguments: [String], environment: [String], memoryLimit: UInt64) throws(Errno) -> LoadedProgram {
+    private func loadProgram(path: String, arguments: [String], environment: [String], memoryLimit: UInt64, entry: ProgramEntry) throws(Errno) -> LoadedProgram {
         guard path.hasPrefix("/"), !path.contains("\0") else {
             throw Errno.inval.with(reason: "program path must be an absolute guest path, got \"\(path)\"")
         }
@@ -123,13 +126,13 @@ public final class Kernel: @unchecked Sendable {
         } catch {
             throw error.with(reason: "cannot find \(path): \(error.name)")
         }
-        return try ProgramLoader(vfs: vfs, memoryCeiling: Int(clamping: memoryLimit), instruments: instrumentsPrograms).load(path: path, inode: inode)
+        return try ProgramLoader(vfs: vfs, memoryCeiling: Int(clamping: memoryLimit), instruments: instrumentsPrograms).load(path: path, inode: inode, entry: entry)
     }
 
     /// Enters a new process in the table (`EAGAIN` at the process or thread limit; `files` is
     /// closed then).
     private func addProcess(
-        program: LoadedProgram, arguments: [String], environment: [String], files: FileTable, parentPID: Int32,
+        program: LoadedProgram, arguments: [String], environment: [String], entry: ProgramEntry = .command, files: FileTable, parentPID: Int32,
         limits: ProcessLimits, affinity: CpuSet?, collectedByEntry: Bool
     ) throws(Errno) -> Process {
         let path = program.path
@@ -142,8 +145,9 @@ public final class Kernel: @unchecked Sendable {
                 throw error
             }
             let process = Process(
-                pid: table.allocateID(), parentPID: parentPID, path: path, arguments: arguments.isEmpty ? [path] : arguments,
-                environment: environment, program: program, files: files, limits: limits, affinity: affinity,
+                pid: table.allocateID(), parentPID: parentPID, path: path,
+                arguments: arguments.isEmpty && entry == .command ? [path] : arguments,
+                environment: environment, entry: entry, program: program, files: files, limits: limits, affinity: affinity,
                 isCollectedByEntry: collectedByEntry, kernel: self)
             table.insert(process)
             log.log(.info, "created process \(process.pid) for \(path) (parent \(parentPID))", pid: process.pid, tid: process.pid)
@@ -187,7 +191,7 @@ public final class Kernel: @unchecked Sendable {
         from thread: GuestThread, path: String, arguments: [String], environment: [String], fileActions: [SpawnFileAction]
     ) throws(Errno) -> Int32 {
         let parent = thread.process
-        let program = try loadProgram(path: path, arguments: arguments, environment: environment, memoryLimit: parent.limits.memory)
+        let program = try loadProgram(path: path, arguments: arguments, environment: environment, memoryLimit: parent.limits.memory, entry: .command)
         let files = parent.files.inherited()
         do {
             for action in fileActions { try action.apply(to: files, vfs: vfs) }

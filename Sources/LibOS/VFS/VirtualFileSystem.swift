@@ -76,7 +76,7 @@ public final class VirtualFileSystem: @unchecked Sendable {
                 throw Errno.inval.with(reason: "mount \(config.target): hostfs needs a source")
             }
             do {
-                let fs = try HostFileSystem(hostPath: source, device: device)
+                let fs = try HostFileSystem(hostPath: source, device: device, readOnly: config.options["read_only"] == "true")
                 fileSystems.append(fs)
                 return (fs.root, source)
             } catch {

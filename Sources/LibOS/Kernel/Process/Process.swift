@@ -20,6 +20,8 @@ public final class Process: @unchecked Sendable {
     public let path: String
     public let arguments: [String]
     public let environment: [String]
+    /// Where the program starts.
+    public let entry: ProgramEntry
     let program: LoadedProgram
     let files: FileTable
     let limits: ProcessLimits
@@ -41,6 +43,10 @@ public final class Process: @unchecked Sendable {
     private let ending = Atomic<Int64>(0)
     /// Why the process ends, when it did not exit by itself; written before `ending`.
     private var endReason: String?
+    /// What a function entry returned; written with `endReason`.
+    private var endReturnValue: Int32?
+    /// The last growth of linear memory the limits refused, if any: it explains a failure.
+    private var memoryRefusal: String?
 
     /// Guards `threads`, and wakes whoever waits for them to finish.
     let threadLock = KernelLock()
@@ -56,7 +62,7 @@ public final class Process: @unchecked Sendable {
     var engineState: AnyObject?
 
     init(
-        pid: Int32, parentPID: Int32, path: String, arguments: [String], environment: [String], program: LoadedProgram,
+        pid: Int32, parentPID: Int32, path: String, arguments: [String], environment: [String], entry: ProgramEntry, program: LoadedProgram,
         files: FileTable, limits: ProcessLimits, affinity: CpuSet?, isCollectedByEntry: Bool, kernel: Kernel
     ) {
         self.pid = pid
@@ -64,6 +70,7 @@ public final class Process: @unchecked Sendable {
         self.path = path
         self.arguments = arguments
         self.environment = environment
+        self.entry = entry
         self.program = program
         self.files = files
         self.limits = limits
@@ -82,7 +89,16 @@ public final class Process: @unchecked Sendable {
     var endStatus: WaitStatus? {
         let value = ending.load(ordering: .acquiring)
         guard value != 0 else { return nil }
-        return WaitStatus(rawValue: Int32(truncatingIfNeeded: value), reason: threadLock.withLock { endReason })
+        let rawValue = Int32(truncatingIfNeeded: value)
+        let (reason, returnValue, refusal) = threadLock.withLock { (endReason, endReturnValue, memoryRefusal) }
+        guard let refusal, rawValue != 0 else { return WaitStatus(rawValue: rawValue, reason: reason, returnValue: returnValue) }
+        // A failure after a refused growth: out of memory is the likely cause, and is said first.
+        return WaitStatus(rawValue: rawValue, reason: "out of memory: \(refusal)" + (reason.map { "; then \($0)" } ?? ""), returnValue: returnValue)
+    }
+
+    /// Records that the memory limits refused a growth (``MemoryLimiter``).
+    func noteMemoryRefusal(_ refusal: String) {
+        threadLock.withLock { memoryRefusal = refusal }
     }
 
     /// Decides how the process ends, unless that is already decided, and forces every thread
@@ -92,6 +108,7 @@ public final class Process: @unchecked Sendable {
         let decided = threadLock.withLock { () -> Bool in
             guard ending.load(ordering: .acquiring) == 0 else { return false }
             endReason = status.reason
+            endReturnValue = status.returnValue
             ending.store(Int64(UInt32(bitPattern: status.rawValue)) | (1 << 32), ordering: .releasing)
             return true
         }

@@ -4,13 +4,17 @@ public struct WaitStatus: Sendable, Equatable, CustomStringConvertible {
     public let rawValue: Int32
     /// Why the process ended when it did not exit by itself (a trap, a kill, a limit).
     public let reason: String?
+    /// The value the process's function entry returned (``ProgramEntry/function(_:)``), when it
+    /// returned; commentary like `reason`.
+    public let returnValue: Int32?
 
     /// Two statuses are equal when their wait(2) encodings are; the reason is commentary.
     public static func == (lhs: WaitStatus, rhs: WaitStatus) -> Bool { lhs.rawValue == rhs.rawValue }
 
-    public init(rawValue: Int32, reason: String? = nil) {
+    public init(rawValue: Int32, reason: String? = nil, returnValue: Int32? = nil) {
         self.rawValue = rawValue
         self.reason = reason
+        self.returnValue = returnValue
     }
 
     /// A process that exited with `code` (only the low 8 bits are kept, as on POSIX).

@@ -38,6 +38,9 @@ public struct Syscall: Sendable {
         /// Runs the handler and answers its value; an errno is answered negated
         /// (`wasi.thread-spawn`).
         case value(@Sendable (SyscallContext, SyscallArguments) throws(Errno) -> Int32)
+        /// Runs the handler and answers its value; any errno is answered as -1 (the convention of
+        /// Teaclave's file imports, ``FunctionFileModule``).
+        case minusOneOnError(@Sendable (SyscallContext, SyscallArguments) throws(Errno) -> Int32)
         /// Ends the process with the exit code in argument 0 (`proc_exit`).
         case exit
     }
@@ -64,6 +67,7 @@ public enum SyscallTable {
     static let modules: [String: [String: Syscall]] = [
         WASIPreview1.moduleName: WASIPreview1.syscalls,
         CloisterModule.moduleName: CloisterModule.syscalls,
+        FunctionFileModule.moduleName: FunctionFileModule.syscalls,
         "wasi": ["thread-spawn": threadSpawn],
     ]
 

@@ -15,19 +15,28 @@ public final class HostFileSystem: @unchecked Sendable {
     let rootFD: Int32
     /// The host folder, for messages.
     public let hostPath: String
+    /// Whether every change is refused with `EROFS` (the hostfs option `read_only`).
+    public let isReadOnly: Bool
     public private(set) var root: HostInode!
 
     /// Opens `hostPath`, which must be an existing directory.
-    public init(hostPath: String, device: UInt64) throws(Errno) {
+    public init(hostPath: String, device: UInt64, readOnly: Bool = false) throws(Errno) {
         let fd = open(hostPath, CLOISTER_HOST_O_PATH | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { throw Errno(host: errno).with(reason: "cannot open hostfs source \(hostPath)") }
         self.rootFD = fd
         self.device = device
         self.hostPath = hostPath
+        self.isReadOnly = readOnly
         self.root = HostInode(fs: self, components: [])
     }
 
     deinit { Glibc.close(rootFD) }
+
+    /// Throws `EROFS` when the mount is read-only.
+    @inline(__always)
+    func checkWritable() throws(Errno) {
+        if isReadOnly { throw .rofs }
+    }
 
     /// Opens a path relative to the mount root, never leaving it, following no link.
     func openBeneath(_ components: ArraySlice<String>, flags: Int32, mode: UInt32 = 0) throws(Errno) -> Int32 {

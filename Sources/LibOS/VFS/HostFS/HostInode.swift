@@ -57,6 +57,7 @@ public final class HostInode: Inode, @unchecked Sendable {
     }
 
     public func createFile(_ name: String, exclusive: Bool) throws(Errno) -> any Inode {
+        try fs.checkWritable()
         try withDirectory { (directory) throws(Errno) in
             let flags = O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (exclusive ? O_EXCL : 0)
             let fd = try hostCall { openat(directory, name, flags, 0o644) }
@@ -66,14 +67,17 @@ public final class HostInode: Inode, @unchecked Sendable {
     }
 
     public func createDirectory(_ name: String) throws(Errno) {
+        try fs.checkWritable()
         try withDirectory { (directory) throws(Errno) in _ = try hostCall { mkdirat(directory, name, 0o755) } }
     }
 
     public func createSymlink(_ name: String, target: String) throws(Errno) {
+        try fs.checkWritable()
         try withDirectory { (directory) throws(Errno) in _ = try hostCall { symlinkat(target, directory, name) } }
     }
 
     public func link(_ inode: any Inode, as name: String) throws(Errno) {
+        try fs.checkWritable()
         guard let source = inode as? HostInode, source.fs === fs, !source.components.isEmpty else { throw .xdev }
         try source.withParent { (sourceParent, sourceName) throws(Errno) in
             try withDirectory { (directory) throws(Errno) in
@@ -83,14 +87,17 @@ public final class HostInode: Inode, @unchecked Sendable {
     }
 
     public func unlinkFile(_ name: String) throws(Errno) {
+        try fs.checkWritable()
         try withDirectory { (directory) throws(Errno) in _ = try hostCall { unlinkat(directory, name, 0) } }
     }
 
     public func removeDirectory(_ name: String) throws(Errno) {
+        try fs.checkWritable()
         try withDirectory { (directory) throws(Errno) in _ = try hostCall { unlinkat(directory, name, AT_REMOVEDIR) } }
     }
 
     public func rename(_ name: String, to directory: any Inode, as newName: String) throws(Errno) {
+        try fs.checkWritable()
         guard let target = directory as? HostInode, target.fs === fs else { throw .xdev }
         try withDirectory { (source) throws(Errno) in
             try target.withDirectory { (destination) throws(Errno) in
@@ -142,6 +149,7 @@ public final class HostInode: Inode, @unchecked Sendable {
     }
 
     public func open(_ mode: OpenMode) throws(Errno) -> any FileDescription {
+        if mode.write || mode.truncate { try fs.checkWritable() }
         if try mode.opensDirectory(try stat().type) { return DirectoryDescription(inode: self) }
         var flags = mode.read && mode.write ? O_RDWR : (mode.write ? O_WRONLY : O_RDONLY)
         if mode.truncate && mode.write { flags |= O_TRUNC }
@@ -150,6 +158,7 @@ public final class HostInode: Inode, @unchecked Sendable {
     }
 
     public func setTimes(access: TimeChange, modification: TimeChange) throws(Errno) {
+        try fs.checkWritable()
         let times = hostTimes(access: access, modification: modification)
         try withParent { (parent, name) throws(Errno) in
             _ = try hostCall { utimensat(parent, components.isEmpty ? "." : name, times, AT_SYMLINK_NOFOLLOW) }
@@ -157,6 +166,7 @@ public final class HostInode: Inode, @unchecked Sendable {
     }
 
     public func setSize(_ size: UInt64) throws(Errno) {
+        try fs.checkWritable()
         let description = try open(OpenMode(read: false, write: true))
         defer { description.close() }
         try description.setSize(size)

@@ -1,0 +1,90 @@
+/// The `env` imports of a function's entry-point convention: its declared files by name, as
+/// Teaclave's WebAssembly executor gives them, so Teaclave's C and Rust payloads run unchanged.
+///
+/// An input `name` is the file `/inputs/<name>` and an output the file `/outputs/<name>`; the
+/// executor stages both folders before the run (declared outputs exist, empty, so a name that was
+/// not declared cannot be created). Every function is available as `cloister_<call>` and as its
+/// Teaclave alias `teaclave_<call>`:
+///
+/// | call | C signature | returns |
+/// |---|---|---|
+/// | `open_input` | `int (const char *name)` | a descriptor |
+/// | `create_output` | `int (const char *name)` | a descriptor |
+/// | `read_file` | `int (int fd, void *buffer, int size)` | bytes read, 0 at the end |
+/// | `write_file` | `int (int fd, const void *buffer, int size)` | bytes written |
+/// | `close_file` | `int (int fd)` | 0 |
+///
+/// Any failure answers -1 (Teaclave's convention); the errno is in the kernel's trace log.
+public enum FunctionFileModule {
+    public static let moduleName = "env"
+    /// Where a function's inputs are, by name.
+    public static let inputsDirectory = "/inputs"
+    /// Where a function's outputs are, by name.
+    public static let outputsDirectory = "/outputs"
+
+    static let syscalls: [String: Syscall] = {
+        var table: [String: Syscall] = [:]
+        func add(_ call: String, _ parameters: [SyscallParameter], _ body: @escaping @Sendable (SyscallContext, SyscallArguments) throws(Errno) -> Int32) {
+            let syscall = Syscall(name: "cloister_" + call, parameters: parameters, behavior: .minusOneOnError(body))
+            table["cloister_" + call] = syscall
+            table["teaclave_" + call] = syscall
+        }
+        add("open_input", [.i32]) { c, a throws(Errno) in try open(c, nameAt: a.u32(0), in: inputsDirectory, forWriting: false) }
+        add("create_output", [.i32]) { c, a throws(Errno) in try open(c, nameAt: a.u32(0), in: outputsDirectory, forWriting: true) }
+        add("read_file", [.i32, .i32, .i32], readFile)
+        add("write_file", [.i32, .i32, .i32], writeFile)
+        add("close_file", [.i32]) { c, a throws(Errno) in
+            try c.files.close(a.u32(0))
+            return 0
+        }
+        return table
+    }()
+
+    /// Opens the declared file called by the guest string at `address` inside `directory`.
+    private static func open(_ c: SyscallContext, nameAt address: UInt32, in directory: String, forWriting: Bool) throws(Errno) -> Int32 {
+        let name = try c.memory.readCString(address, limit: 255)
+        guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else {
+            throw Errno.inval.with(reason: "\"\(name)\" is not a file name")
+        }
+        let inode = try c.walker.resolve(from: c.kernel.vfs.root, String(directory.dropFirst()) + "/" + name, followFinal: false)
+        guard try inode.stat().type == .regularFile else { throw Errno.inval.with(reason: "\(directory)/\(name) is not a file") }
+        let description = try inode.open(OpenMode(read: !forWriting, write: forWriting, truncate: forWriting))
+        var rights = Rights.maximum(for: description.fileType)
+        rights.subtract(forWriting ? [.fdRead, .fdReaddir] : [.fdWrite, .fdAllocate, .fdFilestatSetSize])
+        let entry = FileTable.Entry(
+            description: description, rightsBase: rights, rightsInheriting: [], flags: [],
+            isReadable: !forWriting, isWritable: forWriting)
+        do {
+            return Int32(try c.files.insert(entry))
+        } catch {
+            entry.file.release()
+            throw error
+        }
+    }
+
+    private static func readFile(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) -> Int32 {
+        let size = Int32(bitPattern: a.u32(2))
+        guard size >= 0 else { throw .inval }
+        let entry = try c.files.get(a.u32(0), forWriting: false)
+        let description = entry.description
+        return try c.memory.withBytes(at: a.u32(1), count: UInt32(size)) { buffer throws(Errno) in
+            Int32(try description.read(into: buffer))
+        }
+    }
+
+    private static func writeFile(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) -> Int32 {
+        let size = Int32(bitPattern: a.u32(2))
+        guard size >= 0 else { throw .inval }
+        let entry = try c.files.get(a.u32(0), forWriting: true)
+        let description = entry.description
+        return try c.memory.withBytes(at: a.u32(1), count: UInt32(size)) { buffer throws(Errno) in
+            var written = 0
+            while written < buffer.count {
+                let count = try description.write(UnsafeRawBufferPointer(rebasing: buffer[written...]))
+                if count == 0 { break }
+                written += count
+            }
+            return Int32(written)
+        }
+    }
+}
