@@ -1,6 +1,7 @@
 import CloisterTestSupport
 import Foundation
 import LibOS
+import ProtectedFiles
 import Testing
 import WAT
 
@@ -38,6 +39,38 @@ import WAT
         #expect(result == "2")
         #expect(try workspace.readText("out-output_result1") == "1\n0\n1\n0\n")
         #expect(try workspace.readText("out-output_result2") == "1\n0\n1\n")
+    }
+
+    @Test func encryptedInputsAreDecryptedInAndOutputsEncryptedOutForTheirOwners() throws {
+        func seal(_ text: String, _ key: [UInt8]) throws -> String {
+            let sealed = MemoryFile()
+            let writer = try ProtectedFileWriter(scheme: .cloisterFile256, key: key, iv: nil, output: sealed)
+            try writer.write(Array(text.utf8))
+            _ = try writer.finish()
+            return try workspace.write("sealed-\(UUID().uuidString)", sealed.bytes)
+        }
+        func open(_ name: String, _ key: [UInt8]) throws -> String {
+            let reader = try ProtectedFileReader(scheme: .cloisterFile256, key: key, input: MemoryFile(try workspace.read(name)))
+            var plaintext: [UInt8] = []
+            while let piece = try reader.read() { plaintext += piece }
+            return String(decoding: plaintext, as: UTF8.self)
+        }
+        let alice = randomKey(.cloisterFile256), bob = randomKey(.cloisterFile256)
+        let runtime = FunctionRuntime(
+            inputs: [
+                "input_data1": StagedFile(path: try seal("apple\nbanana\ncherry\n", alice), scheme: .cloisterFile256, key: alice),
+                "input_data2": StagedFile(path: try seal("cherry\napple\n", bob), scheme: .cloisterFile256, key: bob),
+            ],
+            outputs: [
+                "output_result1": StagedFile(path: workspace.path("r1"), scheme: .cloisterFile256, key: alice),
+                "output_result2": StagedFile(path: workspace.path("r2"), scheme: .cloisterFile256, key: bob),
+            ])
+        #expect(try run(try payload("psi"), [:], runtime) == "2")
+        #expect(!String(decoding: try workspace.read("r1"), as: UTF8.self).contains("1\n0"), "stored encrypted")
+        #expect(try open("r1", alice) == "1\n0\n1\n")
+        #expect(try open("r2", bob) == "1\n1\n")
+        #expect(failure { try open("r1", bob) } != nil, "only its owner's key opens an output")
+        #expect(Set(runtime.outputTags.keys) == ["output_result1", "output_result2"])
     }
 
     @Test func wasiCommandGetsArgvFilesAndItsStdoutIsTheResult() throws {

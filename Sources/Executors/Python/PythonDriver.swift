@@ -5,7 +5,8 @@
 /// `{"argv": [...]}`. It runs the payload
 /// (`/function/function.py`), calls its `entrypoint(argv)`, and writes the returned string to
 /// `/task/result` — or, when anything raises, the traceback to standard error and its last line
-/// to `/task/error`, and exits with status 1. One interpreter serves exactly one request.
+/// to `/task/error`, and exits with status 1. It leaves with `os._exit` (no finalisation: the
+/// interpreter is discarded). One interpreter serves exactly one request.
 enum PythonDriver {
     /// Where the files go in the sandbox.
     static let libraryDirectory = "/lib/cloister"
@@ -29,6 +30,7 @@ enum PythonDriver {
 
     static let driver = #"""
         import json
+        import os
         import sys
         import traceback
 
@@ -40,9 +42,15 @@ enum PythonDriver {
             last = traceback.format_exception_only(type(error), error)[-1].strip()
             with open("/task/error", "w", encoding="utf-8") as f:
                 f.write(last)
+            _leave(1)
+
+
+        def _leave(status):
+            # Every file is closed; the interpreter is discarded after one run, so its
+            # finalisation (slow in an interpreter) is skipped.
             sys.stdout.flush()
             sys.stderr.flush()
-            sys.exit(1)
+            os._exit(status)
 
 
         def _main():
@@ -66,8 +74,7 @@ enum PythonDriver {
                 _fail(error)
             with open("/task/result", "w", encoding="utf-8") as f:
                 f.write(result)
-            sys.stdout.flush()
-            sys.stderr.flush()
+            _leave(0)
 
 
         _main()

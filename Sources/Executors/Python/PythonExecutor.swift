@@ -22,6 +22,7 @@ public struct PythonExecutor: FunctionExecutor {
             throw ExecutorError.badPayload("a Python payload must be UTF-8 source text")
         }
         let interpreter = try runtime.interpreter(limits: function.limits)
+        defer { runtime.refill(limits: function.limits) }
         let sandbox = interpreter.sandbox
         try sandbox.writeFile(PythonDriver.payloadPath, payload)
         try sandbox.stageFiles(of: function)

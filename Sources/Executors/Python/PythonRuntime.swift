@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// Start-up is most of a small function's cost (about a second in a release build), so the
 /// runtime keeps, per set of limits, interpreters that have already started and wait for their
-/// request (``PythonInterpreter``); each serves one run, and taking one starts its replacement
+/// request (``PythonInterpreter``); each serves one run, and after the run a replacement starts
 /// in the background. The parsed module itself is shared by every interpreter (LibOS's module
 /// cache).
 public final class PythonRuntime: Sendable {
@@ -85,8 +85,8 @@ public final class PythonRuntime: Sendable {
         return .success(())
     }
 
-    /// An interpreter for one run under `limits`: a started one when there is one (then a
-    /// replacement starts in the background), else one started now.
+    /// An interpreter for one run under `limits`: a started one when there is one, else one
+    /// started now. Call ``refill(limits:)`` after the run.
     func interpreter(limits: FunctionLimits) throws(ExecutorError) -> PythonInterpreter {
         try verify()
         let ready = state.withLock { state -> PythonInterpreter? in
@@ -95,7 +95,6 @@ public final class PythonRuntime: Sendable {
             state.ready[limits] = list
             return first
         }
-        refill(limits: limits)
         if let ready { return ready }
         return try PythonInterpreter(runtime: self, limits: limits)
     }
@@ -132,8 +131,9 @@ public final class PythonRuntime: Sendable {
         }
     }
 
-    /// Starts the missing interpreters for `limits` in the background.
-    private func refill(limits: FunctionLimits) {
+    /// Starts the missing interpreters for `limits` in the background (after a run, so that the
+    /// start does not compete with it for the CPU).
+    func refill(limits: FunctionLimits) {
         guard poolSize > 0 else { return }
         DispatchQueue.global().async { [self] in try? prewarm(limits: limits) }
     }
