@@ -135,7 +135,8 @@ public final class PythonRuntime: Sendable {
     /// start does not compete with it for the CPU).
     func refill(limits: FunctionLimits) {
         guard poolSize > 0 else { return }
-        DispatchQueue.global().async { [self] in try? prewarm(limits: limits) }
+        // A thread of its own: a start takes a CPU-second, too long to hold a shared worker.
+        Thread { [self] in try? prewarm(limits: limits) }.start()
     }
 
     /// Ends every started interpreter (released, each is killed and its sandbox freed) and

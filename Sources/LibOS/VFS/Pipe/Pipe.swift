@@ -7,6 +7,8 @@
 final class Pipe: @unchecked Sendable {
     /// The capacity, as Linux's default.
     static let capacity = 64 * 1024
+    /// PIPE_BUF: writes of at most this many bytes are never interleaved with others.
+    static let atomicWriteSize = 4096
 
     let lock = KernelLock()
     private var buffer = [UInt8](repeating: 0, count: Pipe.capacity)
@@ -65,6 +67,8 @@ final class Pipe: @unchecked Sendable {
                     }
                     if source.isEmpty { return 0 }
                     if count == Pipe.capacity { return nil }
+                    // POSIX: a write of at most PIPE_BUF bytes is atomic — it waits for room for all of it.
+                    if source.count <= Pipe.atomicWriteSize && Pipe.capacity - count < source.count { return nil }
                     var copied = 0
                     while written + copied < source.count && count < Pipe.capacity {
                         let tail = (head + count) % Pipe.capacity

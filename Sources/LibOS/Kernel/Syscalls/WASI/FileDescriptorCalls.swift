@@ -162,11 +162,26 @@ extension WASIPreview1 {
         let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
         let description = try c.files.get(a.u32(0), forWriting: true).description
         let process = c.process
-        let count = try gather(vectors, c.memory) { (buffer, _) throws(Errno) in
+        let write = { (buffer: UnsafeRawBufferPointer) throws(Errno) -> Int in
             if let stream = description as? HostStreamDescription {
                 return try stream.write(buffer, isInterrupted: { process.isEnding })
             }
             return try description.write(buffer)
+        }
+        let total = vectors.reduce(0) { $0 + Int($1.length) }
+        let count: UInt32
+        if vectors.count > 1, total <= Pipe.atomicWriteSize {
+            // A small writev is one write, as POSIX makes it atomic on a pipe (printf's
+            // buffer and its new text must not be read apart).
+            var joined: [UInt8] = []
+            for vector in vectors { joined += try c.memory.readBytes(vector.base, vector.length) }
+            var result: Result<Int, Errno> = .success(0)
+            joined.withUnsafeBytes { buffer in
+                do throws(Errno) { result = .success(try write(buffer)) } catch { result = .failure(error) }
+            }
+            count = UInt32(try result.get())
+        } else {
+            count = try gather(vectors, c.memory) { (buffer, _) throws(Errno) in try write(buffer) }
         }
         try c.memory.storeU32(count, at: a.u32(3))
     }
