@@ -134,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProtectedFilesTests",
-            dependencies: ["ProtectedFiles", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CloisterTestSupport", "ProtectedFiles", .product(name: "Crypto", package: "swift-crypto")]
         ),
     ]
 )

@@ -1,16 +1,12 @@
+import CloisterTestSupport
 import Foundation
 import Testing
 @testable import ProtectedFiles
 
 /// `cloister encrypt`, `decrypt` and `keygen`, run as the real executable.
 @Suite struct ProtectedFileCommandLineTests {
-    /// The `cloister` executable: beside the test bundle, or in the package's .build/debug.
-    static var executable: String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("cloister").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/cloister").path
-    }
+    /// The `cloister` executable built beside the test bundle.
+    static var executable: String { CloisterExecutable.url.path }
 
     /// Runs the tool; stdout and stderr apart, stderr a pipe (so no progress bar).
     func cloister(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

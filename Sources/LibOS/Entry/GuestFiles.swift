@@ -41,11 +41,8 @@ extension Kernel {
 
         /// Writes all of `buffer`.
         public func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) {
-            var written = 0
-            while written < buffer.count {
-                let count = try description.write(UnsafeRawBufferPointer(rebasing: buffer[written...]))
-                if count == 0 { throw Errno.io.with(reason: "the file accepted no more bytes") }
-                written += count
+            if try description.writeFully(buffer) < buffer.count {
+                throw Errno.io.with(reason: "the file accepted no more bytes")
             }
         }
 

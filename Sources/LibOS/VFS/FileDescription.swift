@@ -52,6 +52,19 @@ extension FileDescription {
     public func close() {}
 }
 
+extension FileDescription {
+    /// Writes `buffer` until all of it is taken or a write takes nothing; the bytes written.
+    func writeFully(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int {
+        var written = 0
+        while written < buffer.count {
+            let count = try write(UnsafeRawBufferPointer(rebasing: buffer[written...]))
+            if count == 0 { break }
+            written += count
+        }
+        return written
+    }
+}
+
 /// Computes a seek target, refusing negative results and overflow.
 func seekTarget(current: UInt64, end: UInt64, offset: Int64, origin: SeekOrigin) throws(Errno) -> UInt64 {
     let base: Int64

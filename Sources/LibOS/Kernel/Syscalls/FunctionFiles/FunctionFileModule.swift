@@ -63,28 +63,26 @@ public enum FunctionFileModule {
     }
 
     private static func readFile(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) -> Int32 {
-        let size = Int32(bitPattern: a.u32(2))
-        guard size >= 0 else { throw .inval }
-        let entry = try c.files.get(a.u32(0), forWriting: false)
-        let description = entry.description
-        return try c.memory.withBytes(at: a.u32(1), count: UInt32(size)) { buffer throws(Errno) in
-            Int32(try description.read(into: buffer))
-        }
+        try withGuestBuffer(c, a, forWriting: false) { (description, buffer) throws(Errno) in try description.read(into: buffer) }
     }
 
     private static func writeFile(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) -> Int32 {
+        try withGuestBuffer(c, a, forWriting: true) { (description, buffer) throws(Errno) in
+            try description.writeFully(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    /// The description of descriptor argument 0 (open for reading or writing) and the guest
+    /// buffer of arguments 1 (address) and 2 (size, `EINVAL` when negative).
+    private static func withGuestBuffer(
+        _ c: SyscallContext, _ a: SyscallArguments, forWriting: Bool,
+        _ body: (any FileDescription, UnsafeMutableRawBufferPointer) throws(Errno) -> Int
+    ) throws(Errno) -> Int32 {
         let size = Int32(bitPattern: a.u32(2))
         guard size >= 0 else { throw .inval }
-        let entry = try c.files.get(a.u32(0), forWriting: true)
-        let description = entry.description
-        return try c.memory.withBytes(at: a.u32(1), count: UInt32(size)) { buffer throws(Errno) in
-            var written = 0
-            while written < buffer.count {
-                let count = try description.write(UnsafeRawBufferPointer(rebasing: buffer[written...]))
-                if count == 0 { break }
-                written += count
-            }
-            return Int32(written)
+        let description = try c.files.get(a.u32(0), forWriting: forWriting).description
+        return try c.memory.withBytes(at: a.u32(1), count: UInt32(size)) { (buffer) throws(Errno) in
+            Int32(try body(description, buffer))
         }
     }
 }
