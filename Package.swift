@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cloister", targets: ["cloister"]),
+        .library(name: "CloisterClient", targets: ["CloisterClient"]),
         .library(name: "LibOS", targets: ["LibOS"]),
         // libcloister_pal: the C API of cloister_pal_api.h, for embedding Cloister in any process.
         .library(name: "cloister_pal", type: .dynamic, targets: ["PAL"]),
@@ -15,6 +16,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The one definition of every type and constant that crosses the guest ↔ LibOS boundary.
@@ -51,6 +60,54 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // The platform's wire types: every request and response body of the HTTP API, shared by
+        // the server and its clients.
+        .target(name: "CloisterAPI"),
+        // The platform: storage (SQL, migrations), accounts, functions, data, tasks and their state
+        // machine, the audit log, the task queue and the workers that run tasks through executors.
+        .target(
+            name: "Platform",
+            dependencies: [
+                "CloisterAPI",
+                "Executors",
+                "ProtectedFiles",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The HTTP API (`/v1`) over the platform: routes, authentication, one error shape, OpenAPI.
+        .target(
+            name: "APIServer",
+            dependencies: [
+                "CloisterAPI",
+                "Platform",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("openapi.json")]
+        ),
+        // The Swift client of the HTTP API (async/await), which the `cloister` subcommands use.
+        .target(
+            name: "CloisterClient",
+            dependencies: [
+                "CloisterAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        // The Teaclave example scenarios, run through the HTTP API by `cloister demo` and the tests.
+        .target(
+            name: "Scenarios",
+            dependencies: ["CloisterAPI", "CloisterClient", "ProtectedFiles"]
+        ),
         // The `cloister` command-line tool.
         .executableTarget(
             name: "cloister",
@@ -58,6 +115,12 @@ let package = Package(
                 "LibOS",
                 "ProtectedFiles",
                 "Executors",
+                "APIServer",
+                "CloisterAPI",
+                "CloisterClient",
+                "Platform",
+                "Scenarios",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -130,6 +193,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "WAT", package: "WasmKit"),
+            ]
+        ),
+        .testTarget(
+            name: "PlatformTests",
+            dependencies: [
+                "APIServer",
+                "CloisterAPI",
+                "CloisterClient",
+                "CloisterTestSupport",
+                "Platform",
+                "ProtectedFiles",
+                "Scenarios",
             ]
         ),
         .testTarget(

@@ -2,10 +2,14 @@ import ArgumentParser
 
 /// `cloister`: the command-line front of the Cloister LibOS.
 @main
-struct CloisterCommand: ParsableCommand {
+struct CloisterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloister",
-        abstract: "Run WebAssembly programs and functions inside the Cloister library OS.",
-        subcommands: [NewCommand.self, RunCommand.self, FunctionCommand.self, EncryptCommand.self, DecryptCommand.self, KeygenCommand.self]
+        abstract: "The Cloister platform and its library OS: serve, use the API, run WebAssembly programs and functions.",
+        subcommands: [
+            ServeCommand.self, WorkerCommand.self, DemoCommand.self, LoginCommand.self, LogoutCommand.self, UserCommand.self,
+            FunctionCommand.self, DataCommand.self, TaskCommand.self, AuditCommand.self, NewCommand.self, RunCommand.self,
+            EncryptCommand.self, DecryptCommand.self, KeygenCommand.self,
+        ]
     )
 }

@@ -3,12 +3,15 @@ import Executors
 import Foundation
 import LibOS
 
-/// `cloister function`: work on functions without a server.
-struct FunctionCommand: ParsableCommand {
+/// `cloister function`: register and manage functions on a platform, or run one locally.
+struct FunctionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "function",
-        abstract: "Develop and debug functions locally.",
-        subcommands: [FunctionRunCommand.self]
+        abstract: "Register and manage functions on a platform, or develop and debug one locally (run).",
+        subcommands: [
+            FunctionRunCommand.self, FunctionRegisterCommand.self, FunctionListCommand.self, FunctionGetCommand.self,
+            FunctionUpdateCommand.self, FunctionDeleteCommand.self, FunctionDisableCommand.self, FunctionUsageCommand.self,
+        ]
     )
 }
 

@@ -1,0 +1,91 @@
+import CloisterAPI
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import Platform
+import ServiceLifecycle
+
+/// The HTTP API of a platform: every route under `/v1`, JSON bodies, one error shape, bearer
+/// tokens, TLS when given a certificate.
+public enum APIServer {
+    /// The version `/v1/health` reports.
+    public static let version = "0.7.0"
+    /// The largest request body accepted (a 32 MiB payload in base64, with room to spare).
+    public static let maxBodyBytes = 48 << 20
+
+    /// Where and how to listen.
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port (reported to `onRunning`).
+        public var port: Int
+        /// PEM files of the certificate chain and its private key; both or neither.
+        public var tlsCertificatePath: String?
+        public var tlsKeyPath: String?
+
+        public init(host: String = "127.0.0.1", port: Int = 8470, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil) {
+            self.host = host
+            self.port = port
+            self.tlsCertificatePath = tlsCertificatePath
+            self.tlsKeyPath = tlsKeyPath
+        }
+    }
+
+    /// The router with every route of the API.
+    public static func router(for platform: Platform) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        let open = router.group("v1")
+        SystemRoutes(platform: platform).addPublic(to: open)
+        AccountRoutes(platform: platform).addPublic(to: open)
+        let authenticated = router.group("v1").add(middleware: AuthenticationMiddleware(platform: platform))
+        AccountRoutes(platform: platform).add(to: authenticated)
+        FunctionRoutes(platform: platform).add(to: authenticated)
+        DataRoutes(platform: platform).add(to: authenticated)
+        TaskRoutes(platform: platform).add(to: authenticated)
+        SystemRoutes(platform: platform).add(to: authenticated)
+        return router
+    }
+
+    /// The application: the HTTP server and the platform's workers, as one service group.
+    /// `onRunning` gets the port the server listens on.
+    public static func application(
+        platform: Platform, configuration: Configuration, logger: Logger = Logger(label: "cloister.api"),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let server: HTTPServerBuilder
+        switch (configuration.tlsCertificatePath, configuration.tlsKeyPath) {
+        case (let certificate?, let key?):
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem)))
+            server = try .tls(.http1(), tlsConfiguration: tls)
+        case (nil, nil):
+            server = .http1()
+        default:
+            throw PlatformSetupErrorText("give both a TLS certificate and its key, or neither")
+        }
+        var services: [any Service] = []
+        if let workers = platform.workers { services.append(WorkerService(pool: workers)) }
+        return Application(
+            router: router(for: platform), server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Cloister"),
+            services: services,
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            logger: logger)
+    }
+}
+
+/// The worker pool as a service of the application's group.
+struct WorkerService: Service {
+    let pool: WorkerPool
+    func run() async throws { await pool.run() }
+}
+
+/// A configuration mistake the server reports before it starts.
+public struct PlatformSetupErrorText: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,37 @@
+import CloisterAPI
+import Hummingbird
+import Platform
+
+/// `/v1/tasks…`.
+struct TaskRoutes {
+    let platform: Platform
+
+    func add(to group: RouterGroup<APIRequestContext>) {
+        let tasks = platform.tasks
+        group.post("tasks") { request, context in
+            var request = request
+            let body = try await request.decodeStrict(CreateTaskRequest.self)
+            return try JSONResponse.make(try await tasks.create(try context.requireCaller(), body), status: .created)
+        }
+        group.get("tasks") { _, context in
+            try JSONResponse.make(TaskList(tasks: try await tasks.list(try context.requireCaller())))
+        }
+        group.get("tasks/:id") { _, context in
+            try JSONResponse.make(try await tasks.get(try context.requireCaller(), try context.parameters.require("id")))
+        }
+        group.post("tasks/:id/data") { request, context in
+            var request = request
+            let body = try await request.decodeStrict(AssignDataRequest.self)
+            return try JSONResponse.make(try await tasks.assignData(try context.requireCaller(), try context.parameters.require("id"), body))
+        }
+        group.post("tasks/:id/approve") { _, context in
+            try JSONResponse.make(try await tasks.approve(try context.requireCaller(), try context.parameters.require("id")))
+        }
+        group.post("tasks/:id/invoke") { _, context in
+            try JSONResponse.make(try await tasks.invoke(try context.requireCaller(), try context.parameters.require("id")))
+        }
+        group.post("tasks/:id/cancel") { _, context in
+            try JSONResponse.make(try await tasks.cancel(try context.requireCaller(), try context.parameters.require("id")))
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import CloisterAPI
+import Foundation
+import Hummingbird
+import Platform
+
+/// A request body decoded strictly: unknown fields, wrong types and missing fields are 400s that
+/// name the field.
+protocol StrictBody: Decodable {
+    /// The fields the body may have, as on the wire.
+    static var fields: [String] { get }
+    /// The fields of the objects inside array fields, by the array's field name.
+    static var nestedFields: [String: [String]] { get }
+}
+
+extension StrictBody {
+    static var nestedFields: [String: [String]] { [:] }
+}
+
+extension Request {
+    /// The body decoded as `T`, checked field by field.
+    mutating func decodeStrict<T: StrictBody>(_ type: T.Type) async throws -> T {
+        let buffer = try await collectBody(upTo: APIServer.maxBodyBytes)
+        let data = Data(buffer.readableBytesView)
+        guard let object = try? JSONSerialization.jsonObject(with: data) else {
+            throw PlatformError.badRequest(field: nil, message: "the body is not valid JSON")
+        }
+        guard let fields = object as? [String: Any] else {
+            throw PlatformError.badRequest(field: nil, message: "the body must be a JSON object")
+        }
+        for key in fields.keys.sorted() where !T.fields.contains(key) {
+            throw PlatformError.badRequest(field: key, message: "unknown field; the fields are \(T.fields.joined(separator: ", "))")
+        }
+        for (arrayField, allowed) in T.nestedFields {
+            guard let items = fields[arrayField] as? [Any] else { continue }
+            for (index, item) in items.enumerated() {
+                guard let itemFields = item as? [String: Any] else { continue }
+                for key in itemFields.keys.sorted() where !allowed.contains(key) {
+                    throw PlatformError.badRequest(
+                        field: "\(arrayField)[\(index)].\(key)", message: "unknown field; the fields are \(allowed.joined(separator: ", "))")
+                }
+            }
+        }
+        do {
+            return try WireFormat.decoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw Self.describe(error)
+        }
+    }
+
+    private static func path(_ codingPath: [any CodingKey]) -> String {
+        var text = ""
+        for key in codingPath {
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                text += (text.isEmpty ? "" : ".") + WireFormat.wireName(key.stringValue)
+            }
+        }
+        return text
+    }
+
+    private static func describe(_ error: DecodingError) -> PlatformError {
+        switch error {
+        case .typeMismatch(let type, let context):
+            return .badRequest(field: path(context.codingPath), message: "expected \(typeName(type))")
+        case .valueNotFound(let type, let context):
+            return .badRequest(field: path(context.codingPath), message: "expected \(typeName(type)), got null")
+        case .keyNotFound(let key, let context):
+            return .badRequest(field: path(context.codingPath + [key]), message: "required")
+        case .dataCorrupted(let context):
+            return .badRequest(field: path(context.codingPath), message: context.debugDescription)
+        @unknown default:
+            return .badRequest(field: nil, message: "the body does not match the request")
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "true or false"
+        case is Int.Type, is Double.Type: return "a number"
+        case is [Any].Type: return "an array"
+        default:
+            let name = "\(type)"
+            if name.hasPrefix("Array") { return "an array" }
+            if name.hasPrefix("Dictionary") { return "an object" }
+            return "an object"
+        }
+    }
+}
+
+extension LoginRequest: StrictBody { static let fields = ["id", "password"] }
+extension RegisterUserRequest: StrictBody { static let fields = ["id", "password", "role"] }
+extension UpdateUserRequest: StrictBody { static let fields = ["role"] }
+extension ChangePasswordRequest: StrictBody { static let fields = ["old_password", "new_password"] }
+extension RegisterFunctionRequest: StrictBody {
+    static let fields = [
+        "name", "description", "executor_type", "payload", "public", "arguments", "inputs", "outputs", "user_allowlist",
+        "usage_quota",
+    ]
+    static let nestedFields = [
+        "arguments": ["key", "default_value", "allow_overwrite"], "inputs": ["name", "description", "optional"],
+        "outputs": ["name", "description", "optional"],
+    ]
+}
+extension UpdateFunctionRequest: StrictBody {
+    static let fields = [
+        "name", "description", "payload", "public", "arguments", "inputs", "outputs", "user_allowlist", "usage_quota",
+    ]
+    static let nestedFields = RegisterFunctionRequest.nestedFields
+}
+extension RegisterInputRequest: StrictBody { static let fields = ["url", "scheme", "key", "iv", "tag"] }
+extension RegisterOutputRequest: StrictBody { static let fields = ["url", "scheme", "key", "iv", "owners"] }
+extension RegisterInputFromOutputRequest: StrictBody { static let fields = ["output_id"] }
+extension CreateTaskRequest: StrictBody {
+    static let fields = ["function_id", "function_arguments", "executor", "inputs_ownership", "outputs_ownership"]
+}
+extension AssignDataRequest: StrictBody { static let fields = ["inputs", "outputs"] }

@@ -1,0 +1,156 @@
+import CloisterAPI
+import Foundation
+import Logging
+
+/// Users: registration by role, login, tokens, passwords.
+///
+/// Who may register whom is `Role.mayRegister`. A user is visible to itself, to admins and to
+/// whoever registered it; to anyone else it does not exist (404). Updating, deleting and resetting
+/// the password of a user needs the right to register its role and, for non-admins, to be the one
+/// who registered it.
+public struct AccountService: Sendable {
+    let users: RecordTable<UserRecord>
+    let hasher: PasswordHasher
+    let signer: TokenSigner
+    let audit: AuditLog
+    /// A hash of a random password, checked against for unknown users.
+    let decoyHash: String
+
+    /// Creates the first admin when there are no users: `admin` with `password`, or with a random
+    /// password that is returned (to be shown once). Nil when users exist already.
+    func bootstrapAdmin(password: String?) async throws -> (id: String, password: String, generated: Bool)? {
+        guard try await users.list().isEmpty else { return nil }
+        let chosen = password ?? PasswordHasher.randomPassword()
+        let record = UserRecord(
+            id: "admin", role: Role.platformAdmin.description, registeredBy: nil,
+            passwordHash: await hasher.hash(chosen), generation: 1, createdAt: Date())
+        guard try await users.insert(record) else { return nil }
+        await audit.record(user: "-", action: "user.bootstrap", object: "admin", allowed: true)
+        return ("admin", chosen, password == nil)
+    }
+
+    /// Checks a password and signs a token. Unknown users and wrong passwords get the same answer.
+    public func login(_ request: LoginRequest) async throws -> LoginResponse {
+        let record = try await users.get(request.id)
+        // A user who does not exist still costs a hash, so timing does not tell the two apart.
+        let matches = await hasher.verify(request.password, against: record?.passwordHash ?? decoyHash)
+        guard let record, matches else {
+            await audit.record(user: request.id, action: "user.login", object: request.id, allowed: false, detail: "bad credentials")
+            throw PlatformError.unauthorized("wrong user id or password")
+        }
+        let (token, expiresAt) = signer.sign(user: record.id, generation: record.generation)
+        await audit.record(user: record.id, action: "user.login", object: record.id, allowed: true)
+        return LoginResponse(token: token, expiresAt: expiresAt, user: record.api)
+    }
+
+    /// The caller a bearer token stands for; 401 unless it verifies, has not expired and its user
+    /// still exists at the same credential generation.
+    public func authenticate(token: String) async throws -> Caller {
+        guard let claims = signer.verify(token), let record = try await users.get(claims.sub),
+            record.generation == claims.gen
+        else { throw PlatformError.unauthorized("the token is invalid or expired; log in again") }
+        return Caller(id: record.id, role: record.parsedRole)
+    }
+
+    public func register(_ caller: Caller, _ request: RegisterUserRequest) async throws -> User {
+        try await audit.decision(user: caller.id, action: "user.register", object: request.id) {
+            try Validation.identifier(request.id, field: "id")
+            try Validation.password(request.password, field: "password")
+            guard let role = Role(request.role) else {
+                throw PlatformError.field("role", "must be \(Role.forms), got \(Validation.quoted(request.role))")
+            }
+            guard caller.role.mayRegister(role) else {
+                throw PlatformError.forbidden("a \(caller.role) may not register a \(role)")
+            }
+            let record = UserRecord(
+                id: request.id, role: role.description, registeredBy: caller.id,
+                passwordHash: await hasher.hash(request.password), generation: 1, createdAt: Date())
+            guard try await users.insert(record) else { throw PlatformError.conflict("the user id \(request.id) is taken") }
+            return record.api
+        }
+    }
+
+    /// A user the caller may see, or 404.
+    private func visible(_ caller: Caller, _ id: String) async throws -> UserRecord {
+        guard let record = try await users.get(id),
+            record.id == caller.id || caller.isAdmin || record.registeredBy == caller.id
+        else { throw PlatformError.notFound("no user \(id)") }
+        return record
+    }
+
+    /// A user the caller may manage (visible and of a role it may register; not itself), or 403/404.
+    private func managed(_ caller: Caller, _ id: String) async throws -> UserRecord {
+        let record = try await visible(caller, id)
+        guard record.id != caller.id else { throw PlatformError.forbidden("a user may not manage its own account this way") }
+        guard caller.role.mayRegister(record.parsedRole) else {
+            throw PlatformError.forbidden("a \(caller.role) may not manage a \(record.role)")
+        }
+        return record
+    }
+
+    public func get(_ caller: Caller, _ id: String) async throws -> User {
+        try await audit.decision(user: caller.id, action: "user.get", object: id) { try await visible(caller, id).api }
+    }
+
+    /// Admins see every user; others the users they registered, and themselves.
+    public func list(_ caller: Caller) async throws -> [User] {
+        let records = caller.isAdmin ? try await users.list() : try await users.list(where: "registered_by", equals: caller.id)
+        var result = records.map(\.api)
+        if !caller.isAdmin, let me = try await users.get(caller.id) { result.insert(me.api, at: 0) }
+        return result
+    }
+
+    public func update(_ caller: Caller, _ id: String, _ request: UpdateUserRequest) async throws -> User {
+        try await audit.decision(user: caller.id, action: "user.update", object: id) {
+            _ = try await managed(caller, id)
+            guard let text = request.role else { return try await visible(caller, id).api }
+            guard let role = Role(text) else { throw PlatformError.field("role", "must be \(Role.forms), got \(Validation.quoted(text))") }
+            guard caller.role.mayRegister(role) else { throw PlatformError.forbidden("a \(caller.role) may not give the role \(role)") }
+            guard let written = try await users.modify(id, { record in
+                record.role = role.description
+                return true
+            }) else { throw PlatformError.notFound("no user \(id)") }
+            return written.api
+        }
+    }
+
+    public func delete(_ caller: Caller, _ id: String) async throws {
+        try await audit.decision(user: caller.id, action: "user.delete", object: id) {
+            _ = try await managed(caller, id)
+            try await users.delete(id)
+        }
+    }
+
+    /// A user changes its own password, giving the old one. Its older tokens stop working.
+    public func changePassword(_ caller: Caller, _ id: String, _ request: ChangePasswordRequest) async throws {
+        try await audit.decision(user: caller.id, action: "user.change_password", object: id) {
+            let record = try await visible(caller, id)
+            guard record.id == caller.id else { throw PlatformError.forbidden("only \(id) may change its password; use reset") }
+            guard await hasher.verify(request.oldPassword, against: record.passwordHash) else {
+                throw PlatformError.forbidden("the old password is wrong")
+            }
+            try Validation.password(request.newPassword, field: "new_password")
+            let hash = await hasher.hash(request.newPassword)
+            _ = try await users.modify(id) { record in
+                record.passwordHash = hash
+                record.generation += 1
+                return true
+            }
+        }
+    }
+
+    /// Sets a random password on a user the caller manages and returns it; its tokens stop working.
+    public func resetPassword(_ caller: Caller, _ id: String) async throws -> String {
+        try await audit.decision(user: caller.id, action: "user.reset_password", object: id) {
+            _ = try await managed(caller, id)
+            let password = PasswordHasher.randomPassword()
+            let hash = await hasher.hash(password)
+            _ = try await users.modify(id) { record in
+                record.passwordHash = hash
+                record.generation += 1
+                return true
+            }
+            return password
+        }
+    }
+}

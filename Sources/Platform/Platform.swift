@@ -1,0 +1,115 @@
+import CloisterAPI
+import Crypto
+import Foundation
+import Logging
+
+/// One platform instance: its database and every service over it, and (unless configured with
+/// none) a pool of in-process workers.
+///
+/// ```swift
+/// let platform = try await Platform.open(PlatformConfiguration(dataFolder: "data"))
+/// if let admin = try await platform.bootstrapAdmin() { print(admin.password) }
+/// let session = try await platform.accounts.login(LoginRequest(id: "admin", password: …))
+/// ```
+public final class Platform: Sendable {
+    public let configuration: PlatformConfiguration
+    public let database: PlatformDatabase
+    public let accounts: AccountService
+    public let functions: FunctionService
+    public let data: DataService
+    public let tasks: TaskService
+    public let audit: AuditLog
+    /// The in-process workers (nil when `configuration.workers` is 0).
+    public let workers: WorkerPool?
+
+    private init(configuration: PlatformConfiguration, database: PlatformDatabase, tokenKey: [UInt8], decoyHash: String, logger: Logger) {
+        self.configuration = configuration
+        self.database = database
+        let sql = database.sql
+        let audit = AuditLog(sql: sql, logger: logger)
+        let users = RecordTable<UserRecord>(sql: sql)
+        let functionTable = RecordTable<FunctionRecord>(sql: sql)
+        let fileTable = RecordTable<FileRecord>(sql: sql)
+        let taskTable = RecordTable<TaskRecord>(sql: sql)
+        let signal = WakeSignal()
+        accounts = AccountService(
+            users: users, hasher: PasswordHasher(cost: configuration.passwordCost),
+            signer: TokenSigner(key: tokenKey, lifetime: configuration.tokenLifetime), audit: audit, decoyHash: decoyHash)
+        functions = FunctionService(
+            functions: functionTable, tasks: taskTable, audit: audit, sql: sql, maxPayloadBytes: configuration.maxPayloadBytes)
+        data = DataService(
+            files: fileTable, audit: audit, sql: sql, roots: configuration.dataRoots, outputFolder: configuration.outputFolder)
+        let queue = TaskQueue(tasks: taskTable, files: fileTable, sql: sql, audit: audit)
+        if configuration.workers > 0 {
+            let runner = TaskRunner(
+                files: fileTable, functions: functions, data: data, registry: configuration.registry,
+                limits: configuration.functionLimits, workFolder: configuration.workFolder, logger: logger)
+            workers = WorkerPool(
+                concurrency: configuration.workers, queue: queue, runner: runner, signal: signal,
+                heartbeatInterval: configuration.heartbeatInterval, staleAfter: configuration.staleAfter, logger: logger)
+        } else {
+            workers = nil
+        }
+        let pool = workers
+        tasks = TaskService(
+            tasks: taskTable, functions: functionTable, files: fileTable, audit: audit, sql: sql,
+            onQueued: { signal.signal() }, onCanceled: { id in pool?.cancel(id) })
+        self.audit = audit
+    }
+
+    /// Opens the platform in `configuration.dataFolder`, creating the folder, the database and
+    /// the token key on first use.
+    public static func open(_ configuration: PlatformConfiguration, logger: Logger = Logger(label: "cloister.platform")) async throws -> Platform {
+        let manager = FileManager.default
+        for folder in [configuration.dataFolder, configuration.outputFolder, configuration.workFolder]
+            + configuration.dataRoots + [(configuration.tokenKeyPath as NSString).deletingLastPathComponent]
+        {
+            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
+        chmod((configuration.tokenKeyPath as NSString).deletingLastPathComponent, 0o700)
+        let tokenKey = try loadOrCreateKey(at: configuration.tokenKeyPath)
+        let database = try await PlatformDatabase.openSQLite(at: configuration.databasePath, logger: logger)
+        let decoyHash = await PasswordHasher(cost: configuration.passwordCost).hash(PasswordHasher.randomPassword())
+        return Platform(configuration: configuration, database: database, tokenKey: tokenKey, decoyHash: decoyHash, logger: logger)
+    }
+
+    private static func loadOrCreateKey(at path: String) throws -> [UInt8] {
+        if let data = FileManager.default.contents(atPath: path) {
+            guard data.count == 32 else { throw PlatformSetupError("\(path) is not a 32-byte key; delete it to make a new one") }
+            return Array(data)
+        }
+        let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        let temporary = path + ".partial"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(key), attributes: [.posixPermissions: 0o600]) else {
+            throw PlatformSetupError("could not write \(path)")
+        }
+        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        return key
+    }
+
+    /// Creates the first admin if there are no users yet: its id and password, and whether the
+    /// password was generated (it is then shown only this once).
+    public func bootstrapAdmin() async throws -> (id: String, password: String, generated: Bool)? {
+        try await accounts.bootstrapAdmin(password: configuration.adminPassword)
+    }
+
+    /// The audit log, newest first (admins only).
+    public func auditEntries(_ caller: Caller, user: String?, object: String?, limit: Int) async throws -> [AuditEntry] {
+        guard caller.isAdmin else {
+            await audit.record(user: caller.id, action: "audit.query", allowed: false, detail: "not an admin")
+            throw PlatformError.forbidden("only a PlatformAdmin may read the audit log")
+        }
+        return try await audit.entries(user: user, object: object, limit: min(max(limit, 1), 10_000))
+    }
+
+    /// Closes the database.
+    public func shutdown() async throws {
+        try await database.shutdown()
+    }
+}
+
+/// The platform could not start: a message for the operator.
+public struct PlatformSetupError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

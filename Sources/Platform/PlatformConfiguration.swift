@@ -1,0 +1,41 @@
+import Executors
+import Foundation
+
+/// How a platform instance is set up. The defaults are the embedded single-host platform:
+/// SQLite and every file in one data folder.
+public struct PlatformConfiguration: Sendable {
+    /// The folder of the database (`cloister.sqlite`), the token key (`secrets/`), the outputs the
+    /// platform keeps (`outputs/`) and the workers' scratch space (`work/`).
+    public var dataFolder: String
+    /// The folders `file://` data URLs may point into (default: `<dataFolder>/files`).
+    public var dataRoots: [String]
+    /// How long a login token is valid.
+    public var tokenLifetime: TimeInterval = 12 * 3600
+    /// The bcrypt cost of password hashes.
+    public var passwordCost: UInt8 = 12
+    /// How many tasks the in-process workers run at once (0: no workers; a separate
+    /// `cloister worker` runs the tasks).
+    public var workers = 2
+    /// How often a worker renews its claim on a running task.
+    public var heartbeatInterval: Duration = .seconds(1)
+    /// After how many seconds without a heartbeat a running task's worker counts as lost.
+    public var staleAfter: TimeInterval = 15
+    /// The limits every function runs under.
+    public var functionLimits: FunctionLimits = .standard
+    /// The largest function payload, in bytes.
+    public var maxPayloadBytes = 32 << 20
+    /// The first admin's password (default: `CLOISTER_ADMIN_PASSWORD`, else a random one shown once).
+    public var adminPassword: String? = ProcessInfo.processInfo.environment["CLOISTER_ADMIN_PASSWORD"]
+    /// The executors the workers run functions with.
+    public var registry: ExecutorRegistry = .standard
+
+    public init(dataFolder: String) {
+        self.dataFolder = (dataFolder as NSString).standardizingPath
+        dataRoots = [self.dataFolder + "/files"]
+    }
+
+    var databasePath: String { dataFolder + "/cloister.sqlite" }
+    var outputFolder: String { dataFolder + "/outputs" }
+    var workFolder: String { dataFolder + "/work" }
+    var tokenKeyPath: String { dataFolder + "/secrets/token.key" }
+}

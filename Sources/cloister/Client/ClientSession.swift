@@ -1,0 +1,121 @@
+import ArgumentParser
+import CloisterAPI
+import CloisterClient
+import Foundation
+
+/// The session `cloister login` keeps in the user's config folder
+/// (`$XDG_CONFIG_HOME/cloister/session.json`, else `~/.config/cloister/session.json`, mode 0600).
+struct ClientSession: Codable {
+    var url: String
+    var user: String
+    var token: String
+    var expiresAt: Date
+
+    static var path: String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
+        return base + "/cloister/session.json"
+    }
+
+    static func load() throws -> ClientSession {
+        guard let data = FileManager.default.contents(atPath: path),
+            let session = try? WireFormat.decoder().decode(ClientSession.self, from: data)
+        else { throw ValidationError("not logged in: run `cloister login --url URL --user ID` first") }
+        return session
+    }
+
+    func save() throws {
+        let folder = (Self.path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let data = try WireFormat.encoder().encode(self)
+        guard FileManager.default.createFile(atPath: Self.path + ".partial", contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("could not write \(Self.path)")
+        }
+        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: Self.path), withItemAt: URL(fileURLWithPath: Self.path + ".partial"))
+    }
+
+    var client: CloisterClient { CloisterClient(baseURL: url, token: token) }
+}
+
+/// Runs a client call: prints its answer as JSON, or the API's error and exits 1.
+func perform<T: Encodable>(_ body: (CloisterClient) async throws -> T) async throws {
+    let client = try ClientSession.load().client
+    do {
+        let value = try await body(client)
+        let encoder = WireFormat.encoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    } catch let error as CloisterClientError {
+        FileHandle.standardError.write(Data("cloister: \(error)\n".utf8))
+        if error.status == 401 { FileHandle.standardError.write(Data("cloister: log in again with `cloister login`\n".utf8)) }
+        throw ExitCode(1)
+    }
+}
+
+/// An answer with nothing to show.
+struct Done: Encodable { let done = true }
+
+/// Splits `name=value`.
+func pair(_ text: String, option: String) throws -> (String, String) {
+    guard let equals = text.firstIndex(of: "=") else { throw ValidationError("\(option) takes NAME=VALUE, got \(text)") }
+    return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+}
+
+/// A password from standard input (its first line), for options that take secrets.
+func readPasswordFromStandardInput() throws -> String {
+    guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no password on standard input") }
+    return line
+}
+
+/// `cloister login`.
+struct LoginCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "login", abstract: "Log in to a platform; the token is kept in the user's config folder.")
+
+    @Option(name: .long, help: "The server (http://127.0.0.1:8470).")
+    var url: String = "http://127.0.0.1:8470"
+
+    @Option(name: .long, help: "The user id.")
+    var user: String
+
+    @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input (default: CLOISTER_PASSWORD, else standard input).")
+    var passwordStdin = false
+
+    func run() async throws {
+        let password: String
+        if !passwordStdin, let fromEnvironment = ProcessInfo.processInfo.environment["CLOISTER_PASSWORD"] {
+            password = fromEnvironment
+        } else {
+            password = try readPasswordFromStandardInput()
+        }
+        do {
+            let answer = try await CloisterClient(baseURL: url).login(id: user, password: password)
+            try ClientSession(url: url, user: user, token: answer.token, expiresAt: answer.expiresAt).save()
+            print("logged in to \(url) as \(user) (\(answer.user.role)) until \(answer.expiresAt)")
+        } catch let error as CloisterClientError {
+            FileHandle.standardError.write(Data("cloister: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `cloister logout`.
+struct LogoutCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Forget the kept token.")
+    func run() throws {
+        try? FileManager.default.removeItem(atPath: ClientSession.path)
+        print("logged out")
+    }
+}
+
+/// `cloister audit`.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Read the audit log, newest first (admins).")
+    @Option(help: "Only entries of this user.") var user: String?
+    @Option(help: "Only entries on this object (a task, function, file or user id).") var object: String?
+    @Option(help: "How many entries.") var limit: Int = 100
+    func run() async throws {
+        try await perform { try await $0.audit(user: user, object: object, limit: limit) }
+    }
+}

@@ -1,0 +1,100 @@
+import APIServer
+import ArgumentParser
+import CloisterClient
+import Foundation
+import Logging
+import Platform
+import Scenarios
+import ServiceLifecycle
+
+/// `cloister demo`: the Teaclave example scenarios through the HTTP API.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the example scenarios end to end through the HTTP API, with several users.",
+        discussion: """
+            Echo; two-party ordered set intersection; three banks' private join and compute; \
+            Python logistic regression trained then used for prediction; a WebAssembly PSI; a \
+            deadloop canceled. Without --url it starts a server of its own on a free loopback \
+            port with a temporary data folder, and removes it afterwards.
+            """
+    )
+
+    @Option(name: .long, help: "The server to use (default: start one).")
+    var url: String?
+
+    @Option(name: .customLong("admin-password"), help: "The admin's password on --url (default: CLOISTER_ADMIN_PASSWORD).")
+    var adminPassword: String?
+
+    @Option(name: .long, help: "The example payloads.")
+    var examples: String = "examples/functions"
+
+    @Option(name: .long, help: "The WebAssembly PSI module (built by make guests).")
+    var psi: String = ".build/guests/functions/psi.wasm"
+
+    @Option(name: .long, help: "Run only the scenarios whose name contains this.")
+    var only: String?
+
+    func run() async throws {
+        let selected = Scenarios.all.filter { only == nil || $0.name.contains(only!) }
+        guard !selected.isEmpty else { throw ValidationError("no scenario matches \(only!)") }
+        if let url {
+            guard let password = adminPassword ?? ProcessInfo.processInfo.environment["CLOISTER_ADMIN_PASSWORD"] else {
+                throw ValidationError("give --admin-password (or CLOISTER_ADMIN_PASSWORD) for \(url)")
+            }
+            try await runScenarios(selected, url: url, adminPassword: password)
+            return
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-demo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = PlatformConfiguration(dataFolder: folder)
+        configuration.adminPassword = "demo-\(UUID().uuidString)"
+        configuration.passwordCost = 10
+        var logger = Logger(label: "cloister.demo")
+        logger.logLevel = .warning
+        let platform = try await Platform.open(configuration, logger: logger)
+        _ = try await platform.bootstrapAdmin()
+        let port = AsyncStream<Int>.makeStream()
+        let application = try APIServer.application(
+            platform: platform, configuration: .init(port: 0), logger: logger, onRunning: { port.continuation.yield($0) })
+        let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var ports = port.stream.makeAsyncIterator()
+            guard let listening = await ports.next() else { return }
+            print("demo: started a server at http://127.0.0.1:\(listening) (data in \(folder))")
+            do {
+                try await runScenarios(selected, url: "http://127.0.0.1:\(listening)", adminPassword: configuration.adminPassword!)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        try await platform.shutdown()
+    }
+
+    private func runScenarios(_ scenarios: [(name: String, run: @Sendable (ScenarioContext) async throws -> Void)], url: String, adminPassword: String) async throws {
+        let context = ScenarioContext(
+            client: CloisterClient(baseURL: url), adminPassword: adminPassword, examples: examples, psiModule: psi,
+            log: { print($0) })
+        var failed: [String] = []
+        for (index, scenario) in scenarios.enumerated() {
+            print("demo [\(index + 1)/\(scenarios.count)] \(scenario.name)")
+            let start = ContinuousClock.now
+            do {
+                try await scenario.run(context)
+                print("demo [\(index + 1)/\(scenarios.count)] \(scenario.name): ok (\(ContinuousClock.now - start))")
+            } catch {
+                print("demo [\(index + 1)/\(scenarios.count)] \(scenario.name): FAILED: \(error)")
+                failed.append(scenario.name)
+            }
+        }
+        if !failed.isEmpty {
+            print("demo: \(failed.count) of \(scenarios.count) scenarios failed: \(failed.joined(separator: ", "))")
+            throw ExitCode(1)
+        }
+        print("demo: all \(scenarios.count) scenarios passed")
+    }
+}

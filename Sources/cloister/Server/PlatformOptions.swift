@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Platform
+
+/// The options `serve` and `worker` share: where the platform's data is and how tasks run.
+struct PlatformOptions: ParsableArguments {
+    @Option(name: .long, help: "The data folder: database, token key, kept outputs (created if missing).")
+    var data: String = "cloister-data"
+
+    @Option(name: .customLong("data-root"), help: ArgumentHelp("A folder file:// data URLs may point into (repeat for more; default <data>/files).", valueName: "folder"))
+    var dataRoots: [String] = []
+
+    @Option(name: .long, help: "How many tasks this process runs at once (0: none; a `cloister worker` runs them).")
+    var workers: Int = 2
+
+    @Option(name: .customLong("stale-after"), help: "Seconds without a heartbeat after which a running task's worker counts as lost.")
+    var staleAfter: Double = 15
+
+    @Option(name: .customLong("password-cost"), help: "The bcrypt cost of password hashes (4–31).")
+    var passwordCost: UInt8 = 12
+
+    func validate() throws {
+        guard workers >= 0, workers <= 256 else { throw ValidationError("--workers must be 0 to 256") }
+        guard staleAfter >= 1 else { throw ValidationError("--stale-after must be at least 1 second") }
+        guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
+    }
+
+    var configuration: PlatformConfiguration {
+        let current = FileManager.default.currentDirectoryPath
+        let absolute = { (path: String) in path.hasPrefix("/") ? path : current + "/" + path }
+        var configuration = PlatformConfiguration(dataFolder: absolute(data))
+        if !dataRoots.isEmpty { configuration.dataRoots = dataRoots.map(absolute) }
+        configuration.workers = workers
+        configuration.staleAfter = staleAfter
+        configuration.passwordCost = passwordCost
+        configuration.heartbeatInterval = .milliseconds(Int64(min(1000, staleAfter * 1000 / 4)))
+        return configuration
+    }
+}

@@ -1,0 +1,107 @@
+import APIServer
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Platform
+import ServiceLifecycle
+
+/// `cloister serve`: the whole platform in one process.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the platform: the HTTP API, management, the task queue and a pool of workers.",
+        discussion: """
+            Everything in one process, on the embedded default: SQLite in the data folder and the \
+            API on a loopback port. The first start creates the user `admin` with a random \
+            password it prints once (or with CLOISTER_ADMIN_PASSWORD). SIGTERM or SIGINT stops \
+            it gracefully: running functions are stopped and their tasks queued again, so the \
+            next start runs them; nothing is lost.
+            """
+    )
+
+    @OptionGroup var platform: PlatformOptions
+
+    @Option(name: .long, help: "The address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .long, help: "The port (0: any free port, printed at start).")
+    var port: Int = 8470
+
+    @Option(name: .customLong("tls-cert"), help: "A PEM certificate chain: serve HTTPS.")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("port-file"), help: "Write the port to this file once listening (for scripts).")
+    var portFile: String?
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "cloister")
+        logger.logLevel = ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let configuration = platform.configuration
+        print("cloister: opening the platform in \(configuration.dataFolder)")
+        let instance = try await Platform.open(configuration, logger: logger)
+        if let admin = try await instance.bootstrapAdmin() {
+            if admin.generated {
+                print("cloister: created the platform admin '\(admin.id)' with the password \(admin.password)")
+                print("cloister: it is shown only this once (set CLOISTER_ADMIN_PASSWORD to choose it)")
+            } else {
+                print("cloister: created the platform admin '\(admin.id)' with the password from CLOISTER_ADMIN_PASSWORD")
+            }
+        }
+        let scheme = tlsCertificate == nil ? "http" : "https"
+        let host = host
+        let portFile = portFile
+        let application = try APIServer.application(
+            platform: instance,
+            configuration: .init(host: host, port: port, tlsCertificatePath: tlsCertificate, tlsKeyPath: tlsKey),
+            logger: logger,
+            onRunning: { port in
+                print("cloister: serving the API at \(scheme)://\(host):\(port)/v1 with \(configuration.workers) worker(s)")
+                fflush(nil)
+                if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
+            })
+        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        try await instance.shutdown()
+        print("cloister: stopped")
+    }
+}
+
+/// `cloister worker`: a pool of workers as a process of its own.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a pool of workers against a platform's database (beside `cloister serve --workers 0`).",
+        discussion: "Give it the same --data (and --data-root) as the server. SIGTERM or SIGINT stops it gracefully."
+    )
+
+    @OptionGroup var platform: PlatformOptions
+
+    func run() async throws {
+        var logger = Logger(label: "cloister.worker")
+        logger.logLevel = ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        var configuration = platform.configuration
+        if configuration.workers == 0 { configuration.workers = 2 }
+        let instance = try await Platform.open(configuration, logger: logger)
+        guard let pool = instance.workers else { return }
+        print("cloister: worker pool \(pool.name) running \(configuration.workers) task(s) at once from \(configuration.dataFolder)")
+        fflush(nil)
+        let group = ServiceGroup(
+            configuration: .init(services: [WorkerPoolService(pool: pool)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try await instance.shutdown()
+        print("cloister: worker stopped")
+    }
+}
+
+struct WorkerPoolService: Service {
+    let pool: WorkerPool
+    func run() async throws { await pool.run() }
+}
