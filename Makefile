@@ -3,22 +3,37 @@ SWIFT ?= swift
 INSTANCE ?= instance
 GUESTS := .build/guests
 
-.PHONY: setup build guests run test bench clean pal
+DATA ?= cloister-data
+HOST ?= 127.0.0.1
+PORT ?= 8470
+
+.PHONY: setup build guests run demo hello test bench bench-platform clean pal
 
 setup:
 	@scripts/setup.sh
 
+# Release mode: functions run in WasmKit's interpreter, which a debug build slows down about
+# fifty times (CPython's start-up alone would pass a function's deadline).
 build: setup
-	$(SWIFT) build
+	$(SWIFT) build -c release --product cloister
 
 guests: setup
 	@scripts/build-guests.sh $(GUESTS)
 
-# Creates the sample instance folder once, puts the sample guest in it and runs it.
+# Starts the platform (`cloister serve`): SQLite in $(DATA), the API at http://$(HOST):$(PORT)/v1.
+# The first start prints the admin's password once (or set CLOISTER_ADMIN_PASSWORD).
 run: build guests
-	@test -f $(INSTANCE)/Cloister.json || .build/debug/cloister new $(INSTANCE)
+	.build/release/cloister serve --data $(DATA) --host $(HOST) --port $(PORT)
+
+# The Teaclave example scenarios end to end through the HTTP API, on a server of their own.
+demo: build guests
+	.build/release/cloister demo
+
+# Runs the sample guest in a LibOS instance folder (created once).
+hello: build guests
+	@test -f $(INSTANCE)/Cloister.json || .build/release/cloister new $(INSTANCE)
 	@cp $(GUESTS)/hello.wasm $(INSTANCE)/image/bin/hello.wasm
-	.build/debug/cloister run --instance $(INSTANCE) /bin/hello.wasm
+	.build/release/cloister run --instance $(INSTANCE) /bin/hello.wasm
 
 # Release mode: guests run in WasmKit's interpreter, which a debug build slows down about fifty
 # times (CPython's start-up alone would pass a function's deadline). `swift test` builds the
@@ -42,5 +57,9 @@ pal: setup
 bench: setup
 	@scripts/bench.sh
 
+# End-to-end latency and throughput of builtin-echo tasks through the HTTP API.
+bench-platform: build
+	.build/release/cloister bench-platform
+
 clean:
-	rm -rf .build .build-bench $(INSTANCE)
+	rm -rf .build .build-bench $(INSTANCE) $(DATA)

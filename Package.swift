@@ -205,6 +205,8 @@ let package = Package(
                 "Platform",
                 "ProtectedFiles",
                 "Scenarios",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "WAT", package: "WasmKit"),
             ]
         ),
         .testTarget(

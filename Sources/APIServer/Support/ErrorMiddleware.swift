@@ -1,6 +1,7 @@
 import CloisterAPI
 import Hummingbird
 import Logging
+import NIOCore
 import Platform
 
 /// Turns every error a route throws into the API's one error shape,
@@ -13,6 +14,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as PlatformError {
             return JSONResponse.error(error.code, error.description)
+        } catch is NIOTooManyBytesError {
+            return JSONResponse.error(.payloadTooLarge, "the request body is larger than \(APIServer.maxBodyBytes) bytes")
         } catch let error as HTTPError {
             switch error.status {
             case .contentTooLarge:

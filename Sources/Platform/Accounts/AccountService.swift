@@ -33,8 +33,9 @@ public struct AccountService: Sendable {
     public func login(_ request: LoginRequest) async throws -> LoginResponse {
         let record = try await users.get(request.id)
         // A user who does not exist still costs a hash, so timing does not tell the two apart.
-        let matches = await hasher.verify(request.password, against: record?.passwordHash ?? decoyHash)
-        guard let record, matches else {
+        let live = record?.deleted == false ? record : nil
+        let matches = await hasher.verify(request.password, against: live?.passwordHash ?? decoyHash)
+        guard let record = live, matches else {
             await audit.record(user: request.id, action: "user.login", object: request.id, allowed: false, detail: "bad credentials")
             throw PlatformError.unauthorized("wrong user id or password")
         }
@@ -46,7 +47,7 @@ public struct AccountService: Sendable {
     /// The caller a bearer token stands for; 401 unless it verifies, has not expired and its user
     /// still exists at the same credential generation.
     public func authenticate(token: String) async throws -> Caller {
-        guard let claims = signer.verify(token), let record = try await users.get(claims.sub),
+        guard let claims = signer.verify(token), let record = try await users.get(claims.sub), !record.deleted,
             record.generation == claims.gen
         else { throw PlatformError.unauthorized("the token is invalid or expired; log in again") }
         return Caller(id: record.id, role: record.parsedRole)
@@ -65,14 +66,16 @@ public struct AccountService: Sendable {
             let record = UserRecord(
                 id: request.id, role: role.description, registeredBy: caller.id,
                 passwordHash: await hasher.hash(request.password), generation: 1, createdAt: Date())
-            guard try await users.insert(record) else { throw PlatformError.conflict("the user id \(request.id) is taken") }
+            guard try await users.insert(record) else {
+                throw PlatformError.conflict("the user id \(request.id) is taken (ids of deleted users are never reused)")
+            }
             return record.api
         }
     }
 
     /// A user the caller may see, or 404.
     private func visible(_ caller: Caller, _ id: String) async throws -> UserRecord {
-        guard let record = try await users.get(id),
+        guard let record = try await users.get(id), !record.deleted,
             record.id == caller.id || caller.isAdmin || record.registeredBy == caller.id
         else { throw PlatformError.notFound("no user \(id)") }
         return record
@@ -95,7 +98,7 @@ public struct AccountService: Sendable {
     /// Admins see every user; others the users they registered, and themselves.
     public func list(_ caller: Caller) async throws -> [User] {
         let records = caller.isAdmin ? try await users.list() : try await users.list(where: "registered_by", equals: caller.id)
-        var result = records.map(\.api)
+        var result = records.filter { !$0.deleted }.map(\.api)
         if !caller.isAdmin, let me = try await users.get(caller.id) { result.insert(me.api, at: 0) }
         return result
     }
@@ -117,7 +120,12 @@ public struct AccountService: Sendable {
     public func delete(_ caller: Caller, _ id: String) async throws {
         try await audit.decision(user: caller.id, action: "user.delete", object: id) {
             _ = try await managed(caller, id)
-            try await users.delete(id)
+            _ = try await users.modify(id) { record in
+                record.deleted = true
+                record.passwordHash = ""
+                record.generation += 1
+                return true
+            }
         }
     }
 

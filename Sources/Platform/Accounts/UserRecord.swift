@@ -12,6 +12,9 @@ struct UserRecord: StoredRecord {
     /// Bumped by a password change or reset: tokens of an older generation stop working.
     var generation: Int
     var createdAt: Date
+    /// A deleted user stays as a tombstone, so that its id (and what it owned) never passes to a
+    /// new user and its tokens never work again.
+    var deleted = false
 
     var indexColumns: [(String, any Encodable & Sendable)] { [("registered_by", registeredBy ?? "")] }
 

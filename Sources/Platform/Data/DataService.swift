@@ -44,10 +44,14 @@ public struct DataService: Sendable {
         try await audit.decision(user: caller.id, action: "data.register_input") {
             try checkRole(caller)
             let scheme = try checkKey(scheme: request.scheme, key: request.key, iv: request.iv)
-            _ = try DataLocation.parse(request.url, roots: roots, field: "url")
+            let location = try DataLocation.parse(request.url, roots: roots, field: "url")
+            if scheme == .raw, case .inline = location {} else if scheme == .raw {
+                throw PlatformError.field("scheme", "a raw (plaintext) input must be a data: URL; a file or download must be encrypted")
+            }
             if let tag = request.tag {
                 let bytes = try Validation.hex(tag, field: "tag")
-                guard !bytes.isEmpty, scheme != .raw else { throw PlatformError.field("tag", "a raw input has no tag") }
+                guard scheme != .raw else { throw PlatformError.field("tag", "a raw input has no tag") }
+                guard !bytes.isEmpty else { throw PlatformError.field("tag", "must not be empty") }
             }
             let record = FileRecord(
                 id: "input-" + UUID().uuidString.lowercased(), kind: .input, url: request.url, scheme: scheme.rawValue,
@@ -122,7 +126,11 @@ public struct DataService: Sendable {
         try await audit.decision(user: caller.id, action: "data.download_output", object: id) {
             let record = try await owned(caller, id, kind: .output)
             guard record.tag != nil else { throw PlatformError.conflict("output \(id) has not been written yet") }
-            return try destination(of: record)
+            let path = try destination(of: record)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw PlatformError.conflict("output \(id) was written but its file is gone from \(record.url ?? "the platform's store")")
+            }
+            return path
         }
     }
 

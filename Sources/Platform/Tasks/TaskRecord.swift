@@ -9,6 +9,9 @@ struct TaskRecord: StoredRecord {
     var functionId: String
     var functionOwner: String
     var functionName: String
+    /// The SHA-256 of the function's payload when the task was created: what the participants
+    /// approve. A worker refuses to run a function that changed since.
+    var payloadSha256: String
     var executorType: String
     var creator: String
     var executor: String
@@ -76,12 +79,12 @@ struct TaskRecord: StoredRecord {
 extension TaskState {
     /// The transitions of the task state machine:
     /// Created → DataAssigned → Approved → Staged → Running → Finished | Failed, any state that is
-    /// not final → Canceled, Staged → Failed (it cannot start), and Running → Staged (a worker was
+    /// not final → Canceled, and Running → Staged (a worker was
     /// lost before the function started; retried once).
     public func canMove(to next: TaskState) -> Bool {
         switch (self, next) {
         case (.created, .dataAssigned), (.dataAssigned, .approved), (.approved, .staged), (.staged, .running),
-            (.running, .finished), (.running, .failed), (.running, .staged), (.staged, .failed):
+            (.running, .finished), (.running, .failed), (.running, .staged):
             return true
         case (_, .canceled):
             return !isFinal

@@ -43,7 +43,7 @@ public struct TaskService: Sendable {
             let now = Date()
             var record = TaskRecord(
                 id: "task-" + UUID().uuidString.lowercased(), functionId: function.id, functionOwner: function.owner,
-                functionName: function.name, executorType: function.executorType, creator: caller.id,
+                functionName: function.name, payloadSha256: function.payloadSha256, executorType: function.executorType, creator: caller.id,
                 executor: executor.rawValue, functionArguments: arguments, inputsOwnership: inputs, outputsOwnership: outputs,
                 participants: participants.sorted(), approvedBy: participants == [caller.id] ? [caller.id] : [],
                 assignedInputs: [:], assignedOutputs: [:], state: .created, result: nil, reason: nil,

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CloisterAPI
 import Executors
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -30,6 +31,9 @@ struct TaskRunner: Sendable {
         guard let function = try await functions.functions.get(task.functionId),
             let payload = try await functions.payload(of: task.functionId)
         else { throw Failure(description: "function \(task.functionId) was deleted") }
+        guard function.payloadSha256 == task.payloadSha256, function.name == task.functionName,
+            Array(SHA256.hash(data: payload)).hex == task.payloadSha256
+        else { throw Failure(description: "function \(task.functionId) changed after the task was created; create a new task") }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var inputs: [String: StagedFile] = [:]
         for (name, fileId) in task.assignedInputs.sorted(by: { $0.key < $1.key }) {
@@ -134,8 +138,11 @@ struct TaskRunner: Sendable {
             let destination = try data.destination(of: file)
             try FileManager.default.createDirectory(
                 atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            if FileManager.default.fileExists(atPath: destination) { try FileManager.default.removeItem(atPath: destination) }
-            try FileManager.default.moveItem(atPath: staged.path, toPath: destination)
+            // link(2) never replaces a file: an output cannot overwrite anything already there.
+            guard link(staged.path, destination) == 0 else {
+                throw Failure(description: "output \(name): \(file.url ?? destination) already exists; nothing was replaced")
+            }
+            unlink(staged.path)
             tags[name] = tag.hex
         }
         return tags

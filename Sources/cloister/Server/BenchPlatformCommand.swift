@@ -1,0 +1,122 @@
+import APIServer
+import ArgumentParser
+import CloisterAPI
+import CloisterClient
+import Foundation
+import Logging
+import Platform
+import ServiceLifecycle
+
+/// `cloister bench-platform`: end-to-end latency and throughput of builtin-echo tasks through the
+/// HTTP API (`make bench-platform`; figures in docs/PERFORMANCE.md).
+struct BenchPlatformCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-platform",
+        abstract: "Measure a builtin-echo task end to end (create → approve → invoke → result) and throughput under many clients.",
+        discussion: """
+            Starts a server of its own (SQLite in a temporary folder, a free loopback port) and \
+            drives it over HTTP. The function is private, so each task has two participants and \
+            two approvals. Latency: one client, one task at a time. Throughput: --clients clients \
+            at once, each running its tasks one after another.
+            """
+    )
+
+    @Option(help: "Tasks timed one at a time.") var tasks: Int = 200
+    @Option(help: "Clients at once for the throughput run.") var clients: Int = 16
+    @Option(name: .customLong("tasks-per-client"), help: "Tasks each client runs in the throughput run.") var tasksPerClient: Int = 25
+    @Option(help: "Workers of the server.") var workers: Int = 2
+
+    func run() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = PlatformConfiguration(dataFolder: folder)
+        configuration.adminPassword = "bench-\(UUID().uuidString)"
+        configuration.passwordCost = 10
+        configuration.workers = workers
+        var logger = Logger(label: "cloister.bench")
+        logger.logLevel = .warning
+        let platform = try await Platform.open(configuration, logger: logger)
+        _ = try await platform.bootstrapAdmin()
+        let ports = AsyncStream<Int>.makeStream()
+        let application = try APIServer.application(
+            platform: platform, configuration: .init(port: 0), logger: logger, onRunning: { ports.continuation.yield($0) })
+        let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            var iterator = ports.stream.makeAsyncIterator()
+            guard let port = await iterator.next() else { return }
+            do {
+                try await measure(url: "http://127.0.0.1:\(port)", adminPassword: configuration.adminPassword!)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await running.waitForAll()
+        }
+        try await platform.shutdown()
+    }
+
+    private func measure(url: String, adminPassword: String) async throws {
+        let base = CloisterClient(baseURL: url)
+        let admin = base.with(token: try await base.login(id: "admin", password: adminPassword).token)
+        _ = try await admin.registerUser(RegisterUserRequest(id: "fo", password: "bench-password", role: "FunctionOwner"))
+        let owner = base.with(token: try await base.login(id: "fo", password: "bench-password").token)
+        _ = try await owner.registerUser(RegisterUserRequest(id: "mgr", password: "bench-password", role: "DataOwnerManager-b"))
+        let user = base.with(token: try await base.login(id: "mgr", password: "bench-password").token)
+        let function = try await owner.registerFunction(RegisterFunctionRequest(
+            name: "builtin-echo", executorType: "builtin", public: false,
+            arguments: [FunctionArgumentSpec(key: "message", defaultValue: "hello")], userAllowlist: ["mgr"]))
+
+        @Sendable func oneTask() async throws -> Double {
+            let start = ContinuousClock.now
+            let task = try await user.createTask(CreateTaskRequest(functionId: function.id, executor: "builtin"))
+            _ = try await owner.approveTask(task.id)
+            _ = try await user.approveTask(task.id)
+            _ = try await user.invokeTask(task.id)
+            while true {
+                let state = try await user.getTask(task.id)
+                if state.state == .finished { break }
+                guard !state.state.isFinal else { throw ValidationError("task \(task.id) ended \(state.state.rawValue)") }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+
+        for _ in 0..<10 { _ = try await oneTask() }
+        var latencies: [Double] = []
+        for index in 1...tasks {
+            if index % 50 == 0 { FileHandle.standardError.write(Data("bench-platform: latency \(index)/\(tasks)\n".utf8)) }
+            latencies.append(try await oneTask())
+        }
+        latencies.sort()
+        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int((p / 100 * Double(latencies.count)).rounded(.up)) - 1)] }
+        func ms(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
+
+        FileHandle.standardError.write(Data("bench-platform: throughput with \(clients) clients × \(tasksPerClient) tasks\n".utf8))
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<clients {
+                group.addTask { for _ in 0..<tasksPerClient { _ = try await oneTask() } }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let total = clients * tasksPerClient
+        print("""
+            ## Platform: builtin-echo task end to end over HTTP
+
+            Each task: create → approve (function owner) → approve (creator) → invoke → poll until Finished \
+            (1 ms between polls); SQLite in a temporary folder, \(workers) in-process workers, one loopback server.
+
+            | measure | value |
+            |---|---|
+            | latency p50 (\(tasks) tasks, one at a time) | \(ms(percentile(50))) |
+            | latency p99 | \(ms(percentile(99))) |
+            | latency min / max | \(ms(latencies.first!)) / \(ms(latencies.last!)) |
+            | throughput (\(clients) clients × \(tasksPerClient) tasks) | \(String(format: "%.1f", Double(total) / seconds)) tasks/s (\(total) tasks in \(String(format: "%.2f", seconds)) s) |
+            """)
+    }
+}

@@ -1,0 +1,93 @@
+import APIServer
+import CloisterAPI
+import CloisterClient
+import CloisterTestSupport
+import Foundation
+import Logging
+import Platform
+import Scenarios
+import ServiceLifecycle
+
+/// A real platform and HTTP server on an ephemeral loopback port, in a temporary data folder,
+/// stopped (gracefully) when the body returns.
+struct TestServer: Sendable {
+    static let adminPassword = "admin-password-for-tests"
+    let client: CloisterClient
+    let platform: Platform
+    let folder: String
+
+    /// Runs `body` against a fresh server.
+    static func with<T: Sendable>(
+        workers: Int = 2, configure: @Sendable (inout PlatformConfiguration) -> Void = { _ in },
+        _ body: @Sendable (TestServer) async throws -> T
+    ) async throws -> T {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-platform-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = PlatformConfiguration(dataFolder: folder)
+        configuration.adminPassword = adminPassword
+        configuration.passwordCost = 4
+        configuration.workers = workers
+        configuration.functionLimits.timeout = 120_000_000_000
+        configure(&configuration)
+        var logger = Logger(label: "cloister.test")
+        logger.logLevel = .critical
+        let platform = try await Platform.open(configuration, logger: logger)
+        _ = try await platform.bootstrapAdmin()
+        let ports = AsyncStream<Int>.makeStream()
+        let group: ServiceGroup
+        do {
+            let application = try APIServer.application(
+                platform: platform, configuration: .init(port: 0), logger: logger, onRunning: { ports.continuation.yield($0) })
+            group = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        } catch {
+            try? await platform.shutdown()
+            throw error
+        }
+        do {
+            let result = try await run(group: group, ports: ports.stream, platform: platform, folder: folder, body)
+            try await platform.shutdown()
+            return result
+        } catch {
+            try? await platform.shutdown()
+            throw error
+        }
+    }
+
+    private static func run<T: Sendable>(
+        group: ServiceGroup, ports: AsyncStream<Int>, platform: Platform, folder: String, _ body: @Sendable (TestServer) async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw ScenarioFailure("the server did not start") }
+            let server = TestServer(client: CloisterClient(baseURL: "http://127.0.0.1:\(port)"), platform: platform, folder: folder)
+            let value: T
+            do {
+                value = try await body(server)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return value
+        }!
+    }
+
+    /// The scenarios' context for this server.
+    var scenarioContext: ScenarioContext {
+        ScenarioContext(
+            client: client, adminPassword: Self.adminPassword,
+            examples: PackagePaths.root.appendingPathComponent("examples/functions").path,
+            psiModule: (try? TestGuests.directory().appendingPathComponent("functions/psi.wasm").path) ?? "",
+            log: { _ in })
+    }
+
+    /// A client logged in as `id`.
+    func session(_ id: String, _ password: String) async throws -> CloisterClient {
+        client.with(token: try await client.login(id: id, password: password).token)
+    }
+}
