@@ -205,6 +205,8 @@ let package = Package(
                 "Platform",
                 "ProtectedFiles",
                 "Scenarios",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "WAT", package: "WasmKit"),
             ]

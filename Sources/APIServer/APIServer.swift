@@ -67,8 +67,7 @@ public enum APIServer {
         default:
             throw PlatformSetupErrorText("give both a TLS certificate and its key, or neither")
         }
-        var services: [any Service] = []
-        if let workers = platform.workers { services.append(WorkerService(pool: workers)) }
+        let services: [any Service] = [WorkerService(pool: platform.workers)]
         return Application(
             router: router(for: platform), server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Cloister"),

@@ -19,8 +19,9 @@ public final class Platform: Sendable {
     public let data: DataService
     public let tasks: TaskService
     public let audit: AuditLog
-    /// The in-process workers (nil when `configuration.workers` is 0).
-    public let workers: WorkerPool?
+    /// The in-process workers. With `configuration.workers` 0 the pool runs no task but still
+    /// settles the tasks of lost workers (those of `cloister worker` processes).
+    public let workers: WorkerPool
 
     private init(configuration: PlatformConfiguration, database: PlatformDatabase, tokenKey: [UInt8], decoyHash: String, logger: Logger) {
         self.configuration = configuration
@@ -40,20 +41,16 @@ public final class Platform: Sendable {
         data = DataService(
             files: fileTable, audit: audit, sql: sql, roots: configuration.dataRoots, outputFolder: configuration.outputFolder)
         let queue = TaskQueue(tasks: taskTable, files: fileTable, sql: sql, audit: audit)
-        if configuration.workers > 0 {
-            let runner = TaskRunner(
-                files: fileTable, functions: functions, data: data, registry: configuration.registry,
-                limits: configuration.functionLimits, workFolder: configuration.workFolder, logger: logger)
-            workers = WorkerPool(
-                concurrency: configuration.workers, queue: queue, runner: runner, signal: signal,
-                heartbeatInterval: configuration.heartbeatInterval, staleAfter: configuration.staleAfter, logger: logger)
-        } else {
-            workers = nil
-        }
-        let pool = workers
+        let runner = TaskRunner(
+            files: fileTable, functions: functions, data: data, registry: configuration.registry,
+            limits: configuration.functionLimits, workFolder: configuration.workFolder, logger: logger)
+        let pool = WorkerPool(
+            concurrency: configuration.workers, queue: queue, runner: runner, signal: signal,
+            heartbeatInterval: configuration.heartbeatInterval, staleAfter: configuration.staleAfter, logger: logger)
+        workers = pool
         tasks = TaskService(
             tasks: taskTable, functions: functionTable, files: fileTable, audit: audit, sql: sql,
-            onQueued: { signal.signal() }, onCanceled: { id in pool?.cancel(id) })
+            onQueued: { signal.signal() }, onCanceled: { id in pool.cancel(id) })
         self.audit = audit
     }
 

@@ -24,40 +24,12 @@ struct RestartTests {
             """)
     }
 
-    /// Starts `cloister serve` on a free port; the process and a client of it.
-    static func start(folder: String) throws -> (Foundation.Process, CloisterClient) {
-        let portFile = folder + "/port"
-        try? FileManager.default.removeItem(atPath: portFile)
-        let process = Foundation.Process()
-        process.executableURL = CloisterExecutable.url
-        process.arguments = [
-            "serve", "--data", folder + "/data", "--port", "0", "--port-file", portFile, "--workers", "1", "--stale-after", "2",
-            "--password-cost", "4",
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        environment["CLOISTER_ADMIN_PASSWORD"] = TestServer.adminPassword
-        process.environment = environment
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        let started = eventually(within: 60) {
-            (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } != nil
-        }
-        guard started, let text = try? String(contentsOfFile: portFile, encoding: .utf8),
-            let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        else {
-            process.terminate()
-            throw CloisterClientError(status: 0, code: "start", message: "cloister serve did not start")
-        }
-        return (process, CloisterClient(baseURL: "http://127.0.0.1:\(port)"))
-    }
-
     @Test("SIGKILL with a task running and tasks queued: after a restart every task ends, nothing is lost")
     func killAndRestart() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-restart-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var (server, client) = try Self.start(folder: folder)
+        var (server, client) = try ServerProcess.start(folder: folder)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
 
         let admin = client.with(token: try await client.login(id: "admin", password: TestServer.adminPassword).token)
@@ -86,7 +58,7 @@ struct RestartTests {
 
         kill(server.processIdentifier, SIGKILL)
         server.waitUntilExit()
-        (server, client) = try Self.start(folder: folder)
+        (server, client) = try ServerProcess.start(folder: folder)
 
         // The same users, tokens and tasks are there; every invoked task reaches a final state.
         user = client.with(token: user.token)

@@ -91,3 +91,39 @@ struct TestServer: Sendable {
         client.with(token: try await client.login(id: id, password: password).token)
     }
 }
+
+/// The real `cloister` executable as a server process, for tests that kill or restart it.
+enum ServerProcess {
+    /// Starts `cloister serve` on a free port with `--data <folder>/data` (one worker, a 2 s stale
+    /// limit, cheap password hashes) and `arguments`; the process and a client of it (`scheme`).
+    static func start(folder: String, arguments: [String] = [], scheme: String = "http") throws -> (Foundation.Process, CloisterClient) {
+        let portFile = folder + "/port"
+        try? FileManager.default.removeItem(atPath: portFile)
+        let process = try launch(
+            ["serve", "--data", folder + "/data", "--port", "0", "--port-file", portFile, "--workers", "1", "--stale-after", "2",
+             "--password-cost", "4"] + arguments)
+        let port = { () -> Int? in
+            (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        guard eventually(within: 60, { port() != nil }), let listening = port() else {
+            process.terminate()
+            throw CloisterClientError(status: 0, code: "start", message: "cloister serve did not start")
+        }
+        return (process, CloisterClient(baseURL: "\(scheme)://127.0.0.1:\(listening)"))
+    }
+
+    /// Starts `cloister <arguments>` with the test admin's password in its environment.
+    static func launch(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Foundation.Process {
+        let process = Foundation.Process()
+        process.executableURL = CloisterExecutable.url
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["CLOISTER_ADMIN_PASSWORD"] = TestServer.adminPassword
+        environment.merge(extra) { _, new in new }
+        process.environment = environment
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return process
+    }
+}

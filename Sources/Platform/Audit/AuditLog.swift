@@ -24,11 +24,17 @@ public struct AuditLog: Sendable {
     }
 
     /// Records the outcome of `body`: allowed when it returns, denied (with the reason) when it
-    /// throws a `PlatformError`.
-    func decision<T>(user: String, action: String, object: String = "", _ body: () async throws -> T) async throws -> T {
+    /// throws a `PlatformError`. `created` names the object a successful call made (its id).
+    func decision<T>(
+        user: String, action: String, object: String = "", created: ((T) -> String)? = nil, _ body: () async throws -> T
+    ) async throws -> T {
         do {
             let value = try await body()
-            await record(user: user, action: action, object: object, allowed: true)
+            if let created {
+                await record(user: user, action: action, object: created(value), allowed: true, detail: object)
+            } else {
+                await record(user: user, action: action, object: object, allowed: true)
+            }
             return value
         } catch let error as PlatformError {
             await record(user: user, action: action, object: object, allowed: false, detail: error.description)

@@ -41,7 +41,7 @@ public struct DataService: Sendable {
     }
 
     public func registerInput(_ caller: Caller, _ request: RegisterInputRequest) async throws -> DataFile {
-        try await audit.decision(user: caller.id, action: "data.register_input") {
+        try await audit.decision(user: caller.id, action: "data.register_input", created: { $0.id }) {
             try checkRole(caller)
             let scheme = try checkKey(scheme: request.scheme, key: request.key, iv: request.iv)
             let location = try DataLocation.parse(request.url, roots: roots, field: "url")
@@ -63,7 +63,7 @@ public struct DataService: Sendable {
     }
 
     public func registerOutput(_ caller: Caller, _ request: RegisterOutputRequest) async throws -> DataFile {
-        try await audit.decision(user: caller.id, action: "data.register_output") {
+        try await audit.decision(user: caller.id, action: "data.register_output", created: { $0.id }) {
             try checkRole(caller)
             let scheme = try checkKey(scheme: request.scheme, key: request.key, iv: request.iv)
             guard scheme != .raw else { throw PlatformError.field("scheme", "an output must be encrypted (raw is for inputs only)") }
@@ -87,7 +87,9 @@ public struct DataService: Sendable {
 
     /// An input over a written output: same location, key, owners and tag.
     public func registerInputFromOutput(_ caller: Caller, _ request: RegisterInputFromOutputRequest) async throws -> DataFile {
-        try await audit.decision(user: caller.id, action: "data.register_input_from_output", object: request.outputId) {
+        try await audit.decision(
+            user: caller.id, action: "data.register_input_from_output", object: request.outputId, created: { $0.id }
+        ) {
             try checkRole(caller)
             let output = try await owned(caller, request.outputId, kind: .output)
             guard let tag = output.tag else {

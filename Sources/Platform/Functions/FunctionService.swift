@@ -15,7 +15,7 @@ public struct FunctionService: Sendable {
     let maxPayloadBytes: Int
 
     public func register(_ caller: Caller, _ request: RegisterFunctionRequest) async throws -> Function {
-        try await audit.decision(user: caller.id, action: "function.register") {
+        try await audit.decision(user: caller.id, action: "function.register", created: { $0.id }) {
             guard caller.role.managesFunctions else {
                 throw PlatformError.forbidden("a \(caller.role) may not register functions")
             }
@@ -29,7 +29,7 @@ public struct FunctionService: Sendable {
             var record = FunctionRecord(
                 id: "function-" + UUID().uuidString.lowercased(), name: request.name,
                 description: request.description ?? "", executorType: type.rawValue, payloadSize: payload.count,
-                payloadSha256: SHA256.hash(data: payload).map { String(format: "%02x", $0) }.joined(),
+                payloadSha256: Array(SHA256.hash(data: payload)).hex,
                 isPublic: request.public ?? true, arguments: request.arguments ?? [], inputs: request.inputs ?? [],
                 outputs: request.outputs ?? [], userAllowlist: request.userAllowlist ?? [], usageQuota: request.usageQuota,
                 owner: caller.id, disabled: false, invocations: 0, createdAt: now, updatedAt: now)
@@ -145,7 +145,7 @@ public struct FunctionService: Sendable {
                 if let quota = request.usageQuota { record.usageQuota = quota }
                 if let payload = newPayload {
                     record.payloadSize = payload.count
-                    record.payloadSha256 = SHA256.hash(data: payload).map { String(format: "%02x", $0) }.joined()
+                    record.payloadSha256 = Array(SHA256.hash(data: payload)).hex
                 }
                 record.updatedAt = Date()
                 do throws(PlatformError) { try validate(&record) } catch {

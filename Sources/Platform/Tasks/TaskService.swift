@@ -19,7 +19,7 @@ public struct TaskService: Sendable {
     let onCanceled: @Sendable (String) -> Void
 
     public func create(_ caller: Caller, _ request: CreateTaskRequest) async throws -> TaskInfo {
-        try await audit.decision(user: caller.id, action: "task.create", object: request.functionId) {
+        try await audit.decision(user: caller.id, action: "task.create", object: request.functionId, created: { $0.id }) {
             guard caller.role.usesData else { throw PlatformError.forbidden("a \(caller.role) may not create tasks") }
             guard let function = try await functions.get(request.functionId),
                 function.isPublic || function.userAllowlist.contains(caller.id)

@@ -67,7 +67,11 @@ struct TaskRunner: Sendable {
         if let url = file.url {
             switch try DataLocation.parse(url, roots: data.roots, field: "url") {
             case .file(let filePath):
-                path = filePath
+                // A copy: the file checked is the file the function reads, whatever happens to the original.
+                path = folder + "/input-" + name
+                do { try FileManager.default.copyItem(atPath: filePath, toPath: path) } catch {
+                    throw Failure(description: "input \(name): \(url) cannot be read")
+                }
             case .inline(let bytes):
                 path = folder + "/input-" + name
                 guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
@@ -78,7 +82,10 @@ struct TaskRunner: Sendable {
                 try await download(source, to: path, name: name)
             }
         } else {
-            path = try data.destination(of: file)
+            path = folder + "/input-" + name
+            do { try FileManager.default.copyItem(atPath: try data.destination(of: file), toPath: path) } catch {
+                throw Failure(description: "input \(name): the output it was registered from is gone")
+            }
         }
         guard FileManager.default.fileExists(atPath: path) else { throw Failure(description: "input \(name): \(file.url ?? file.id) does not exist") }
         let staged = StagedFile(

@@ -120,6 +120,8 @@ public final class WorkerPool: Sendable {
             defer { heartbeats.cancel() }
             do {
                 let value = try await runOnThread(name: "cloister-task") { try prepared.run() }
+                // Canceled (or taken away) while it ran: deliver nothing.
+                guard try await queue.heartbeat(task.id, worker: worker) == .running else { return }
                 let tags = try await runner.deliverOutputs(task, runtime: prepared.runtime)
                 result = TaskResult(returnValue: value, outputTags: tags, log: prepared.runtime.log)
             } catch {

@@ -1,7 +1,9 @@
 import ArgumentParser
+import AsyncHTTPClient
 import CloisterAPI
 import CloisterClient
 import Foundation
+import NIOSSL
 
 /// The session `cloister login` keeps in the user's config folder
 /// (`$XDG_CONFIG_HOME/cloister/session.json`, else `~/.config/cloister/session.json`, mode 0600).
@@ -10,6 +12,8 @@ struct ClientSession: Codable {
     var user: String
     var token: String
     var expiresAt: Date
+    /// A PEM file of the certificate(s) to trust for an HTTPS server (a self-signed one).
+    var caFile: String?
 
     static var path: String {
         let environment = ProcessInfo.processInfo.environment
@@ -21,7 +25,10 @@ struct ClientSession: Codable {
     static func load() throws -> ClientSession {
         guard let data = FileManager.default.contents(atPath: path),
             let session = try? WireFormat.decoder().decode(ClientSession.self, from: data)
-        else { throw ValidationError("not logged in: run `cloister login --url URL --user ID` first") }
+        else {
+            FileHandle.standardError.write(Data("cloister: not logged in: run `cloister login --url URL --user ID` first\n".utf8))
+            throw ExitCode(1)
+        }
         return session
     }
 
@@ -29,20 +36,37 @@ struct ClientSession: Codable {
         let folder = (Self.path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let data = try WireFormat.encoder().encode(self)
-        guard FileManager.default.createFile(atPath: Self.path + ".partial", contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw ValidationError("could not write \(Self.path)")
-        }
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: Self.path), withItemAt: URL(fileURLWithPath: Self.path + ".partial"))
+        let partial = Self.path + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: data, attributes: [.posixPermissions: 0o600]),
+            rename(partial, Self.path) == 0
+        else { throw ValidationError("could not write \(Self.path)") }
     }
 
-    var client: CloisterClient { CloisterClient(baseURL: url, token: token) }
+    /// Runs `body` with a client of `url` that trusts the certificates of `caFile` (PEM) besides
+    /// the system's when given, and shuts that client down afterwards.
+    static func withClient<T>(url: String, caFile: String?, _ body: (CloisterClient) async throws -> T) async throws -> T {
+        guard let caFile else { return try await body(CloisterClient(baseURL: url)) }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        do {
+            let value = try await body(CloisterClient(baseURL: url, httpClient: http))
+            try await http.shutdown()
+            return value
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+    }
 }
 
 /// Runs a client call: prints its answer as JSON, or the API's error and exits 1.
 func perform<T: Encodable>(_ body: (CloisterClient) async throws -> T) async throws {
-    let client = try ClientSession.load().client
+    let session = try ClientSession.load()
     do {
-        let value = try await body(client)
+        let value = try await ClientSession.withClient(url: session.url, caFile: session.caFile) { client in
+            try await body(client.with(token: session.token))
+        }
         let encoder = WireFormat.encoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
@@ -82,6 +106,9 @@ struct LoginCommand: AsyncParsableCommand {
     @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input (default: CLOISTER_PASSWORD, else standard input).")
     var passwordStdin = false
 
+    @Option(name: .customLong("ca-file"), help: "A PEM certificate to trust for an HTTPS server (its self-signed certificate).")
+    var caFile: String?
+
     func run() async throws {
         let password: String
         if !passwordStdin, let fromEnvironment = ProcessInfo.processInfo.environment["CLOISTER_PASSWORD"] {
@@ -90,8 +117,9 @@ struct LoginCommand: AsyncParsableCommand {
             password = try readPasswordFromStandardInput()
         }
         do {
-            let answer = try await CloisterClient(baseURL: url).login(id: user, password: password)
-            try ClientSession(url: url, user: user, token: answer.token, expiresAt: answer.expiresAt).save()
+            let caPath = caFile.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+            let answer = try await ClientSession.withClient(url: url, caFile: caPath) { try await $0.login(id: user, password: password) }
+            try ClientSession(url: url, user: user, token: answer.token, expiresAt: answer.expiresAt, caFile: caPath).save()
             print("logged in to \(url) as \(user) (\(answer.user.role)) until \(answer.expiresAt)")
         } catch let error as CloisterClientError {
             FileHandle.standardError.write(Data("cloister: \(error)\n".utf8))

@@ -2,6 +2,7 @@ import ArgumentParser
 import CloisterAPI
 import CloisterClient
 import Foundation
+import ProtectedFiles
 
 /// `cloister data …`.
 struct DataCommand: AsyncParsableCommand {
@@ -14,13 +15,13 @@ struct DataCommand: AsyncParsableCommand {
             commandName: "register-input", abstract: "Register an encrypted input (file:// under a data root, http(s)://, data:).")
         @Option(help: "Where the file is.") var url: String
         @Option(help: "aes-gcm-128, aes-gcm-256, cloister-file-128, cloister-file-256 or raw.") var scheme: String
-        @Option(name: .customLong("key-file"), help: "The key, as hex (what `cloister keygen` writes).") var keyFile: String?
+        @Option(name: .customLong("key-file"), help: "A file holding the key: `cloister keygen` output, hex text or the raw key bytes.") var keyFile: String?
         @Option(help: "The key as hex (prefer --key-file).") var key: String?
         @Option(help: "The IV as hex (aes-gcm only).") var iv: String?
         @Option(help: "The integrity tag as hex (what `cloister encrypt` prints).") var tag: String?
         func run() async throws {
-            let keyText = try readKey(key: key, keyFile: keyFile, scheme: scheme)
-            try await perform { try await $0.registerInput(RegisterInputRequest(url: url, scheme: scheme, key: keyText, iv: iv, tag: tag)) }
+            let (keyText, ivText) = try readKey(key: key, keyFile: keyFile, iv: iv, scheme: scheme)
+            try await perform { try await $0.registerInput(RegisterInputRequest(url: url, scheme: scheme, key: keyText, iv: ivText, tag: tag)) }
         }
     }
 
@@ -34,9 +35,9 @@ struct DataCommand: AsyncParsableCommand {
         @Option var iv: String?
         @Option(name: .customLong("owner"), help: "An owner (repeat for a fusion output; default: you).") var owners: [String] = []
         func run() async throws {
-            let keyText = try readKey(key: key, keyFile: keyFile, scheme: scheme)
+            let (keyText, ivText) = try readKey(key: key, keyFile: keyFile, iv: iv, scheme: scheme)
             try await perform {
-                try await $0.registerOutput(RegisterOutputRequest(url: url, scheme: scheme, key: keyText, iv: iv, owners: owners.isEmpty ? nil : owners))
+                try await $0.registerOutput(RegisterOutputRequest(url: url, scheme: scheme, key: keyText, iv: ivText, owners: owners.isEmpty ? nil : owners))
             }
         }
     }
@@ -76,12 +77,16 @@ struct DataCommand: AsyncParsableCommand {
     }
 }
 
-private func readKey(key: String?, keyFile: String?, scheme: String) throws -> String {
+/// The key (hex) and IV from --key / --key-file (hex, `cloister keygen` output or raw bytes) / --iv.
+private func readKey(key: String?, keyFile: String?, iv: String?, scheme: String) throws -> (key: String, iv: String?) {
     if let keyFile {
-        guard let text = try? String(contentsOfFile: keyFile, encoding: .utf8) else { throw ValidationError("cannot read \(keyFile)") }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let data = FileManager.default.contents(atPath: keyFile) else { throw ValidationError("cannot read \(keyFile)") }
+        let parsed = KeyFile.parse([UInt8](data), keySize: Scheme(rawValue: scheme)?.keySize ?? 32)
+        guard let bytes = parsed.key else { throw ValidationError("\(keyFile) holds no key") }
+        let takesIV = Scheme(rawValue: scheme)?.takesIV ?? false
+        return (Hex.encode(bytes), iv ?? (takesIV ? parsed.iv : nil))
     }
-    if let key { return key }
-    if scheme == "raw" { return "" }
+    if let key { return (key, iv) }
+    if scheme == "raw" { return ("", iv) }
     throw ValidationError("give --key-file (or --key)")
 }

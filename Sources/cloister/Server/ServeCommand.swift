@@ -90,7 +90,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var configuration = platform.configuration
         if configuration.workers == 0 { configuration.workers = 2 }
         let instance = try await Platform.open(configuration, logger: logger)
-        guard let pool = instance.workers else { return }
+        let pool = instance.workers
         print("cloister: worker pool \(pool.name) running \(configuration.workers) task(s) at once from \(configuration.dataFolder)")
         fflush(nil)
         let group = ServiceGroup(
