@@ -29,7 +29,7 @@ struct RestartTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-restart-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var (server, client) = try ServerProcess.start(folder: folder)
+        var (server, client) = try await ServerProcess.start(folder: folder)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
 
         let admin = client.with(token: try await client.login(id: "admin", password: TestServer.adminPassword).token)
@@ -45,7 +45,7 @@ struct RestartTests {
         // One worker: the spinner runs, the echoes queue behind it.
         let running = try await user.createTask(CreateTaskRequest(functionId: spin.id, executor: "wasmkit"))
         _ = try await user.invokeTask(running.id)
-        #expect(eventually(within: 60) { Self.state(user, running.id) == .running })
+        #expect(await poll(within: 60) { try await user.getTask(running.id).state == .running })
         var queued: [String] = []
         for index in 0..<5 {
             let task = try await user.createTask(CreateTaskRequest(
@@ -54,11 +54,11 @@ struct RestartTests {
             queued.append(task.id)
         }
         let waiting = try await user.createTask(CreateTaskRequest(functionId: echo.id, executor: "builtin"))
-        #expect(Self.state(user, queued[4]) == .staged)
+        #expect(try await user.getTask(queued[4]).state == .staged)
 
         kill(server.processIdentifier, SIGKILL)
         server.waitUntilExit()
-        (server, client) = try ServerProcess.start(folder: folder)
+        (server, client) = try await ServerProcess.start(folder: folder)
 
         // The same users, tokens and tasks are there; every invoked task reaches a final state.
         user = client.with(token: user.token)
@@ -84,19 +84,4 @@ struct RestartTests {
         server.waitUntilExit()
         #expect(server.terminationStatus == 0)
     }
-
-    static func state(_ client: CloisterClient, _ id: String) -> TaskState? {
-        let box = StateBox()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            box.state = try? await client.getTask(id).state
-            done.signal()
-        }
-        done.wait()
-        return box.state
-    }
-}
-
-final class StateBox: @unchecked Sendable {
-    var state: TaskState?
 }

@@ -96,7 +96,7 @@ struct TestServer: Sendable {
 enum ServerProcess {
     /// Starts `cloister serve` on a free port with `--data <folder>/data` (one worker, a 2 s stale
     /// limit, cheap password hashes) and `arguments`; the process and a client of it (`scheme`).
-    static func start(folder: String, arguments: [String] = [], scheme: String = "http") throws -> (Foundation.Process, CloisterClient) {
+    static func start(folder: String, arguments: [String] = [], scheme: String = "http") async throws -> (Foundation.Process, CloisterClient) {
         let portFile = folder + "/port"
         try? FileManager.default.removeItem(atPath: portFile)
         let process = try launch(
@@ -105,7 +105,7 @@ enum ServerProcess {
         let port = { () -> Int? in
             (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
-        guard eventually(within: 60, { port() != nil }), let listening = port() else {
+        guard await poll(within: 60, { port() != nil }), let listening = port() else {
             process.terminate()
             throw CloisterClientError(status: 0, code: "start", message: "cloister serve did not start")
         }
@@ -126,4 +126,15 @@ enum ServerProcess {
         try process.run()
         return process
     }
+}
+
+/// Polls `condition` every 20 ms until it holds (true) or `seconds` pass (false), without
+/// blocking a thread of the cooperative pool. A condition that throws counts as not holding yet.
+func poll(within seconds: Double, _ condition: () async throws -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return (try? await condition()) == true
 }

@@ -8,7 +8,7 @@ import Testing
 
 /// The real `cloister` binary: `serve` beside a separate `worker`, HTTPS, and the client subcommands.
 @Suite("cloister serve, worker and the client commands")
-struct CommandLineTests {
+struct ServerProcessTests {
     static func folder() throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-cli-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -16,7 +16,16 @@ struct CommandLineTests {
     }
 
     /// Runs `cloister <arguments>` with `input` on standard input; its status and standard output.
-    static func cloister(_ arguments: [String], input: String = "", environment: [String: String]) throws -> (status: Int32, output: String) {
+    /// The wait happens on a thread of its own, never on the cooperative pool the in-process servers of other tests need.
+    static func cloister(_ arguments: [String], input: String = "", environment: [String: String]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try runCloister(arguments, input: input, environment: environment) })
+            }.start()
+        }
+    }
+
+    private static func runCloister(_ arguments: [String], input: String, environment: [String: String]) throws -> (status: Int32, output: String) {
         let process = Foundation.Process()
         process.executableURL = CloisterExecutable.url
         process.arguments = arguments
@@ -38,7 +47,7 @@ struct CommandLineTests {
     func separateWorker() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (server, client) = try ServerProcess.start(folder: folder, arguments: ["--workers", "0"])
+        let (server, client) = try await ServerProcess.start(folder: folder, arguments: ["--workers", "0"])
         defer { kill(server.processIdentifier, SIGKILL) }
         let admin = client.with(token: try await client.login(id: "admin", password: TestServer.adminPassword).token)
         _ = try await admin.registerUser(RegisterUserRequest(id: "fo", password: "password-1", role: "FunctionOwner"))
@@ -97,7 +106,7 @@ struct CommandLineTests {
             "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
         ])
         try #require(made.status == 0, "openssl: \(made.output)")
-        let (server, plain) = try ServerProcess.start(
+        let (server, plain) = try await ServerProcess.start(
             folder: folder, arguments: ["--tls-cert", folder + "/cert.pem", "--tls-key", folder + "/key.pem"], scheme: "https")
         defer { kill(server.processIdentifier, SIGKILL) }
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -109,9 +118,9 @@ struct CommandLineTests {
         _ = try await secure.login(id: "admin", password: TestServer.adminPassword)
         // The CLI trusts the self-signed certificate given with --ca-file.
         let environment = ["XDG_CONFIG_HOME": folder + "/config", "CLOISTER_PASSWORD": TestServer.adminPassword]
-        let login = try Self.cloister(["login", "--url", plain.baseURL, "--user", "admin", "--ca-file", folder + "/cert.pem"], environment: environment)
+        let login = try await Self.cloister(["login", "--url", plain.baseURL, "--user", "admin", "--ca-file", folder + "/cert.pem"], environment: environment)
         #expect(login.status == 0)
-        let users = try Self.cloister(["user", "list"], environment: environment)
+        let users = try await Self.cloister(["user", "list"], environment: environment)
         #expect(users.status == 0 && users.output.contains("\"admin\""))
         let clear = CloisterClient(baseURL: plain.baseURL.replacingOccurrences(of: "https://", with: "http://"), httpClient: http)
         await #expect(throws: (any Error).self) { _ = try await clear.health() }
@@ -122,47 +131,47 @@ struct CommandLineTests {
     func clientCommands() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let (server, client) = try ServerProcess.start(folder: folder)
+        let (server, client) = try await ServerProcess.start(folder: folder)
         defer { kill(server.processIdentifier, SIGKILL) }
         let environment = ["XDG_CONFIG_HOME": folder + "/config", "CLOISTER_PASSWORD": TestServer.adminPassword]
-        func run(_ arguments: [String], input: String = "") throws -> String {
-            let (status, output) = try Self.cloister(arguments, input: input, environment: environment)
+        func run(_ arguments: [String], input: String = "") async throws -> String {
+            let (status, output) = try await Self.cloister(arguments, input: input, environment: environment)
             #expect(status == 0, "cloister \(arguments.joined(separator: " ")) exited \(status): \(output)")
             return output
         }
         func json(_ text: String) -> [String: Any] {
             (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
         }
-        _ = try run(["login", "--url", client.baseURL, "--user", "admin"])
+        _ = try await run(["login", "--url", client.baseURL, "--user", "admin"])
         let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/config/cloister/session.json")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        _ = try run(["user", "register", "--id", "fo", "--role", "FunctionOwner"], input: "password-1\n")
-        _ = try run(["login", "--url", client.baseURL, "--user", "fo", "--password-stdin"], input: "password-1\n")
-        _ = try run(["user", "register", "--id", "mgr", "--role", "DataOwnerManager-x"], input: "password-1\n")
-        let function = json(try run(["function", "register", "--name", "builtin-echo", "--executor-type", "builtin", "--argument", "message=hi"]))
+        _ = try await run(["user", "register", "--id", "fo", "--role", "FunctionOwner"], input: "password-1\n")
+        _ = try await run(["login", "--url", client.baseURL, "--user", "fo", "--password-stdin"], input: "password-1\n")
+        _ = try await run(["user", "register", "--id", "mgr", "--role", "DataOwnerManager-x"], input: "password-1\n")
+        let function = json(try await run(["function", "register", "--name", "builtin-echo", "--executor-type", "builtin", "--argument", "message=hi"]))
         let functionId = try #require(function["id"] as? String)
-        _ = try run(["login", "--url", client.baseURL, "--user", "mgr", "--password-stdin"], input: "password-1\n")
-        let task = json(try run(["task", "create", "--function", functionId, "--executor", "builtin", "--arg", "message=from the CLI"]))
+        _ = try await run(["login", "--url", client.baseURL, "--user", "mgr", "--password-stdin"], input: "password-1\n")
+        let task = json(try await run(["task", "create", "--function", functionId, "--executor", "builtin", "--arg", "message=from the CLI"]))
         let taskId = try #require(task["id"] as? String)
-        _ = try run(["task", "invoke", taskId])
-        let done = json(try run(["task", "wait", taskId]))
+        _ = try await run(["task", "invoke", taskId])
+        let done = json(try await run(["task", "wait", taskId]))
         #expect(done["state"] as? String == "Finished")
         #expect((done["result"] as? [String: Any])?["return_value"] as? String == "from the CLI")
         // An encrypted file under the data root, registered with keygen's key file and encrypt's tag.
         let keyFile = folder + "/key.txt"
-        try try run(["keygen", "--scheme", "aes-gcm-256"]).write(toFile: keyFile, atomically: true, encoding: .utf8)
+        try await run(["keygen", "--scheme", "aes-gcm-256"]).write(toFile: keyFile, atomically: true, encoding: .utf8)
         try "secret line\n".write(toFile: folder + "/plain.txt", atomically: true, encoding: .utf8)
         let stored = folder + "/data/files/secret.enc"
-        let tag = try run(["encrypt", "--scheme", "aes-gcm-256", "--key-file", keyFile, "-i", folder + "/plain.txt", "-o", stored, "--print-tag"])
-        let input = json(try run([
+        let tag = try await run(["encrypt", "--scheme", "aes-gcm-256", "--key-file", keyFile, "-i", folder + "/plain.txt", "-o", stored, "--print-tag"])
+        let input = json(try await run([
             "data", "register-input", "--url", "file://" + stored, "--scheme", "aes-gcm-256", "--key-file", keyFile,
             "--tag", tag.trimmingCharacters(in: .whitespacesAndNewlines),
         ]))
         #expect((input["id"] as? String)?.hasPrefix("input-") == true)
-        let refused = try Self.cloister(["audit"], environment: environment)
+        let refused = try await Self.cloister(["audit"], environment: environment)
         #expect(refused.status == 1)
-        _ = try run(["logout"])
-        let afterLogout = try Self.cloister(["task", "list"], environment: environment)
+        _ = try await run(["logout"])
+        let afterLogout = try await Self.cloister(["task", "list"], environment: environment)
         #expect(afterLogout.status != 0)
     }
 }

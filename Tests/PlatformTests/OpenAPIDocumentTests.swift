@@ -1,0 +1,30 @@
+import APIServer
+import Foundation
+import Testing
+
+/// The OpenAPI document in the repository (and served at `/v1/openapi.json`) describes exactly
+/// the routes the server has.
+@Suite("OpenAPI document")
+struct OpenAPIDocumentTests {
+    @Test("every route of the router is in openapi.json, and nothing else")
+    func documentMatchesRoutes() async throws {
+        try await TestServer.with(workers: 0) { server in
+            let router = APIServer.router(for: server.platform)
+            let routes = Set(router.routes.map { route -> String in
+                let path = "/" + route.path.description.split(separator: "/").map { component in
+                    component.hasPrefix(":") ? "{\(component.dropFirst())}" : String(component)
+                }.joined(separator: "/")
+                return "\(route.method.rawValue.lowercased()) \(path)"
+            })
+            let document = try #require(
+                try JSONSerialization.jsonObject(with: try await server.client.openAPIDocument()) as? [String: Any])
+            let paths = try #require(document["paths"] as? [String: [String: Any]])
+            let methods: Set<String> = ["get", "post", "put", "patch", "delete"]
+            let documented = Set(paths.flatMap { path, operations in
+                operations.keys.filter(methods.contains).map { "\($0) \(path)" }
+            })
+            #expect(routes == documented, "missing: \(routes.subtracting(documented).sorted()); extra: \(documented.subtracting(routes).sorted())")
+            #expect(routes.count > 30)
+        }
+    }
+}
