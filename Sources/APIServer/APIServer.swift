@@ -65,7 +65,7 @@ public enum APIServer {
         case (nil, nil):
             server = .http1()
         default:
-            throw PlatformSetupErrorText("give both a TLS certificate and its key, or neither")
+            throw PlatformSetupError("give both a TLS certificate and its key, or neither")
         }
         let services: [any Service] = [WorkerService(pool: platform.workers)]
         return Application(
@@ -81,10 +81,4 @@ public enum APIServer {
 struct WorkerService: Service {
     let pool: WorkerPool
     func run() async throws { await pool.run() }
-}
-
-/// A configuration mistake the server reports before it starts.
-public struct PlatformSetupErrorText: Error, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -37,13 +37,13 @@ public final class Platform: Sendable {
             users: users, hasher: PasswordHasher(cost: configuration.passwordCost),
             signer: TokenSigner(key: tokenKey, lifetime: configuration.tokenLifetime), audit: audit, decoyHash: decoyHash)
         functions = FunctionService(
-            functions: functionTable, tasks: taskTable, audit: audit, sql: sql, maxPayloadBytes: configuration.maxPayloadBytes)
+            functions: functionTable, audit: audit, sql: sql, maxPayloadBytes: configuration.maxPayloadBytes)
         data = DataService(
             files: fileTable, audit: audit, sql: sql, roots: configuration.dataRoots, outputFolder: configuration.outputFolder)
         let queue = TaskQueue(tasks: taskTable, files: fileTable, sql: sql, audit: audit)
         let runner = TaskRunner(
             files: fileTable, functions: functions, data: data, registry: configuration.registry,
-            limits: configuration.functionLimits, workFolder: configuration.workFolder, logger: logger)
+            limits: configuration.functionLimits, workFolder: configuration.workFolder)
         let pool = WorkerPool(
             concurrency: configuration.workers, queue: queue, runner: runner, signal: signal,
             heartbeatInterval: configuration.heartbeatInterval, staleAfter: configuration.staleAfter, logger: logger)
@@ -105,8 +105,8 @@ public final class Platform: Sendable {
     }
 }
 
-/// The platform could not start: a message for the operator.
+/// The platform could not start (or be served) as configured: a message for the operator.
 public struct PlatformSetupError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

@@ -39,7 +39,7 @@ public struct ScenarioContext: Sendable {
     public func admin() async throws -> CloisterClient { try await session("admin", adminPassword) }
 
     /// Registers a function owner and, under it, a data owner manager of `attribute` and data owners
-    /// `names` (ids get the suffix); their sessions.
+    /// `names` (ids `<name>-<attribute>-<suffix>`); their sessions.
     public func parties(_ names: [String], attribute: String) async throws -> (functionOwner: CloisterClient, owners: [String: Party]) {
         let admin = try await admin()
         let password = "demo-password-\(suffix)"
@@ -51,7 +51,7 @@ public struct ScenarioContext: Sendable {
         let manager = try await session(managerId, password)
         var owners: [String: Party] = [:]
         for name in names {
-            let id = "\(name)-\(suffix)"
+            let id = "\(name)-\(attribute)-\(suffix)"
             _ = try await manager.registerUser(RegisterUserRequest(id: id, password: password, role: "DataOwner-\(attribute)"))
             owners[name] = Party(id: id, client: try await session(id, password))
         }

@@ -8,7 +8,6 @@ import SQLKit
 /// allowlisted, their owner, admins), changed by their owner or an admin.
 public struct FunctionService: Sendable {
     let functions: RecordTable<FunctionRecord>
-    let tasks: RecordTable<TaskRecord>
     let audit: AuditLog
     let sql: any SQLDatabase
     /// The largest payload accepted, in bytes.

@@ -3,7 +3,6 @@ import CloisterAPI
 import Executors
 import Crypto
 import Foundation
-import Logging
 import NIOCore
 import ProtectedFiles
 
@@ -16,7 +15,6 @@ struct TaskRunner: Sendable {
     let registry: ExecutorRegistry
     let limits: FunctionLimits
     let workFolder: String
-    let logger: Logger
     /// The largest input a worker downloads over HTTP.
     static let maxDownloadBytes = 1 << 30
 

@@ -56,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
                 print("cloister: created the platform admin '\(admin.id)' with the password from CLOISTER_ADMIN_PASSWORD")
             }
         }
+        fflush(nil)
         let scheme = tlsCertificate == nil ? "http" : "https"
         let host = host
         let portFile = portFile
