@@ -13,9 +13,10 @@ setup:
 	@scripts/setup.sh
 
 # Release mode: functions run in WasmKit's interpreter, which a debug build slows down about
-# fifty times (CPython's start-up alone would pass a function's deadline).
+# fifty times (CPython's start-up alone would pass a function's deadline). With the tests, built
+# as `swift test -c release` builds them (testable), so `make run` and `make test` share one build.
 build: setup
-	$(SWIFT) build -c release --product cloister
+	$(SWIFT) build -c release --build-tests
 
 guests: setup
 	@scripts/build-guests.sh $(GUESTS)
@@ -62,4 +63,4 @@ bench-platform: build
 	.build/release/cloister bench-platform
 
 clean:
-	rm -rf .build .build-bench $(INSTANCE) $(DATA)
+	rm -rf .build .build-bench $(INSTANCE)
