@@ -13,10 +13,10 @@ setup:
 	@scripts/setup.sh
 
 # Release mode: functions run in WasmKit's interpreter, which a debug build slows down about
-# fifty times (CPython's start-up alone would pass a function's deadline). With the tests, built
-# as `swift test -c release` builds them (testable), so `make run` and `make test` share one build.
+# fifty times (CPython's start-up alone would pass a function's deadline). `swift test` builds
+# with testable imports, so `make test` after `make run` (or the reverse) builds once more.
 build: setup
-	$(SWIFT) build -c release --build-tests
+	$(SWIFT) build -c release --product cloister
 
 guests: setup
 	@scripts/build-guests.sh $(GUESTS)
