@@ -48,15 +48,6 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = platform.configuration
         print("cloister: opening the platform in \(configuration.dataFolder)")
         let instance = try await Platform.open(configuration, logger: logger)
-        if let admin = try await instance.bootstrapAdmin() {
-            if admin.generated {
-                print("cloister: created the platform admin '\(admin.id)' with the password \(admin.password)")
-                print("cloister: it is shown only this once (set CLOISTER_ADMIN_PASSWORD to choose it)")
-            } else {
-                print("cloister: created the platform admin '\(admin.id)' with the password from CLOISTER_ADMIN_PASSWORD")
-            }
-        }
-        fflush(nil)
         let scheme = tlsCertificate == nil ? "http" : "https"
         let host = host
         let portFile = portFile
@@ -65,13 +56,37 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(host: host, port: port, tlsCertificatePath: tlsCertificate, tlsKeyPath: tlsKey),
             logger: logger,
             onRunning: { port in
+                // Only once the port is ours: a first start that cannot listen shows no password it would lose.
+                do {
+                    try await Self.bootstrap(instance)
+                } catch {
+                    print("cloister: could not create the first admin: \(error)")
+                }
                 print("cloister: serving the API at \(scheme)://\(host):\(port)/v1 with \(configuration.workers) worker(s)")
                 fflush(nil)
                 if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
             })
-        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        do {
+            try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            try? await instance.shutdown()
+            throw error
+        }
         try await instance.shutdown()
         print("cloister: stopped")
+    }
+}
+
+extension ServeCommand {
+    /// Creates the first admin when there is no user, and shows its password once.
+    static func bootstrap(_ instance: Platform) async throws {
+        guard let admin = try await instance.bootstrapAdmin() else { return }
+        if admin.generated {
+            print("cloister: created the platform admin '\(admin.id)' with the password \(admin.password)")
+            print("cloister: it is shown only this once (set CLOISTER_ADMIN_PASSWORD to choose it)")
+        } else {
+            print("cloister: created the platform admin '\(admin.id)' with the password from CLOISTER_ADMIN_PASSWORD")
+        }
     }
 }
 
