@@ -77,13 +77,13 @@ public struct Party: Sendable {
     public func registerInput(_ text: String) async throws -> DataFile {
         let sealed = try Sealed(text)
         return try await client.registerInput(
-            RegisterInputRequest(url: sealed.dataURL, scheme: Sealed.scheme.rawValue, key: sealed.key.hexText, tag: sealed.tag.hexText))
+            RegisterInputRequest(url: sealed.dataURL, scheme: Sealed.scheme.rawValue, key: Hex.encode(sealed.key), tag: Hex.encode(sealed.tag)))
     }
 
     /// Registers an output the platform keeps, encrypted with a fresh key; the file and the key.
     public func registerOutput(owners: [String]? = nil) async throws -> (file: DataFile, key: [UInt8]) {
         let key = Sealed.freshKey()
-        let file = try await client.registerOutput(RegisterOutputRequest(scheme: Sealed.scheme.rawValue, key: key.hexText, owners: owners))
+        let file = try await client.registerOutput(RegisterOutputRequest(scheme: Sealed.scheme.rawValue, key: Hex.encode(key), owners: owners))
         return (file, key)
     }
 
@@ -132,8 +132,4 @@ public struct ScenarioFailure: Error, CustomStringConvertible {
 
 func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
     if !condition { throw ScenarioFailure(message()) }
-}
-
-extension Array where Element == UInt8 {
-    var hexText: String { map { String(format: "%02x", $0) }.joined() }
 }

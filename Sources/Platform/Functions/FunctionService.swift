@@ -2,6 +2,7 @@ import CloisterAPI
 import Crypto
 import Executors
 import Foundation
+import ProtectedFiles
 import SQLKit
 
 /// Functions: registered by function owners, read by anyone they are visible to (public,
@@ -28,7 +29,7 @@ public struct FunctionService: Sendable {
             var record = FunctionRecord(
                 id: "function-" + UUID().uuidString.lowercased(), name: request.name,
                 description: request.description ?? "", executorType: type.rawValue, payloadSize: payload.count,
-                payloadSha256: Array(SHA256.hash(data: payload)).hex,
+                payloadSha256: Hex.encode(SHA256.hash(data: payload)),
                 isPublic: request.public ?? true, arguments: request.arguments ?? [], inputs: request.inputs ?? [],
                 outputs: request.outputs ?? [], userAllowlist: request.userAllowlist ?? [], usageQuota: request.usageQuota,
                 owner: caller.id, disabled: false, invocations: 0, createdAt: now, updatedAt: now)
@@ -144,7 +145,7 @@ public struct FunctionService: Sendable {
                 if let quota = request.usageQuota { record.usageQuota = quota }
                 if let payload = newPayload {
                     record.payloadSize = payload.count
-                    record.payloadSha256 = Array(SHA256.hash(data: payload)).hex
+                    record.payloadSha256 = Hex.encode(SHA256.hash(data: payload))
                 }
                 record.updatedAt = Date()
                 do throws(PlatformError) { try validate(&record) } catch {

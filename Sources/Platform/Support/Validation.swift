@@ -62,8 +62,3 @@ enum Validation {
         return "\"" + shown.replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
-
-extension Array where Element == UInt8 {
-    /// Lower-case hex.
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
-}

@@ -30,7 +30,7 @@ struct TaskRunner: Sendable {
             let payload = try await functions.payload(of: task.functionId)
         else { throw Failure(description: "function \(task.functionId) was deleted") }
         guard function.payloadSha256 == task.payloadSha256, function.name == task.functionName,
-            Array(SHA256.hash(data: payload)).hex == task.payloadSha256
+            Hex.encode(SHA256.hash(data: payload)) == task.payloadSha256
         else { throw Failure(description: "function \(task.functionId) changed after the task was created; create a new task") }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var inputs: [String: StagedFile] = [:]
@@ -98,7 +98,7 @@ struct TaskRunner: Sendable {
         do {
             let reader = try ProtectedFileReader(scheme: file.scheme, key: file.key, iv: file.iv, input: try HostFile.openForReading(file.path))
             while try reader.read() != nil {}
-            guard reader.tag?.hex == tag else {
+            guard reader.tag.map(Hex.encode) == tag else {
                 throw Failure(description: "input \(name): its integrity tag is not the registered one")
             }
         } catch let failure as Failure {
@@ -148,7 +148,7 @@ struct TaskRunner: Sendable {
                 throw Failure(description: "output \(name): \(file.url ?? destination) already exists; nothing was replaced")
             }
             unlink(staged.path)
-            tags[name] = tag.hex
+            tags[name] = Hex.encode(tag)
         }
         return tags
     }
