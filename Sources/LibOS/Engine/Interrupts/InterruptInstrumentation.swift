@@ -13,13 +13,15 @@ import WasmParser
 ///     end
 ///
 /// A function that calls nothing needs no entry check: it either returns or reaches one of its
-/// own loop heads, so every unbounded execution passes a check.
+/// own loop heads, so every unbounded execution passes a check. A small innermost loop is
+/// unrolled first (``LoopUnrolling``), so that its head, and the check, come once every few
+/// iterations.
 ///
 /// Only the kernel writes the flag (through the export, which guests cannot reach: the
 /// original code was validated before the globals existed, so no guest instruction names them).
 /// When the kernel must end a process (a kill, an exit_group, a limit), it sets the flag; the
-/// guest traps at its next loop iteration or call, and the runner reports the process's status
-/// instead of the trap.
+/// guest traps at its next check (a loop head or a function entry), and the runner reports the
+/// process's status instead of the trap.
 ///
 /// A thread may also be parked in `memory.atomic.wait`, which runs no guest code. Each wait is
 /// preceded by a store of its effective address into the second global, so the kernel knows
@@ -102,14 +104,31 @@ public enum InterruptInstrumentation {
                 newBody = LEB128.unsigned(locals.groups + 2) + bytes[locals.groupsStart..<body.instructions.lowerBound]
                 newBody += [0x02, 0x7f, 0x02, 0x7e]  // 2 × i32, 2 × i64
             }
-            var edits: [(at: Int, replacing: Int, with: [UInt8])] = body.loopHeads.map { ($0, 0, check) }
+            // Small innermost loops are unrolled with one check at their head; every other loop
+            // gets the check at its head.
+            var edits: [(at: Int, replacing: Int, with: [UInt8])] = []
+            var unrolledHeads: Set<Int> = []
+            for loop in body.innermostLoops {
+                let copies = LoopUnrolling.copies(forBodyOfSize: loop.body.count)
+                guard copies > 1 else { continue }
+                edits.append((loop.range.lowerBound, loop.range.count, LoopUnrolling.unrolled(loop, in: bytes, copies: copies, check: check)))
+                unrolledHeads.insert(loop.body.lowerBound)
+            }
+            for head in body.loopHeads where !unrolledHeads.contains(head) {
+                edits.append((head, 0, check))
+            }
             for wait in body.atomicWaits {
                 edits.append((wait.range.lowerBound, 0, waitPrologue(wait, firstLocal: waitLocals, waitAddressIndex: waitAddressIndex)))
             }
-            edits.sort { $0.at < $1.at }
+            // An insertion goes before a replacement at the same offset: an outer loop whose body
+            // starts with an unrolled inner loop has its head exactly where the inner loop starts.
+            edits.sort { ($0.at, $0.replacing) < ($1.at, $1.replacing) }
             var position = body.instructions.lowerBound
             if body.makesCalls { newBody += check }  // function entry
             for edit in edits {
+                guard edit.at >= position else {
+                    throw InstrumentationError(message: "overlapping rewrites at offset \(edit.at)")
+                }
                 newBody += bytes[position..<edit.at]
                 newBody += edit.with
                 position = edit.at + edit.replacing

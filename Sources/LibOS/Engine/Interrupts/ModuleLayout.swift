@@ -1,7 +1,11 @@
 import WasmParser
+import typealias WasmKit.ReferenceType
 
-/// Where things are in a module's bytes: its sections, its function bodies and their loop heads.
+/// Where things are in a module's bytes: its sections, its function bodies, their loop heads and
+/// the innermost loops small enough to unroll.
 struct ModuleLayout {
+    /// The largest loop body (in bytes, without its `loop` and `end`) the instrumenter unrolls.
+    static let largestUnrolledBody = 256
     struct Section {
         var id: UInt8
         var payload: Range<Int>
@@ -13,7 +17,7 @@ struct ModuleLayout {
         /// The instructions, after the locals.
         var instructions: Range<Int>
         /// Offsets just after each `loop` instruction (and its block type).
-        var loopHeads: [Int]
+        var loopHeads: [Int] = []
         /// Whether the body calls any function (a leaf function needs no entry check: it ends
         /// or reaches one of its own loop heads).
         var makesCalls = false
@@ -21,6 +25,34 @@ struct ModuleLayout {
         var atomicWaits: [AtomicWait] = []
         /// The number of parameters of the function.
         var parameterCount = 0
+        /// The innermost loops that may be unrolled (see ``InnermostLoop``), in order.
+        var innermostLoops: [InnermostLoop] = []
+    }
+
+    /// A loop that contains no other loop and no call, whose branches the instrumenter knows how
+    /// to retarget: its body has no `try_table`, no `br_on_*`, no atomic wait, its block type
+    /// takes no parameters, and it is at most ``largestUnrolledBody`` bytes.
+    struct InnermostLoop {
+        /// From the `loop` opcode to just after its `end`.
+        var range: Range<Int>
+        /// The block type's bytes, after the opcode.
+        var blockType: Range<Int>
+        /// The instructions between the block type and the `end`.
+        var body: Range<Int>
+        /// Every `br`, `br_if` and `br_table` in the body.
+        var branches: [Branch]
+    }
+
+    /// A branch inside an ``InnermostLoop``.
+    struct Branch {
+        enum Kind { case br, brIf, brTable }
+        var range: Range<Int>
+        var kind: Kind
+        /// The relative depths; for `br_table`, its labels and then its default.
+        var depths: [UInt32]
+        /// How many blocks are open inside the loop's body around the branch: a depth equal to
+        /// it names the loop, a larger one a label outside it.
+        var nesting: UInt32
     }
 
     /// One `memory.atomic.wait` instruction in a body.
@@ -101,22 +133,70 @@ struct ModuleLayout {
         }
     }
 
-    /// Finds the loop heads, calls and atomic waits of one body.
+    /// Finds the loop heads, calls, atomic waits and unrollable innermost loops of one body.
     private static func scan(_ code: Code, expressionStart: Int, into body: inout Body) throws {
+        /// A block, loop, if or try_table not yet ended.
+        struct OpenBlock {
+            /// The offset of its opening instruction, and just after it (and its block type).
+            var start: Int
+            var bodyStart: Int
+            var isLoop: Bool
+            /// For a loop: whether it may still be unrolled.
+            var unrollable: Bool
+            var branches: [Branch] = []
+        }
         var parser = ExpressionParser(code: code)
         let base = parser.offset
         var finder = InstructionFinder()
+        var open: [OpenBlock] = []
+        var innermostLoop: Int? { open.lastIndex(where: \.isLoop) }
+        func disqualifyInnermostLoop() {
+            if let index = innermostLoop { open[index].unrollable = false }
+        }
         while true {
             let start = parser.offset - base + expressionStart
             guard let visit = try parser.parse() else { break }
-            try visit(visitor: &finder)
+            visit(visitor: &finder)
             let end = parser.offset - base + expressionStart
-            if finder.sawLoop { body.loopHeads.append(end) }
-            if let wait = finder.sawAtomicWait { body.atomicWaits.append(AtomicWait(range: start..<end, is64: wait.is64, offset: wait.offset)) }
-            finder.sawLoop = false
+            if let wait = finder.sawAtomicWait {
+                body.atomicWaits.append(AtomicWait(range: start..<end, is64: wait.is64, offset: wait.offset))
+                disqualifyInnermostLoop()
+            }
+            switch finder.event {
+            case .other:
+                break
+            case .foreignLabel:
+                disqualifyInnermostLoop()
+            case .call:
+                body.makesCalls = true
+                // A call costs more dispatches than the check: unrolling would only grow the code.
+                disqualifyInnermostLoop()
+            case .open(let isLoop, let blockType, let isTryTable):
+                if isTryTable { disqualifyInnermostLoop() }
+                if isLoop {
+                    body.loopHeads.append(end)
+                    disqualifyInnermostLoop()  // it contains a loop
+                    let takesNoParameters = blockType == .empty || { if case .type = blockType { true } else { false } }()
+                    open.append(OpenBlock(start: start, bodyStart: end, isLoop: true, unrollable: takesNoParameters))
+                } else {
+                    open.append(OpenBlock(start: start, bodyStart: end, isLoop: false, unrollable: false))
+                }
+            case .end:
+                guard let block = open.popLast() else { break }  // the function's own end
+                if block.isLoop, block.unrollable, start - block.bodyStart <= largestUnrolledBody {
+                    body.innermostLoops.append(InnermostLoop(
+                        range: block.start..<end, blockType: block.start + 1..<block.bodyStart,
+                        body: block.bodyStart..<start, branches: block.branches))
+                }
+            case .branch(let kind, let depths):
+                if let index = innermostLoop, open[index].unrollable {
+                    let nesting = UInt32(open.count - 1 - index)
+                    open[index].branches.append(Branch(range: start..<end, kind: kind, depths: depths, nesting: nesting))
+                }
+            }
+            finder.event = .other
             finder.sawAtomicWait = nil
         }
-        body.makesCalls = finder.sawCall
     }
 
     /// The number of locals a body declares, and where its local declarations end.
@@ -153,20 +233,41 @@ struct ModuleLayout {
     }
 }
 
-/// Notes the loops, calls and atomic waits the parser visits.
+/// Notes the blocks, branches, calls and atomic waits the parser visits.
 private struct InstructionFinder: InstructionVisitor {
+    /// What the instruction just visited means to the scan.
+    enum Event {
+        case other
+        /// A `block`, `loop`, `if` or `try_table`.
+        case open(isLoop: Bool, blockType: BlockType, isTryTable: Bool)
+        case end
+        case branch(ModuleLayout.Branch.Kind, [UInt32])
+        /// An instruction with a label the unroller does not retarget (`br_on_*`).
+        case foreignLabel
+        case call
+    }
     typealias VisitorError = Never
     var binaryOffset = 0
-    var sawLoop = false
-    var sawCall = false
+    var event = Event.other
     var sawAtomicWait: (is64: Bool, offset: UInt64)?
-    mutating func visitLoop(blockType: BlockType) { sawLoop = true }
-    mutating func visitCall(functionIndex: UInt32) { sawCall = true }
-    mutating func visitCallIndirect(typeIndex: UInt32, tableIndex: UInt32) { sawCall = true }
-    mutating func visitReturnCall(functionIndex: UInt32) { sawCall = true }
-    mutating func visitReturnCallIndirect(typeIndex: UInt32, tableIndex: UInt32) { sawCall = true }
-    mutating func visitCallRef(typeIndex: UInt32) { sawCall = true }
-    mutating func visitReturnCallRef(typeIndex: UInt32) { sawCall = true }
+    mutating func visitBlock(blockType: BlockType) { event = .open(isLoop: false, blockType: blockType, isTryTable: false) }
+    mutating func visitLoop(blockType: BlockType) { event = .open(isLoop: true, blockType: blockType, isTryTable: false) }
+    mutating func visitIf(blockType: BlockType) { event = .open(isLoop: false, blockType: blockType, isTryTable: false) }
+    mutating func visitTryTable(blockType: BlockType, tryCatch: TryCatch) { event = .open(isLoop: false, blockType: blockType, isTryTable: true) }
+    mutating func visitEnd() { event = .end }
+    mutating func visitBr(relativeDepth: UInt32) { event = .branch(.br, [relativeDepth]) }
+    mutating func visitBrIf(relativeDepth: UInt32) { event = .branch(.brIf, [relativeDepth]) }
+    mutating func visitBrTable(targets: BrTable) { event = .branch(.brTable, targets.labelIndices + [targets.defaultIndex]) }
+    mutating func visitBrOnNull(relativeDepth: UInt32) { event = .foreignLabel }
+    mutating func visitBrOnNonNull(relativeDepth: UInt32) { event = .foreignLabel }
+    mutating func visitBrOnCast(relativeDepth: UInt32, castFrom: ReferenceType, castTo: ReferenceType) { event = .foreignLabel }
+    mutating func visitBrOnCastFail(relativeDepth: UInt32, castFrom: ReferenceType, castTo: ReferenceType) { event = .foreignLabel }
+    mutating func visitCall(functionIndex: UInt32) { event = .call }
+    mutating func visitCallIndirect(typeIndex: UInt32, tableIndex: UInt32) { event = .call }
+    mutating func visitReturnCall(functionIndex: UInt32) { event = .call }
+    mutating func visitReturnCallIndirect(typeIndex: UInt32, tableIndex: UInt32) { event = .call }
+    mutating func visitCallRef(typeIndex: UInt32) { event = .call }
+    mutating func visitReturnCallRef(typeIndex: UInt32) { event = .call }
     mutating func visitMemoryAtomicWait32(memarg: MemArg) { sawAtomicWait = (false, memarg.offset) }
     mutating func visitMemoryAtomicWait64(memarg: MemArg) { sawAtomicWait = (true, memarg.offset) }
 }
