@@ -1,4 +1,5 @@
 import CloisterTestSupport
+import Foundation
 import Testing
 import WasmKit
 import WAT
@@ -140,6 +141,24 @@ import WAT
             try instance.kernel.kill(pid: pid, signal: signal)
             #expect(eventually(within: 30) { finished.value != nil })
             #expect(finished.value == .some(.signaled(signal)))
+        }
+    }
+
+    @Test func everyGuestStillValidatesAfterTheRewrite() throws {
+        // WasmKit translates a function only when it first runs, so a bad rewrite of a loop no
+        // test executes would go unseen: every body of every built guest, and of python.wasm
+        // when `make` has fetched it, is validated here after the rewrite.
+        let guests = try TestGuests.directory()
+        var paths = try FileManager.default.contentsOfDirectory(atPath: guests.path)
+            .filter { $0.hasSuffix(".wasm") }.map { guests.appendingPathComponent($0).path }
+        let python = FileManager.default.currentDirectoryPath + "/.build/runtimes/python/python-3.11.3.wasm"
+        if FileManager.default.fileExists(atPath: python) { paths.append(python) }
+        #expect(paths.count >= 10)
+        let loader = ProgramLoader(vfs: try VirtualFileSystem(mounts: [], instanceDirectory: guests.path, ramCapacity: 1 << 20), memoryCeiling: 1 << 30)
+        for path in paths {
+            let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            let instrumented = try InterruptInstrumentation.instrument(original)
+            try loader.validate(try parseWasm(bytes: instrumented, features: WasmKitRunner.features), path: path)
         }
     }
 

@@ -68,7 +68,7 @@ struct ProgramLoader {
     /// Validates every function body once, when the program is first loaded: WasmKit parses
     /// bodies lazily, so the module is instantiated once with eager compilation, no start
     /// function, and imports that are never called.
-    private func validate(_ module: Module, path: String) throws(Errno) {
+    func validate(_ module: Module, path: String) throws(Errno) {
         var copy = module
         copy.dropStartFunction()
         let engine = Engine(configuration: EngineConfiguration(compilationMode: .eager, features: WasmKitRunner.features))
