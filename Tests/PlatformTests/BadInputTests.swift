@@ -12,15 +12,6 @@ struct BadInputTests {
         return (answer.status, error?.error.code ?? "?", error?.error.message ?? String(decoding: answer.body, as: UTF8.self))
     }
 
-    /// The admin, a function owner `fo` and a data owner manager `mgr` of attribute `x`.
-    static func users(_ server: TestServer) async throws -> (admin: CloisterClient, owner: CloisterClient, user: CloisterClient) {
-        let admin = try await server.session("admin", TestServer.adminPassword)
-        _ = try await admin.registerUser(RegisterUserRequest(id: "fo", password: "password-1", role: "FunctionOwner"))
-        let owner = try await server.session("fo", "password-1")
-        _ = try await owner.registerUser(RegisterUserRequest(id: "mgr", password: "password-1", role: "DataOwnerManager-x"))
-        return (admin, owner, try await server.session("mgr", "password-1"))
-    }
-
     @Test("wrong types, unknown fields, missing fields, bad values and oversized payloads are 400s naming the field")
     func badBodies() async throws {
         try await TestServer.with(workers: 0) { server in
@@ -71,7 +62,7 @@ struct BadInputTests {
     @Test("data URLs outside the data roots, bad keys and bad IVs are refused")
     func badData() async throws {
         try await TestServer.with(workers: 0) { server in
-            let (_, _, user) = try await Self.users(server)
+            let (_, _, user) = try await server.client.standardUsers()
             let root = server.platform.configuration.dataRoots[0]
             try FileManager.default.createSymbolicLink(atPath: root + "/escape", withDestinationPath: "/etc")
             let key = String(repeating: "00", count: 32)
@@ -105,7 +96,7 @@ struct BadInputTests {
     @Test("task arguments: exactly the overwritable ones; ownership: every required file, no undeclared one")
     func badTasks() async throws {
         try await TestServer.with(workers: 0) { server in
-            let (_, owner, user) = try await Self.users(server)
+            let (_, owner, user) = try await server.client.standardUsers()
             let function = try await owner.registerFunction(RegisterFunctionRequest(
                 name: "builtin-echo", executorType: "builtin",
                 arguments: [
@@ -186,7 +177,7 @@ struct BadInputTests {
     @Test("a usage quota stops invocations past it (429); a disabled function takes no new task (409)")
     func quotaAndDisable() async throws {
         try await TestServer.with { server in
-            let (_, owner, user) = try await Self.users(server)
+            let (_, owner, user) = try await server.client.standardUsers()
             let function = try await owner.registerFunction(RegisterFunctionRequest(
                 name: "builtin-echo", executorType: "builtin",
                 arguments: [FunctionArgumentSpec(key: "message", defaultValue: "hi")], usageQuota: 1))

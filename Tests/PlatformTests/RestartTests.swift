@@ -32,11 +32,8 @@ struct RestartTests {
         var (server, client) = try await ServerProcess.start(folder: folder)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
 
-        let admin = client.with(token: try await client.login(id: "admin", password: TestServer.adminPassword).token)
-        _ = try await admin.registerUser(RegisterUserRequest(id: "fo", password: "password-1", role: "FunctionOwner"))
-        let owner = client.with(token: try await client.login(id: "fo", password: "password-1").token)
-        _ = try await owner.registerUser(RegisterUserRequest(id: "mgr", password: "password-1", role: "DataOwnerManager-x"))
-        var user = client.with(token: try await client.login(id: "mgr", password: "password-1").token)
+        let (_, owner, firstUser) = try await client.standardUsers()
+        var user = firstUser
         let spin = try await owner.registerFunction(RegisterFunctionRequest(
             name: "spin", executorType: "wasm", payload: Data(try Self.spinner(seconds: 3)).base64EncodedString()))
         let echo = try await owner.registerFunction(RegisterFunctionRequest(

@@ -49,11 +49,7 @@ struct ServerProcessTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (server, client) = try await ServerProcess.start(folder: folder, arguments: ["--workers", "0"])
         defer { kill(server.processIdentifier, SIGKILL) }
-        let admin = client.with(token: try await client.login(id: "admin", password: TestServer.adminPassword).token)
-        _ = try await admin.registerUser(RegisterUserRequest(id: "fo", password: "password-1", role: "FunctionOwner"))
-        let owner = client.with(token: try await client.login(id: "fo", password: "password-1").token)
-        _ = try await owner.registerUser(RegisterUserRequest(id: "mgr", password: "password-1", role: "DataOwnerManager-x"))
-        let user = client.with(token: try await client.login(id: "mgr", password: "password-1").token)
+        let (_, owner, user) = try await client.standardUsers()
         let echo = try await owner.registerFunction(RegisterFunctionRequest(
             name: "builtin-echo", executorType: "builtin", arguments: [FunctionArgumentSpec(key: "message", defaultValue: "from a worker")]))
         let spin = try await owner.registerFunction(RegisterFunctionRequest(

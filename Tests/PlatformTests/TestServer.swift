@@ -88,7 +88,24 @@ struct TestServer: Sendable {
 
     /// A client logged in as `id`.
     func session(_ id: String, _ password: String) async throws -> CloisterClient {
-        client.with(token: try await client.login(id: id, password: password).token)
+        try await client.session(id, password)
+    }
+}
+
+extension CloisterClient {
+    /// This client logged in as `id`.
+    func session(_ id: String, _ password: String) async throws -> CloisterClient {
+        with(token: try await login(id: id, password: password).token)
+    }
+
+    /// The admin, a function owner `fo` and a data owner manager `mgr` of attribute `x`, each
+    /// logged in (the admin with ``TestServer/adminPassword``).
+    func standardUsers() async throws -> (admin: CloisterClient, owner: CloisterClient, user: CloisterClient) {
+        let admin = try await session("admin", TestServer.adminPassword)
+        _ = try await admin.registerUser(RegisterUserRequest(id: "fo", password: "password-1", role: "FunctionOwner"))
+        let owner = try await session("fo", "password-1")
+        _ = try await owner.registerUser(RegisterUserRequest(id: "mgr", password: "password-1", role: "DataOwnerManager-x"))
+        return (admin, owner, try await session("mgr", "password-1"))
     }
 }
 
