@@ -30,14 +30,19 @@ let package = Package(
         .target(name: "CCloisterABI"),
         // Host-OS primitives Swift cannot call directly (openat2).
         .target(name: "CLibOSHost"),
+        // Cloister's declarations of the wasmtime C API subset the LibOS uses, and a loader that
+        // resolves them with dlopen at run time (nothing links against wasmtime).
+        .target(name: "CWasmtime", linkerSettings: [.linkedLibrary("dl")]),
         // The library OS: kernel (processes, VFS, syscalls), config, logging, entry API.
         .target(
             name: "LibOS",
             dependencies: [
                 "CCloisterABI",
                 "CLibOSHost",
+                "CWasmtime",
                 "ProtectedFiles",
                 .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -70,6 +75,7 @@ let package = Package(
             dependencies: [
                 "CloisterAPI",
                 "Executors",
+                "LibOS",
                 "ProtectedFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -176,8 +182,10 @@ let package = Package(
             name: "LibOSTests",
             dependencies: [
                 "CloisterTestSupport",
+                "CWasmtime",
                 "ProtectedFiles",
                 "LibOS",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
             ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the Cloister benchmarks (`make bench` calls this).
 #
-#   scripts/bench.sh [cloister-bench options…]      e.g. scripts/bench.sh --runs 10
+#   scripts/bench.sh [cloister-bench options…]      e.g. scripts/bench.sh --runs 10 --only engines
 #
 # 1. records the machine (CPUs, CPU model, memory, load, Swift version, commit);
 # 2. builds the guests into .build/guests (scripts/build-guests.sh);
@@ -25,9 +25,18 @@ BENCH_SCRATCH=${BENCH_SCRATCH:-.build-bench}
 echo "bench: building guests into $GUESTS_DIR" >&2
 scripts/build-guests.sh "$GUESTS_DIR" >&2
 
-echo "bench: building cloister-bench (release, --scratch-path $BENCH_SCRATCH)" >&2
+echo "bench: building cloister-bench and cloister (release, --scratch-path $BENCH_SCRATCH)" >&2
 swift build -c release --scratch-path "$BENCH_SCRATCH" --product cloister-bench >&2
-BIN=$(swift build -c release --scratch-path "$BENCH_SCRATCH" --show-bin-path)/cloister-bench
+swift build -c release --scratch-path "$BENCH_SCRATCH" --product cloister >&2
+BIN_DIR=$(swift build -c release --scratch-path "$BENCH_SCRATCH" --show-bin-path)
+BIN=$BIN_DIR/cloister-bench
+
+# The peers of the engines section: wasmtime's CLI (fetched for the benchmark only) and CPython
+# for WASI (fetched by `make`), compared with the host's python3.
+PEERS=(--cloister "$BIN_DIR/cloister")
+if CLI=$(scripts/fetch-wasmtime-cli.sh); then PEERS+=(--wasmtime-cli "$CLI"); fi
+if [ -f .build/runtimes/python/python-3.11.3.wasm ]; then PEERS+=(--python-dir "$ROOT/.build/runtimes/python"); fi
+if command -v python3 >/dev/null 2>&1; then PEERS+=(--host-python "$(command -v python3)"); fi
 
 machine() {
     local cpu mem swift_version commit
@@ -57,6 +66,6 @@ REPORT="$BENCH_SCRATCH/last-bench.md"
     echo "# Cloister benchmarks"
     echo
     machine
-    "$BIN" --guests "$GUESTS_DIR" "$@"
+    "$BIN" --guests "$GUESTS_DIR" "${PEERS[@]}" "$@"
 } | tee "$REPORT"
 echo "bench: report saved to $REPORT" >&2

@@ -28,3 +28,6 @@ fi
 
 # CPython for WASI, for the Python executor (checked against its published SHA-256).
 "$(dirname "${BASH_SOURCE[0]}")/fetch-python.sh"
+
+# wasmtime's C API library, the LibOS's fast engine (checked against its SHA-256).
+"$(dirname "${BASH_SOURCE[0]}")/fetch-wasmtime.sh"

@@ -1,4 +1,5 @@
 import Foundation
+import LibOS
 
 /// Command-line options of `cloister-bench` (parsed by hand: the target has no ArgumentParser).
 struct Options {
@@ -16,7 +17,7 @@ struct Options {
     /// Folder holding <name>.wasm and native/<name> (what scripts/build-guests.sh writes).
     var guests = ".build/guests"
     /// Sections to run: cpu, io, latency, crypto, processes, fuel.
-    var sections: Set<String> = ["cpu", "io", "latency", "crypto", "processes", "fuel", "executors"]
+    var sections: Set<String> = ["engines", "cpu", "io", "latency", "crypto", "processes", "fuel", "executors"]
     /// Fuel budget of the spinner in the fuel section.
     var fuelBudget: UInt64 = 2_000_000_000
     /// Plaintext per protected-file encrypt/decrypt run of the crypto section, in MiB.
@@ -28,6 +29,20 @@ struct Options {
     var cpuGuests = ["sha256", "sieve"]
     /// Interpreter stack of the stock bridge's engine in KiB (nil: WasmKit's default, 512 KiB).
     var stockStackKiB: Int?
+    /// The engine of the in-process LibOS sections (latency, processes, executors; nil: the default).
+    var engine: EngineKind?
+    /// The `cloister` executable, for the engines section (whole processes).
+    var cloister: String?
+    /// wasmtime's CLI, the peer of the engines section (scripts/fetch-wasmtime-cli.sh).
+    var wasmtimeCLI: String?
+    /// The folder holding python-3.11.3.wasm, for the Python cases of the engines section.
+    var pythonDirectory: String?
+    /// The host's CPython, the native peer of the Python cases.
+    var hostPython = "/usr/bin/python3"
+    /// Iterations of the pure-Python loop case.
+    var pythonLoopCount = 2_000_000
+    /// Whether the engines section also runs every case on WasmKit (slow).
+    var enginesIncludeWasmKit = true
 
     static let usage = """
         usage: cloister-bench [options]
@@ -39,13 +54,20 @@ struct Options {
           --fileio-mib N        fileio size in MiB (default 64)
           --fileio-chunk-kib N  fileio chunk in KiB (default 64)
           --libos-io LIST       LibOS fileio folders: /tmp (ramfs), /data (hostfs) (default both)
-          --only LIST           sections, comma-separated: cpu,io,latency,crypto,processes,fuel,executors (default all)
+          --only LIST           sections, comma-separated: engines,cpu,io,latency,crypto,processes,fuel,executors (default all)
           --crypto-mib N        protected-file encrypt/decrypt size in MiB (default 256)
           --variants LIST       libos,stock,instrumented,native (default all); instrumented is the
                                 stock bridge running the module with the LibOS's interrupt checks
           --cpu-guests LIST     CPU-bound guests (default sha256,sieve)
           --stock-stack-kib N   interpreter stack of the stock bridge's engine (default WasmKit's, 512)
           --fuel-budget N       fuel the spinner of the fuel section burns per run (default 2000000000)
+          --engine NAME         engine of the in-process LibOS sections: wasmtime or wasmkit (default: the default)
+          --cloister PATH       the cloister executable (engines section)
+          --wasmtime-cli PATH   wasmtime's CLI, the engines section's peer
+          --python-dir DIR      the folder holding python-3.11.3.wasm (engines section's Python cases)
+          --host-python PATH    the native CPython to compare with (default /usr/bin/python3)
+          --python-loop N       iterations of the pure-Python loop (default 2000000)
+          --no-wasmkit          the engines section skips WasmKit
           -h, --help            this text
 
         Prints Markdown tables to standard output; progress goes to standard error.
@@ -85,7 +107,17 @@ struct Options {
             case "--crypto-mib": options.cryptoMiB = try number(flag, minimum: 1)
             case "--fileio-chunk-kib": options.fileioChunkKiB = try number(flag, minimum: 1)
             case "--libos-io": options.libosIODirectories = try list(flag, allowed: ["/tmp", "/data"])
-            case "--only": options.sections = Set(try list(flag, allowed: ["cpu", "io", "latency", "crypto", "processes", "fuel", "executors"]))
+            case "--only": options.sections = Set(try list(flag, allowed: ["engines", "cpu", "io", "latency", "crypto", "processes", "fuel", "executors"]))
+            case "--engine":
+                let name = try value(flag)
+                guard let kind = EngineKind(rawValue: name) else { throw UsageError("--engine: unknown engine \"\(name)\" (expected: wasmtime, wasmkit)") }
+                options.engine = kind
+            case "--cloister": options.cloister = try value(flag)
+            case "--wasmtime-cli": options.wasmtimeCLI = try value(flag)
+            case "--python-dir": options.pythonDirectory = try value(flag)
+            case "--host-python": options.hostPython = try value(flag)
+            case "--python-loop": options.pythonLoopCount = try number(flag, minimum: 1)
+            case "--no-wasmkit": options.enginesIncludeWasmKit = false
             case "--variants": options.variants = Set(try list(flag, allowed: ["libos", "stock", "instrumented", "native"]))
             case "--cpu-guests": options.cpuGuests = try list(flag, allowed: nil)
             case "--stock-stack-kib": options.stockStackKiB = try number(flag, minimum: 64)

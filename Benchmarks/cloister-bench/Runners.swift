@@ -19,7 +19,7 @@ final class LibOSRunner {
     let instanceDirectory: String
     let dataDirectory: String
 
-    init(base: String, guests: String) throws {
+    init(base: String, guests: String, engine: EngineKind?) throws {
         instanceDirectory = base + "/instance"
         dataDirectory = base + "/data-libos"
         for directory in [instanceDirectory, dataDirectory] {
@@ -44,7 +44,7 @@ final class LibOSRunner {
             """
         try json.write(toFile: instanceDirectory + "/" + InstanceConfig.fileName, atomically: true, encoding: .utf8)
         do {
-            kernel = try Kernel(instanceDirectory: instanceDirectory)
+            kernel = try Kernel(instanceDirectory: instanceDirectory, engine: engine)
         } catch {
             throw BenchError("cannot start the LibOS instance in \(instanceDirectory): \(error)")
         }
@@ -94,7 +94,7 @@ final class StockRunner {
         guard let data = FileManager.default.contents(atPath: path) else { throw BenchError("cannot read \(path)") }
         do {
             var bytes = [UInt8](data)
-            if instrumented { bytes = try InterruptInstrumentation.instrument(bytes) }
+            if instrumented { bytes = try InterruptInstrumentation.instrument(bytes, style: .interruptFlag) }
             return try parseWasm(bytes: bytes)
         } catch {
             throw BenchError("cannot parse \(path): \(error)")
@@ -138,10 +138,11 @@ final class StockRunner {
     }
 }
 
-/// Runs the gcc -O2 builds of the guests as host processes (Foundation.Process).
+/// Runs the gcc -O2 builds of the guests as host processes.
 final class NativeRunner {
     let guests: String
     let dataDirectory: String
+    private let commands = CommandRunner()
 
     init(base: String, guests: String) throws {
         self.guests = guests
@@ -151,31 +152,7 @@ final class NativeRunner {
 
     /// Spawn + run + wait, timed as a whole; CPU time is the child's user + system time.
     func run(_ name: String, arguments: [String], stdio: Kernel.StandardIO) throws -> Sample {
-        let path = "\(guests)/native/\(name)"
-        let process = Foundation.Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardInput = FileHandle(fileDescriptor: stdio.input, closeOnDealloc: false)
-        process.standardOutput = FileHandle(fileDescriptor: stdio.output, closeOnDealloc: false)
-        process.standardError = FileHandle(fileDescriptor: stdio.error, closeOnDealloc: false)
-        // waitUntilExit() polls its run loop every 50 ms on Linux, which would swamp a 50 ms
-        // guest; the termination handler fires as soon as the child is reaped.
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        let cpu0 = childrenCPUNanoseconds()
-        let wall0 = wallNanoseconds()
-        do {
-            try process.run()
-        } catch {
-            throw BenchError("native: cannot start \(path): \(error)")
-        }
-        exited.wait()
-        let wall1 = wallNanoseconds()
-        let cpu1 = childrenCPUNanoseconds()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            throw BenchError("native: \(path) ended with status \(process.terminationStatus)")
-        }
-        return Sample(wall: Double(wall1 - wall0) / 1e9, cpu: Double(cpu1 - cpu0) / 1e9)
+        try commands.run("\(guests)/native/\(name)", arguments, stdio: stdio)
     }
 }
 

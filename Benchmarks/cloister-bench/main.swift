@@ -1,6 +1,6 @@
 // cloister-bench: the LibOS against WasmKit's stock WASI bridge and native code, in one run.
 //
-//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only cpu,io,latency,crypto,processes,fuel,executors]
+//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only engines,cpu,io,latency,crypto,processes,fuel,executors] …
 //
 // 1. CPU-bound guests (sha256, sieve): LibOS process vs stock WASIBridgeToHost vs the stock
 //    bridge running the LibOS-instrumented module (interrupt checks) vs gcc -O2.
@@ -13,6 +13,8 @@
 // 5. processes: spawn+exit latency, pipe throughput, kill-to-exit latency (Processes.swift).
 // 6. fuel: fuel WasmKit burns per CPU-second, for the CPU-time backstop (Fuel.swift).
 // 7. executors: per-invocation cost of each executor, Python cold and warm start (Executors.swift).
+// 8. engines: whole processes — `cloister run` on wasmtime and on WasmKit, wasmtime's own CLI on
+//    the same precompiled module, native — for sha256, sieve and CPython (Engines.swift).
 //
 // Every repetition runs the variants one after the other, so slow phases of a shared machine
 // hit all of them alike; compare ratios from one run. scripts/bench.sh builds the guests and
@@ -76,7 +78,7 @@ struct Bench {
 
         // The guest runners (the LibOS instance mounts the guest folder); the crypto section needs none.
         if !options.sections.isDisjoint(with: ["cpu", "io", "latency", "processes", "fuel"]) {
-            let libos = try LibOSRunner(base: base, guests: guests)
+            let libos = try LibOSRunner(base: base, guests: guests, engine: options.engine)
             let stock = try StockRunner(base: base, guests: guests, stackSize: options.stockStackKiB.map { $0 * 1024 })
             let native = try NativeRunner(base: base, guests: guests)
             if options.sections.contains("cpu") {
@@ -94,6 +96,9 @@ struct Bench {
             if options.sections.contains("fuel") {
                 report += try fuelSection(stock: stock)
             }
+        }
+        if options.sections.contains("engines") {
+            report += try enginesSection()
         }
         if options.sections.contains("crypto") {
             report += try cryptoSection()
@@ -121,7 +126,7 @@ struct Bench {
 
     /// Warms up, checks that every variant printed the same line, then runs the timed
     /// repetitions interleaved. Returns the samples per variant name, in run order.
-    private func measure(_ benchCase: Case) throws -> [String: Samples] {
+    func measure(_ benchCase: Case) throws -> [String: Samples] {
         for round in 0..<options.warmup {
             var outputs: [(String, String)] = []
             for variant in benchCase.variants {
@@ -282,7 +287,7 @@ struct Bench {
         var rows: [(String, Double, [Double], (Double, Double))] = []
         if options.variants.contains("libos") {
             progress("latency: LibOS create+exec+exit of hello.wasm × \(iterations)")
-            ModuleCache.shared.removeAll()  // the first iteration parses: the cold start
+            ProgramCache.shared.removeAll()  // the first iteration parses: the cold start
             var times: [Double] = []
             times.append(try libos.run("hello", arguments: [], stdio: streams.discard).wall)
             let before = processMemory()

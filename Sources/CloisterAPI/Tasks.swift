@@ -88,10 +88,13 @@ public struct TaskResult: Codable, Sendable, Equatable {
     public var outputTags: [String: String]
     /// The function's log (standard output and error, the executor's notes).
     public var log: String
-    public init(returnValue: String, outputTags: [String: String], log: String) {
+    /// The instruction engine that ran the function (`wasmtime` or `wasmkit`); absent for builtins.
+    public var engine: String?
+    public init(returnValue: String, outputTags: [String: String], log: String, engine: String? = nil) {
         self.returnValue = returnValue
         self.outputTags = outputTags
         self.log = log
+        self.engine = engine
     }
 }
 

@@ -1,5 +1,6 @@
 import Executors
 import Foundation
+import LibOS
 
 /// How a platform instance is set up. The defaults are the embedded single-host platform:
 /// SQLite and every file in one data folder.
@@ -26,13 +27,23 @@ public struct PlatformConfiguration: Sendable {
     public var maxPayloadBytes = 32 << 20
     /// The first admin's password (default: `CLOISTER_ADMIN_PASSWORD`, else a random one shown once).
     public var adminPassword: String? = ProcessInfo.processInfo.environment["CLOISTER_ADMIN_PASSWORD"]
-    /// The executors the workers run functions with.
-    public var registry: ExecutorRegistry = .standard
+    /// The executors the workers run functions with; their sandboxes keep compiled programs in
+    /// ``cacheFolder``, on the engine `CLOISTER_ENGINE` or wasmtime picks (see ``useEngine(_:)``).
+    public var registry: ExecutorRegistry
 
     public init(dataFolder: String) {
         self.dataFolder = (dataFolder as NSString).standardizingPath
         dataRoots = [self.dataFolder + "/files"]
+        registry = .standard(sandbox: SandboxConfiguration(cacheDirectory: self.dataFolder + "/cache"))
     }
+
+    /// Runs WebAssembly and Python functions on `engine` (nil: the default).
+    public mutating func useEngine(_ engine: EngineKind?) {
+        registry = .standard(sandbox: SandboxConfiguration(engine: engine, cacheDirectory: cacheFolder))
+    }
+
+    /// The host-private folder of compiled programs (`<dataFolder>/cache`).
+    public var cacheFolder: String { dataFolder + "/cache" }
 
     var databasePath: String { dataFolder + "/cloister.sqlite" }
     var outputFolder: String { dataFolder + "/outputs" }

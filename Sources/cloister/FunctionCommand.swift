@@ -64,12 +64,18 @@ struct FunctionRunCommand: ParsableCommand {
     @Option(name: .long, help: "The most memory the function may use, such as 256MB (default 256MB).")
     var memory: String?
 
+    @Option(name: .long, help: "The engine a WebAssembly or Python function runs on: wasmtime (the default, when its library loads) or wasmkit.")
+    var engine: String?
+
     func validate() throws {
         if let timeout, !(timeout > 0) {
             throw ValidationError("--timeout must be a number of seconds greater than 0, got \(timeout)")
         }
         if let memory, ByteSize.parse(memory) == nil {
             throw ValidationError("--memory must be a size such as 256MB, got \"\(memory)\"")
+        }
+        if let engine {
+            do { _ = try EngineKind(parsing: engine) } catch { throw ValidationError("--engine: \(error.reason)") }
         }
     }
 
@@ -104,7 +110,8 @@ struct FunctionRunCommand: ParsableCommand {
         let interrupt = Self.cancelOnSignals(runtime)
         defer { withExtendedLifetime(interrupt) {} }
         do {
-            let executor = try ExecutorRegistry.standard.executor(type: type, executor: kind)
+            let sandbox = SandboxConfiguration(engine: engine.flatMap(EngineKind.init(rawValue:)))
+            let executor = try ExecutorRegistry.standard(sandbox: sandbox).executor(type: type, executor: kind)
             let result = try executor.execute(name: name ?? "function", arguments: functionArguments, payload: payloadBytes, runtime: runtime)
             FileHandle.standardError.write(Data(runtime.log.utf8))
             print(result)

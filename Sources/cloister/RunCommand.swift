@@ -14,7 +14,9 @@ struct RunCommand: ParsableCommand {
             sent to this command are passed on to the guest. The guest's environment is \
             env.default of Cloister.json plus the names of this command's environment that \
             env.untrusted lists. --timeout lowers the instance's wall_time_limit for this run; a \
-            guest over it is killed (exit 137) with the reason on standard error.
+            guest over it is killed (exit 137) with the reason on standard error. --engine \
+            chooses the instruction engine for this run (default: the instance's "engine", else \
+            wasmtime when its library loads, else WasmKit with a notice).
             """
     )
 
@@ -23,6 +25,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Kill the guest after this many seconds of wall-clock time.", valueName: "seconds"))
     var timeout: Double?
+
+    @Option(name: .long, help: "The instruction engine: wasmtime (JIT, the default) or wasmkit (the reference interpreter).")
+    var engine: String?
 
     @Argument(help: "The guest path of the program, such as /bin/hello.wasm.")
     var path: String
@@ -33,6 +38,9 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         if let timeout, !(timeout > 0 && timeout < 1e9) {
             throw ValidationError("--timeout must be a number of seconds greater than 0, got \(timeout)")
+        }
+        if let engine {
+            do { _ = try EngineKind(parsing: engine) } catch { throw ValidationError("--engine: \(error.reason)") }
         }
     }
 
@@ -54,7 +62,7 @@ struct RunCommand: ParsableCommand {
     /// Starts the instance, runs the program, and ends the instance.
     private func start() -> Result<WaitStatus, Errno> {
         Result { () throws(Errno) -> WaitStatus in
-            try LibOS.initialize(instance: instance)
+            try LibOS.initialize(instance: instance, engine: try engine.map { name throws(Errno) in try EngineKind(parsing: name) })
             defer { try? LibOS.destroy() }
             let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
             let limits = ProcessLimits.Overrides(wallTime: timeout.map { UInt64($0 * 1e9) })

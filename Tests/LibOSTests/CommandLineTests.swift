@@ -110,4 +110,66 @@ import LibOS
         process.waitUntilExit()
         #expect(process.terminationStatus == 128 + 15)
     }
+
+    /// A start function that spins: `--timeout` and SIGTERM still end the run.
+    @Test func aSpinningStartFunctionMeetsTimeoutAndSigterm() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data(try wat2wasmBytes(GuestEscapeTests.startSpinner)).write(to: directory.appendingPathComponent("image/bin/spin.wasm"))
+        let tool = CommandLineTests.executable.path
+        let run = HostTool.run(tool, ["run", "--instance", directory.path, "--timeout", "0.5", "/bin/spin.wasm"])
+        #expect(run.status == 128 + 9)
+        #expect(run.output.contains("wall-clock limit of 500ms exceeded"), "\(run.output)")
+        let process = Foundation.Process()
+        process.executableURL = CommandLineTests.executable
+        process.arguments = ["run", "--instance", directory.path, "/bin/spin.wasm"]
+        try process.run()
+        usleep(300_000)
+        process.terminate()  // SIGTERM
+        #expect(eventually(within: 30) { !process.isRunning })
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + 15)
+    }
+
+    /// `--engine` chooses the engine; a name that is none is refused with the valid ones.
+    @Test func engineOption() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tool = CommandLineTests.executable.path
+        for engine in EngineKind.allCases {
+            let run = HostTool.run(tool, ["run", "--instance", directory.path, "--engine", engine.rawValue, "/bin/hello.wasm"])
+            #expect(run.status == 0)
+            #expect(run.output == "Hello from a Cloister guest!\n", "\(engine)")
+        }
+        let bad = HostTool.run(tool, ["run", "--instance", directory.path, "--engine", "v8", "/bin/hello.wasm"])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("unknown engine \"v8\"; expected one of: wasmtime, wasmkit"), "\(bad.output)")
+    }
+
+    /// Without its library (or with a file that is not wasmtime 51.0.0) the guest still runs, on
+    /// WasmKit, and one line says why.
+    @Test func aMissingOrWrongWasmtimeLibraryFallsBackToWasmKit() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tool = CommandLineTests.executable.path
+        var environment = ProcessInfo.processInfo.environment
+        environment["CLOISTER_ENGINE"] = nil
+        environment["CLOISTER_WASMTIME_LIB"] = directory.appendingPathComponent("no-such-library.so").path
+        let missing = HostTool.run(tool, ["run", "--instance", directory.path, "/bin/hello.wasm"], environment: environment)
+        #expect(missing.status == 0)
+        let lines = missing.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(missing.output)")
+        #expect(lines.first?.hasPrefix("cloister: wasmtime is not available (cannot load ") == true, "\(missing.output)")
+        #expect(lines.first?.hasSuffix("guests run on WasmKit, the slower reference engine") == true)
+        #expect(lines.last == "Hello from a Cloister guest!")
+        // A real shared library that is not wasmtime: refused by its version marker, never called.
+        let other = ["/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libm.so.6"]
+            .first { FileManager.default.fileExists(atPath: $0) }
+        let library = try #require(other)
+        environment["CLOISTER_WASMTIME_LIB"] = library
+        let wrong = HostTool.run(tool, ["run", "--instance", directory.path, "/bin/hello.wasm"], environment: environment)
+        #expect(wrong.status == 0)
+        #expect(wrong.output.contains("is not wasmtime 51.0.0"), "\(wrong.output)")
+        #expect(wrong.output.hasSuffix("Hello from a Cloister guest!\n"))
+    }
 }

@@ -57,12 +57,12 @@ import LibOS
     @Test func programRunAgainIsNotParsedAgain() throws {
         let instance = try TestInstance()
         let path = try instance.install(wat: "(module (memory (export \"memory\") 1) (func (export \"_start\")))", as: "cached\(UUID().uuidString.prefix(8))")
-        let before = ModuleCache.shared.statistics
+        let before = ProgramCache.shared.statistics
         _ = try instance.run(path)
-        let afterFirst = ModuleCache.shared.statistics
+        let afterFirst = ProgramCache.shared.statistics
         _ = try instance.run(path)
         _ = try instance.run(path)
-        let afterThird = ModuleCache.shared.statistics
+        let afterThird = ProgramCache.shared.statistics
         #expect(afterFirst.misses > before.misses)
         #expect(afterThird.hits >= afterFirst.hits + 2)
     }

@@ -56,7 +56,9 @@ import Testing
     /// If the interrupt checks were ever missing, fuel still bounds a guest with a CPU limit.
     @Test func fuelStopsAnUninstrumentedSpinner() throws {
         let folder = try InstanceFolder()
-        let kernel = try Kernel(instanceDirectory: folder.path, config: nil, logLevel: nil, logSink: .memory(), instrumentsPrograms: false)
+        // Fuel is WasmKit's backstop; wasmtime needs none (its epochs are not instrumentation).
+        let kernel = try Kernel(
+            instanceDirectory: folder.path, config: nil, logLevel: nil, logSink: .memory(), engine: .wasmkit, instrumentsPrograms: false)
         let path = try folder.install(wat: Self.spinner, as: "raw-spin")
         let pid = try kernel.createProcess(path: path, limits: .init(cpuTime: 10_000_000))
         let finished = Finished()

@@ -98,12 +98,14 @@ import WAT
 
     @Test func unrolledLoopsComputeWhatTheOriginalsDo() throws {
         let original = try wat2wasm(LoopUnrollingTests.loops)
-        let instrumented = try InterruptInstrumentation.instrument(original)
-        // 0…40 leaves each loop from every one of its copies (at most 8), several times over.
-        for name in LoopUnrollingTests.functions {
-            let expected = try LoopUnrollingTests.results(of: name, in: original, for: 0..<41)
-            let actual = try LoopUnrollingTests.results(of: name, in: instrumented, for: 0..<41)
-            #expect(actual == expected, "\(name)")
+        for style in [InstrumentationStyle.interruptFlag, .engineChecks] {
+            let instrumented = try InterruptInstrumentation.instrument(original, style: style)
+            // 0…40 leaves each loop from every one of its copies (at most 8), several times over.
+            for name in LoopUnrollingTests.functions {
+                let expected = try LoopUnrollingTests.results(of: name, in: original, for: 0..<41)
+                let actual = try LoopUnrollingTests.results(of: name, in: instrumented, for: 0..<41)
+                #expect(actual == expected, "\(name), \(style)")
+            }
         }
     }
 
@@ -147,18 +149,22 @@ import WAT
     @Test func everyGuestStillValidatesAfterTheRewrite() throws {
         // WasmKit translates a function only when it first runs, so a bad rewrite of a loop no
         // test executes would go unseen: every body of every built guest, and of python.wasm
-        // when `make` has fetched it, is validated here after the rewrite.
+        // when `make` has fetched it, is validated here after the rewrite, in each engine's
+        // style by that engine's validator.
         let guests = try TestGuests.directory()
         var paths = try FileManager.default.contentsOfDirectory(atPath: guests.path)
             .filter { $0.hasSuffix(".wasm") }.map { guests.appendingPathComponent($0).path }
         let python = FileManager.default.currentDirectoryPath + "/.build/runtimes/python/python-3.11.3.wasm"
         if FileManager.default.fileExists(atPath: python) { paths.append(python) }
         #expect(paths.count >= 10)
-        let loader = ProgramLoader(vfs: try VirtualFileSystem(mounts: [], instanceDirectory: guests.path, ramCapacity: 1 << 20), memoryCeiling: 1 << 30)
+        var engines: [any GuestEngine] = [WasmKitEngine.shared]
+        if case .success(let wasmtime) = WasmtimeEngine.shared { engines.append(wasmtime) }
         for path in paths {
             let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-            let instrumented = try InterruptInstrumentation.instrument(original)
-            try loader.validate(try parseWasm(bytes: instrumented, features: WasmKitRunner.features), path: path)
+            for engine in engines {
+                let instrumented = try InterruptInstrumentation.instrument(original, style: engine.instrumentation)
+                #expect(throws: Never.self, "\(path) on \(engine.kind)") { try engine.validate(instrumented, path: path) }
+            }
         }
     }
 

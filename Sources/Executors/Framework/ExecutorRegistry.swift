@@ -24,11 +24,19 @@ public struct ExecutorRegistry: Sendable {
 
     /// A registry with every executor Cloister ships: the builtin functions, WebAssembly and
     /// Python (`registerBuiltins()`, `registerWebAssembly()`, `registerPython()`).
-    public static var standard: ExecutorRegistry {
+    public static var standard: ExecutorRegistry { standard(sandbox: .default) }
+
+    /// The standard registry, its WebAssembly and Python sandboxes made as `sandbox` says.
+    public static func standard(sandbox: SandboxConfiguration) -> ExecutorRegistry {
         var registry = ExecutorRegistry()
         registry.registerBuiltins()
-        registry.registerWebAssembly()
-        registry.registerPython()
+        registry.registerWebAssembly(sandbox: sandbox)
+        if sandbox == .default {
+            registry.registerPython()
+        } else {
+            let runtime = PythonRuntime(directory: PythonRuntime.locate(), sandbox: sandbox)
+            registry.registerPython { runtime }
+        }
         return registry
     }
 
@@ -42,9 +50,10 @@ public struct ExecutorRegistry: Sendable {
         register(.builtin, .builtin) { BuiltinExecutor() }
     }
 
-    /// Registers `WebAssemblyExecutor` for `wasm`/`wasmkit`.
-    public mutating func registerWebAssembly() {
-        register(.wasm, .wasmkit) { WebAssemblyExecutor() }
+    /// Registers `WebAssemblyExecutor` for `wasm`/`wasmkit` (the executor's name; the engine
+    /// that runs it is `sandbox.engine`).
+    public mutating func registerWebAssembly(sandbox: SandboxConfiguration = .default) {
+        register(.wasm, .wasmkit) { WebAssemblyExecutor(configuration: sandbox) }
     }
 
     /// Registers `PythonExecutor` for `python`/`cpython`, running on `runtime` (by default the

@@ -1,3 +1,4 @@
+import LibOS
 import ProtectedFiles
 import Synchronization
 
@@ -25,6 +26,7 @@ public final class FunctionRuntime: Sendable {
         var logTruncated = false
         var isCanceled = false
         var cancelHandler: (@Sendable () -> Void)?
+        var engine: EngineKind?
     }
 
     /// The most bytes of log a run keeps; what comes after is dropped, and the log says so.
@@ -69,6 +71,13 @@ public final class FunctionRuntime: Sendable {
             return state.logTruncated ? text + "\n[log truncated at \(Self.maxLogBytes) bytes]\n" : text
         }
     }
+
+    // MARK: Engine
+
+    /// The instruction engine the function ran on (nil for native builtins).
+    public var engine: EngineKind? { state.withLock { $0.engine } }
+
+    func noteEngine(_ engine: EngineKind) { state.withLock { $0.engine = engine } }
 
     // MARK: Cancel
 

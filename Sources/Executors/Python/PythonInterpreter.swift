@@ -41,7 +41,7 @@ final class PythonInterpreter: @unchecked Sendable {
     init(runtime: PythonRuntime, limits: FunctionLimits) throws(ExecutorError) {
         self.limits = limits
         sandbox = try FunctionSandbox(
-            limits: limits, inputBytes: PythonRuntime.fileSpace,
+            limits: limits, inputBytes: PythonRuntime.fileSpace, configuration: runtime.sandbox,
             mounts: [MountConfig(target: Self.runtimeDirectory, type: .hostfs, source: runtime.directory, options: ["read_only": "true"])],
             entryPoints: [Self.runtimeDirectory],
             environment: ["HOME=/tmp", "PYTHONPATH=\(PythonDriver.libraryDirectory)", "PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1"])
@@ -105,6 +105,7 @@ final class PythonInterpreter: @unchecked Sendable {
         let request = (try? JSONSerialization.data(withJSONObject: ["argv": argv])) ?? Data("{\"argv\":[]}".utf8)
         try sandbox.writeFile(PythonDriver.requestPath, [UInt8](request))
         let line: [UInt8] = [0x0a]
+        runtime.noteEngine(sandbox.kernel.engineKind)
         let kill: @Sendable () -> Void = { [weak kernel = sandbox.kernel, pid] in try? kernel?.kill(pid: pid, signal: .kill) }
         let watchdog = Watchdog(after: limits.timeout, kill)
         defer { watchdog.stop() }

@@ -24,6 +24,8 @@ public final class PythonRuntime: Sendable {
     public let directory: String?
     /// How many started interpreters are kept per set of limits.
     public let poolSize: Int
+    /// How the interpreters' sandboxes are made (the engine, the cache of compiled programs).
+    public let sandbox: SandboxConfiguration
 
     private struct State {
         var verified: Result<Void, ExecutorError>?
@@ -37,9 +39,10 @@ public final class PythonRuntime: Sendable {
 
     /// The runtime in `directory` (which holds ``fileName``), keeping `poolSize` interpreters
     /// started per set of limits (0: start each one on demand).
-    public init(directory: String?, poolSize: Int = 1) {
+    public init(directory: String?, poolSize: Int = 1, sandbox: SandboxConfiguration = .default) {
         self.directory = directory
         self.poolSize = poolSize
+        self.sandbox = sandbox
     }
 
     /// The runtime `make` fetched: `$CLOISTER_PYTHON_DIR` when set, else
@@ -47,7 +50,7 @@ public final class PythonRuntime: Sendable {
     /// executable (`.build/debug/cloister` finds `.build/runtimes/python`).
     public static let shared = PythonRuntime(directory: locate())
 
-    static func locate() -> String? {
+    public static func locate() -> String? {
         if let configured = ProcessInfo.processInfo.environment["CLOISTER_PYTHON_DIR"], !configured.isEmpty { return configured }
         var candidates = [FileManager.default.currentDirectoryPath]
         var folder = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()

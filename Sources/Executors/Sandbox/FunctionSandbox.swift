@@ -16,9 +16,13 @@ final class FunctionSandbox: @unchecked Sendable {
     /// The most bytes kept of a function's standard output and of its standard error.
     static let streamLimit = 1 << 20
 
-    /// A sandbox for a run under `limits` whose inputs total `inputBytes`; `mounts` are added to
-    /// the in-memory root (a read-only runtime folder), programs may start from `entryPoints`.
-    init(limits: FunctionLimits, inputBytes: UInt64, mounts: [MountConfig] = [], entryPoints: [String] = ["/bin"], environment: [String] = []) throws(ExecutorError) {
+    /// A sandbox for a run under `limits` whose inputs total `inputBytes`, made as `configuration`
+    /// says; `mounts` are added to the in-memory root (a read-only runtime folder), programs may
+    /// start from `entryPoints`.
+    init(
+        limits: FunctionLimits, inputBytes: UInt64, configuration: SandboxConfiguration, mounts: [MountConfig] = [],
+        entryPoints: [String] = ["/bin"], environment: [String] = []
+    ) throws(ExecutorError) {
         self.limits = limits
         let config = InstanceConfig(
             resourceLimits: ResourceLimits(
@@ -30,7 +34,9 @@ final class FunctionSandbox: @unchecked Sendable {
             mounts: [MountConfig(target: "/", type: .ramfs), MountConfig(target: "/dev", type: .devfs)] + mounts,
             debuggable: false)
         do {
-            kernel = try Kernel(instanceDirectory: FileManager.default.temporaryDirectory.path, config: config)
+            kernel = try Kernel(
+                instanceDirectory: FileManager.default.temporaryDirectory.path, config: config, engine: configuration.engine,
+                cacheDirectory: configuration.cacheDirectory)
             for folder in ["/bin", FunctionFileModule.inputsDirectory, FunctionFileModule.outputsDirectory, "/tmp"] {
                 try kernel.createGuestDirectory(folder)
             }
@@ -137,6 +143,7 @@ final class FunctionSandbox: @unchecked Sendable {
     /// Runs process `pid` on the calling thread under the deadline, cancelable through `runtime`.
     /// The deadline counts from this call.
     func execute(pid: Int32, runtime: FunctionRuntime) throws(ExecutorError) -> (status: WaitStatus, timedOut: Bool) {
+        runtime.noteEngine(kernel.engineKind)
         let kill: @Sendable () -> Void = { [weak kernel = self.kernel] in try? kernel?.kill(pid: pid, signal: .kill) }
         let watchdog = Watchdog(after: limits.timeout, kill)
         defer { watchdog.stop() }

@@ -20,14 +20,19 @@ public struct WebAssemblyExecutor: FunctionExecutor {
     /// The export of the entry-point convention.
     public static let entryPointName = "entrypoint"
 
-    public init() {}
+    /// How its sandboxes are made (the engine, the cache of compiled programs).
+    public let configuration: SandboxConfiguration
+
+    public init(configuration: SandboxConfiguration = .default) {
+        self.configuration = configuration
+    }
 
     public func execute(name: String, arguments: FunctionArguments, payload: [UInt8], runtime: FunctionRuntime) throws -> String {
         guard payload.count >= 8, payload.starts(with: [0x00, 0x61, 0x73, 0x6d]) else {
             throw ExecutorError.badPayload("the payload is not a WebAssembly module")
         }
         let convention = try Self.convention(of: payload)
-        let sandbox = try FunctionSandbox(limits: runtime.limits, inputBytes: FunctionSandbox.inputBytes(of: runtime))
+        let sandbox = try FunctionSandbox(limits: runtime.limits, inputBytes: FunctionSandbox.inputBytes(of: runtime), configuration: configuration)
         let path = "/bin/function.wasm"
         try sandbox.writeFile(path, payload)
         try sandbox.stageFiles(of: runtime)

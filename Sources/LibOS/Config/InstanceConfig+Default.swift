@@ -53,7 +53,8 @@ extension InstanceConfig {
           ],
           "metadata": {
             "debuggable": true
-          }
+          },
+          "engine": "wasmtime"
         }
 
         """

@@ -18,12 +18,16 @@ public struct InstanceConfig: Sendable, Equatable {
     public var mounts: [MountConfig]
     /// `"metadata"."debuggable"`: whether the instance may log and be inspected; a release instance (`false`) logs nothing.
     public var debuggable: Bool
+    /// `"engine"` (optional): `"wasmtime"` or `"wasmkit"`; absent, wasmtime when its library
+    /// loads (see ``Kernel/init(instanceDirectory:config:logLevel:logSink:engine:)``).
+    public var engine: EngineKind?
 
     /// Creates a configuration; no validation.
     public init(
         resourceLimits: ResourceLimits, process: ProcessDefaults, entryPoints: [String],
-        environment: EnvironmentConfig, mounts: [MountConfig], debuggable: Bool
+        environment: EnvironmentConfig, mounts: [MountConfig], debuggable: Bool, engine: EngineKind? = nil
     ) {
+        self.engine = engine
         self.resourceLimits = resourceLimits
         self.process = process
         self.entryPoints = entryPoints
@@ -37,6 +41,8 @@ public struct InstanceConfig: Sendable, Equatable {
 
     /// The top-level JSON keys, in documentation order.
     static let keys = ["resource_limits", "process", "entry_points", "env", "mount", "metadata"]
+    /// The top-level keys that may be left out.
+    static let optionalKeys = ["engine"]
 
     /// Whether a program at `path` may be started: `path` must be a normalized absolute guest
     /// path (no `.` or `..` components) equal to or beneath one of ``entryPoints``, by whole
@@ -106,7 +112,7 @@ public struct InstanceConfig: Sendable, Equatable {
 
     /// Decodes and validates the whole configuration.
     init(decoding value: ConfigJSONValue, with decoder: ConfigDecoder) throws(ConfigError) {
-        let object = try decoder.object(value, path: "", required: Self.keys)
+        let object = try decoder.object(value, path: "", required: Self.keys, optional: Self.optionalKeys)
 
         let limits = try ResourceLimits(
             decoding: object["resource_limits"], path: object.path("resource_limits"), with: decoder)
@@ -160,8 +166,19 @@ public struct InstanceConfig: Sendable, Equatable {
         let metadata = try decoder.object(object["metadata"], path: object.path("metadata"), required: ["debuggable"])
         let debuggable = try decoder.bool(metadata["debuggable"], path: metadata.path("debuggable"))
 
+        var engine: EngineKind?
+        if let value = object.optional("engine") {
+            let name = try decoder.string(value, path: object.path("engine"))
+            guard let kind = EngineKind(rawValue: name) else {
+                throw decoder.error(
+                    "unknown engine \(ConfigDecoder.quoted(name)); expected one of: \(EngineKind.allCases.map(\.rawValue).joined(separator: ", "))",
+                    at: value, path: object.path("engine"))
+            }
+            engine = kind
+        }
+
         self.init(
             resourceLimits: limits, process: process, entryPoints: entryPoints, environment: environment,
-            mounts: mounts, debuggable: debuggable)
+            mounts: mounts, debuggable: debuggable, engine: engine)
     }
 }

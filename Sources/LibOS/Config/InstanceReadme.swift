@@ -118,6 +118,14 @@ extension InstanceConfig {
         |--------------|---------|---------|---------|
         | `debuggable` | boolean | `true`  | Whether the instance may log and be inspected. A release instance (`false`) logs nothing, whatever `CLOISTER_LOG_LEVEL` says. |
 
+        ### `engine` (string, optional)
+
+        The instruction engine guests run on: `"wasmtime"` (Cranelift JIT, compiled once and
+        cached; the default) or `"wasmkit"` (a pure-Swift interpreter, the reference). Both run
+        the same kernel. `cloister run --engine` and `CLOISTER_ENGINE` override it. When
+        wasmtime's library is missing (`make` fetches it) or is not the release Cloister expects,
+        one line on standard error says so and guests run on WasmKit.
+
         """#.replacingOccurrences(
             of: "{DEFAULT_JSON}",
             with: defaultJSON.trimmingCharacters(in: .newlines))

@@ -1,8 +1,8 @@
-import WasmKit
-
-/// A guest program parsed, checked against the syscalls the kernel provides, ready to instantiate.
-public struct LoadedProgram: Sendable {
-    public let module: Module
+/// A guest program checked against the syscalls the kernel provides and compiled for the
+/// kernel's engine, ready to instantiate.
+struct LoadedProgram: Sendable {
     /// The guest path it was loaded from.
-    public let path: String
+    let path: String
+    let facts: ModuleFacts
+    let module: any EngineModule
 }

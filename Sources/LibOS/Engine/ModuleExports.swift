@@ -1,17 +1,10 @@
-import WasmKit
+import WasmParser
 
 /// What a WebAssembly module offers to be called, for embedders that choose how to start it.
 public enum ModuleExports {
-    /// The names of the functions `bytes` exports; `ENOEXEC` when it is not a module.
+    /// The names of the functions `bytes` exports; `ENOEXEC` when it is not a module, or imports
+    /// what Cloister does not provide.
     public static func functionNames(in bytes: [UInt8]) throws(Errno) -> [String] {
-        do {
-            let module = try parseWasm(bytes: bytes, features: WasmKitRunner.features)
-            return module.exports.compactMap { export in
-                if case .function = export.descriptor { return export.name }
-                return nil
-            }
-        } catch {
-            throw Errno.noexec.with(reason: "not a valid WebAssembly module: \(error)")
-        }
+        try ModuleFacts(bytes, path: "the module").exportedFunctions.keys.sorted()
     }
 }

@@ -1,139 +1,119 @@
-@_spi(Fuzzing) import WasmKit
-import WasmParser
+import Crypto
 
-/// Reads a guest program from the VFS, parses it once (through the ``ModuleCache``) and checks
-/// that it is a WASI command whose imports the kernel provides.
+/// Reads a guest program from the VFS and makes it ready for the kernel's engine, once per
+/// program (through the ``ProgramCache``): reads its facts (``ModuleFacts``: its imports must be
+/// syscalls the kernel provides), has the engine validate the unmodified module, instruments it
+/// (``InterruptInstrumentation``) and has the engine compile it.
 struct ProgramLoader {
     let vfs: VirtualFileSystem
-    /// The most linear memory one process may have (`default_heap_size`).
-    let memoryCeiling: Int
-    /// Whether to add the interrupt checks (always, except in the test of the fuel backstop).
+    let engine: any GuestEngine
+    /// The most linear memory (and tables) one process may have (`default_heap_size`).
+    let memoryCeiling: UInt64
+    /// Where the engine keeps compiled code between runs, if anywhere.
+    let cache: ArtifactCache?
+    /// Whether to instrument programs (always, except in the test of WasmKit's fuel backstop).
     var instruments = true
+
+    /// The largest program the loader reads.
+    static let largestProgram = 1 << 30
 
     func load(path: String, inode: any Inode, entry: ProgramEntry = .command) throws(Errno) -> LoadedProgram {
         let stat = try inode.stat()
         guard stat.type == .regularFile else { throw Errno.acces.with(reason: "\(path) is not a regular file") }
-        var key: String?
+        var identity: String?
         if let host = inode as? HostInode {
-            key = "\(host.fs.hostPath)/\(host.components.joined(separator: "/"))|\(stat.inode)|\(stat.size)|\(stat.modificationTime)|\(instruments)"
+            identity = ProgramCache.identityKey(
+                "\(host.fs.hostPath)/\(host.components.joined(separator: "/"))|\(stat.inode)|\(stat.size)|\(stat.modificationTime)",
+                engine: engine.kind, instrumented: instruments)
         }
-        let module = try ModuleCache.shared.module(for: key) { () throws(Errno) -> Module in
-            let bytes = try readAll(inode, path: path)
+        let cache = ProgramCache.shared
+        var found = identity.flatMap(cache.entry(for:))
+        if found == nil {
+            let bytes = try readAll(inode, path: path, size: stat.size)
             if bytes.count < 8 || bytes[0..<4] != [0x00, 0x61, 0x73, 0x6d] {
                 throw Errno.noexec.with(reason: "\(path) is not a WebAssembly module")
             }
-            // The original is validated before it is instrumented: afterwards an index that names
-            // the interrupt flag would be valid.
-            let original: Module
-            do {
-                original = try parseWasm(bytes: bytes, features: WasmKitRunner.features)
-            } catch {
-                throw Errno.noexec.with(reason: "\(path) is not a valid WebAssembly module: \(error)")
+            let digest = Array(SHA256.hash(data: bytes))
+            let contentKey = ProgramCache.contentKey(digest: digest, engine: engine.kind, instrumented: instruments)
+            if let byContent = cache.entry(for: contentKey) {
+                found = byContent
+                if let identity { cache.store(byContent, under: [identity], compiled: false) }
+            } else {
+                let compiled = try prepare(bytes, digest: digest, path: path)
+                cache.store(compiled, under: [contentKey] + (identity.map { [$0] } ?? []), compiled: true)
+                found = compiled
             }
-            try checkImports(original, path: path)
-            try validate(original, path: path)
-            if !instruments { return original }
+        }
+        guard let found else { throw Errno.io }
+        let program = LoadedProgram(path: path, facts: found.facts, module: found.module)
+        try check(program, entry: entry)
+        return program
+    }
+
+    /// Checks, validates, instruments and compiles a program's bytes — or finds them compiled in
+    /// the engine's artifact cache.
+    private func prepare(_ bytes: [UInt8], digest: [UInt8], path: String) throws(Errno) -> ProgramCache.Entry {
+        let facts = try ModuleFacts(bytes, path: path)
+        if instruments, let module = engine.cachedModule(digest: digest, facts: facts, path: path, cache: cache) {
+            return ProgramCache.Entry(facts: facts, module: module)
+        }
+        // The original is validated before it is instrumented: afterwards an index that names
+        // what the instrumentation added would be valid.
+        try engine.validate(bytes, path: path)
+        var instrumented = bytes
+        if instruments {
             do {
-                return try parseWasm(bytes: try InterruptInstrumentation.instrument(bytes), features: WasmKitRunner.features)
+                instrumented = try InterruptInstrumentation.instrument(bytes, style: engine.instrumentation)
             } catch {
                 throw Errno.noexec.with(reason: "\(path) cannot be instrumented: \(error)")
             }
         }
-        guard module.exports.contains(where: { $0.name == entry.exportName }) else {
+        let module = try engine.compile(instrumented, digest: digest, facts: facts, path: path, cache: instruments ? cache : nil)
+        return ProgramCache.Entry(facts: facts, module: module)
+    }
+
+    /// What every load checks, cached or not: the entry exists, and the memory and tables the
+    /// program starts with fit its process's limit (refused before anything is allocated).
+    private func check(_ program: LoadedProgram, entry: ProgramEntry) throws(Errno) {
+        let facts = program.facts
+        let path = program.path
+        guard facts.exportedFunctions[entry.exportName] != nil else {
             if entry == .command { throw Errno.noexec.with(reason: "\(path) has no _start export: not a WASI command") }
             throw Errno.noexec.with(reason: "\(path) has no \(entry.exportName) export")
         }
-        return LoadedProgram(module: module, path: path)
+        let pages = facts.definedMemory?.min ?? facts.sharedMemory?.limits.min ?? 0
+        let memory = pages > memoryCeiling / 65_536 ? UInt64.max : pages * 65_536
+        let tables = facts.tableBytes(elementCost: engine.tableElementCost)
+        if memory > memoryCeiling || tables > memoryCeiling - memory {
+            let what = tables == 0 ? "initial linear memory of \(memory == .max ? "\(pages) pages" : "\(memory) bytes")"
+                : "initial linear memory and tables of \(memory == .max || tables == .max ? "more" : "\(memory + tables)") bytes"
+            throw Errno.nomem.with(reason: "\(path): out of memory: \(what) is over the process limit of \(memoryCeiling) bytes")
+        }
     }
 
-    private func readAll(_ inode: any Inode, path: String) throws(Errno) -> [UInt8] {
+    /// Reads the whole program: into a buffer of the size the file says, growing it only if the
+    /// file grows meanwhile.
+    private func readAll(_ inode: any Inode, path: String, size: UInt64) throws(Errno) -> [UInt8] {
+        guard size <= UInt64(Self.largestProgram) else { throw Errno.fbig.with(reason: "\(path) is larger than 1 GiB") }
         let description = try inode.open(OpenMode(read: true, write: false))
         defer { description.close() }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var bytes = [UInt8](repeating: 0, count: Int(size) + 1)
+        var count = 0
         while true {
-            let count: Int
+            if count == bytes.count {
+                guard bytes.count <= Self.largestProgram else { throw Errno.fbig.with(reason: "\(path) is larger than 1 GiB") }
+                bytes += [UInt8](repeating: 0, count: max(1 << 16, bytes.count))
+            }
+            let read: Int
             do {
-                count = try chunk.withUnsafeMutableBytes { buffer in try description.read(into: buffer) }
+                read = try bytes.withUnsafeMutableBytes { buffer in try description.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[count...])) }
             } catch {
                 throw (error as? Errno) ?? .io
             }
-            if count == 0 { break }
-            bytes += chunk[..<count]
-            if bytes.count > 1 << 30 { throw Errno.fbig.with(reason: "\(path) is larger than 1 GiB") }
+            if read == 0 { break }
+            count += read
         }
+        bytes.removeSubrange(count...)
         return bytes
     }
-
-    /// Validates every function body once, when the program is first loaded: WasmKit parses
-    /// bodies lazily, so the module is instantiated once with eager compilation, no start
-    /// function, and imports that are never called.
-    func validate(_ module: Module, path: String) throws(Errno) {
-        var copy = module
-        copy.dropStartFunction()
-        let engine = Engine(configuration: EngineConfiguration(compilationMode: .eager, features: WasmKitRunner.features))
-        let store = Store(engine: engine)
-        let limiter = ValidationLimiter(ceiling: memoryCeiling)
-        store.resourceLimiter = limiter
-        var imports = Imports()
-        do {
-            for entry in module.imports {
-                if case .memory(let type) = entry.descriptor {
-                    let shared = try SharedMemory(engine: engine, type: type, resourceLimiter: limiter)
-                    imports.define(module: entry.module, name: entry.name, Memory(store: store, sharedMemory: shared))
-                    continue
-                }
-                guard let syscall = SyscallTable.syscall(module: entry.module, name: entry.name) else { continue }
-                let parameters = syscall.wasmParameters
-                let function = Function(store: store, parameters: parameters, results: syscall.returnsValue ? [.i32] : []) { _, _ in
-                    throw Errno.nosys
-                }
-                imports.define(module: entry.module, name: entry.name, function)
-            }
-            _ = try copy.instantiate(store: store, imports: imports)
-        } catch {
-            if let refusal = limiter.refusal { throw Errno.nomem.with(reason: "\(path): \(refusal)") }
-            throw Errno.noexec.with(reason: "\(path) is not a valid WebAssembly module: \(error)")
-        }
-    }
-
-    /// Every import must be a syscall the kernel provides, or one shared memory (a
-    /// `wasm32-wasi-threads` program). Signatures are checked when the program is instantiated.
-    private func checkImports(_ module: Module, path: String) throws(Errno) {
-        var memories = 0
-        for entry in module.imports {
-            let name = "\(entry.module).\(entry.name)"
-            switch entry.descriptor {
-            case .memory(let type):
-                guard type.shared, !type.isMemory64, memories == 0 else {
-                    throw Errno.noexec.with(reason: "\(path) imports memory \(name): only one shared wasm32 memory may be imported (wasm32-wasi-threads)")
-                }
-                memories += 1
-            case .function:
-                guard SyscallTable.syscall(module: entry.module, name: entry.name) != nil else {
-                    throw Errno.noexec.with(reason: "\(path) imports \(name), which Cloister does not provide")
-                }
-            default:
-                throw Errno.noexec.with(reason: "\(path) imports \(name), which Cloister does not provide")
-            }
-        }
-    }
-}
-
-/// Keeps the one-time validation instance within the process memory ceiling, so a module that
-/// declares a huge initial memory is refused before any of it is allocated.
-private final class ValidationLimiter: ResourceLimiter, @unchecked Sendable {
-    let ceiling: Int
-    private(set) var refusal: String?
-    init(ceiling: Int) { self.ceiling = ceiling }
-
-    func limitMemoryGrowth(to desired: Int) throws -> Bool {
-        if desired > ceiling {
-            refusal = "initial linear memory of \(desired) bytes is over the process limit of \(ceiling) bytes"
-            return false
-        }
-        return true
-    }
-
-    func limitTableGrowth(to desired: Int) throws -> Bool { desired <= 1 << 20 }
 }

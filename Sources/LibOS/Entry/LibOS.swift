@@ -10,7 +10,8 @@ public enum LibOS {
 
     /// Starts the instance in `instance` (a folder holding `Cloister.json`).
     /// `logLevel` is a level name (`off` … `trace`); `nil` reads `CLOISTER_LOG_LEVEL`.
-    public static func initialize(instance: String, logLevel: String? = nil) throws(Errno) {
+    /// `engine` overrides the instance's engine (see ``Kernel/init(instanceDirectory:config:logLevel:logSink:engine:cacheDirectory:)``).
+    public static func initialize(instance: String, logLevel: String? = nil, engine: EngineKind? = nil) throws(Errno) {
         var level: LogLevel?
         if let logLevel {
             guard let parsed = LogLevel(parsing: logLevel) else {
@@ -20,9 +21,12 @@ public enum LibOS {
         }
         try lock.withLock { () throws(Errno) in
             if current != nil { throw Errno.exist.with(reason: "a LibOS instance is already initialized") }
-            current = try Kernel(instanceDirectory: instance, logLevel: level)
+            current = try Kernel(instanceDirectory: instance, logLevel: level, engine: engine)
         }
     }
+
+    /// The engine the instance runs its guests on.
+    public static var engine: EngineKind? { lock.withLock { current?.engineKind } }
 
     /// Whether an instance is initialized (and not yet destroyed).
     public static var isInitialized: Bool { lock.withLock { current != nil } }

@@ -9,6 +9,12 @@ public final class Kernel: @unchecked Sendable {
     public let instanceDirectory: String
     public let log: KernelLog
     let vfs: VirtualFileSystem
+    /// The instruction engine every process of this instance runs on.
+    let engine: any GuestEngine
+    /// Which engine that is.
+    public var engineKind: EngineKind { engine.kind }
+    /// Where compiled programs are kept between runs (wasmtime), if anywhere.
+    let artifactCache: ArtifactCache?
 
     /// The process table; its lock guards the fields below too.
     let table: ProcessTable
@@ -23,12 +29,22 @@ public final class Kernel: @unchecked Sendable {
     /// Starts an instance from `instanceDirectory/Cloister.json` (or from `config` when given).
     ///
     /// The log level is `logLevel`, else `CLOISTER_LOG_LEVEL`, else `off`; a release instance
-    /// (`debuggable: false`) never logs.
-    public convenience init(instanceDirectory: String, config: InstanceConfig? = nil, logLevel: LogLevel? = nil, logSink: LogSink = .standardError) throws(Errno) {
-        try self.init(instanceDirectory: instanceDirectory, config: config, logLevel: logLevel, logSink: logSink, instrumentsPrograms: true)
+    /// (`debuggable: false`) never logs. The engine is `engine`, else `CLOISTER_ENGINE`, else the
+    /// config's `engine`, else wasmtime; wasmtime falls back to WasmKit, with a one-line notice,
+    /// when its library cannot be loaded (``EngineSelection``).
+    public convenience init(
+        instanceDirectory: String, config: InstanceConfig? = nil, logLevel: LogLevel? = nil, logSink: LogSink = .standardError,
+        engine: EngineKind? = nil, cacheDirectory: String? = nil
+    ) throws(Errno) {
+        try self.init(
+            instanceDirectory: instanceDirectory, config: config, logLevel: logLevel, logSink: logSink, engine: engine,
+            cacheDirectory: cacheDirectory, instrumentsPrograms: true)
     }
 
-    init(instanceDirectory: String, config: InstanceConfig?, logLevel: LogLevel?, logSink: LogSink, instrumentsPrograms: Bool) throws(Errno) {
+    init(
+        instanceDirectory: String, config: InstanceConfig?, logLevel: LogLevel?, logSink: LogSink, engine requested: EngineKind? = nil,
+        cacheDirectory: String? = nil, instrumentsPrograms: Bool
+    ) throws(Errno) {
         let directory = URL(fileURLWithPath: instanceDirectory).standardizedFileURL.path
         let loaded: InstanceConfig
         if let config {
@@ -49,10 +65,26 @@ public final class Kernel: @unchecked Sendable {
             mounts: loaded.mounts, instanceDirectory: directory, ramCapacity: loaded.resourceLimits.userSpaceSize,
             reportTamper: { [log] message in log.log(.error, message) })
         self.instrumentsPrograms = instrumentsPrograms
+        var kind = requested
+        if kind == nil, let name = ProcessInfo.processInfo.environment["CLOISTER_ENGINE"], !name.isEmpty {
+            kind = try EngineKind(parsing: name)
+        }
+        let engine = EngineSelection.engine(kind ?? loaded.engine)
+        self.engine = engine
+        if engine.kind == .wasmtime {
+            switch ArtifactCache.open(cacheDirectory ?? ArtifactCache.defaultDirectory) {
+            case .success(let cache): artifactCache = cache
+            case .failure(let reason):
+                log.log(.warn, "\(reason); programs are compiled on every load")
+                artifactCache = nil
+            }
+        } else {
+            artifactCache = nil
+        }
         let table = ProcessTable(maxProcesses: loaded.resourceLimits.maxNumOfProcesses, maxThreads: loaded.resourceLimits.maxNumOfThreads)
         self.table = table
         self.interruptAgent = InterruptAgent(period: loaded.process.interruptPeriod) { table.lock.withLock { table.all } }
-        log.log(.info, "instance \(directory) started with \(loaded.mounts.count) mounts")
+        log.log(.info, "instance \(directory) started with \(loaded.mounts.count) mounts on \(engine.kind)")
     }
 
     deinit { interruptAgent.stop() }
@@ -126,7 +158,8 @@ public final class Kernel: @unchecked Sendable {
         } catch {
             throw error.with(reason: "cannot find \(path): \(error.name)")
         }
-        return try ProgramLoader(vfs: vfs, memoryCeiling: Int(clamping: memoryLimit), instruments: instrumentsPrograms).load(path: path, inode: inode, entry: entry)
+        return try ProgramLoader(vfs: vfs, engine: engine, memoryCeiling: memoryLimit, cache: artifactCache, instruments: instrumentsPrograms)
+            .load(path: path, inode: inode, entry: entry)
     }
 
     /// Enters a new process in the table (`EAGAIN` at the process or thread limit; `files` is
@@ -172,14 +205,9 @@ public final class Kernel: @unchecked Sendable {
             return WaitStatus(rawValue: status.rawValue, reason: "\(status.reason ?? "killed") before it started")
         }
         let main = GuestThread(tid: process.pid, process: process, affinity: nil)
-        let start: MainThreadStart
-        do {
-            start = try prepareMainThread(main)
-        } catch {
-            finish(process, status: .exited(127), started: false)
-            throw error
-        }
-        return run(start, main: main)
+        let ended = ExitLatch()
+        try GuestRunner(kernel: self).startMainThread(main) { status in ended.set(status) }
+        return ended.wait()
     }
 
     /// Spawns a child of `parent` running the program at `path` with `parent`'s descriptors
@@ -204,52 +232,16 @@ public final class Kernel: @unchecked Sendable {
             limits: parent.limits, affinity: thread.sched.affinity, collectedByEntry: false)
         table.lock.withLock { process.state = .running }
         let main = GuestThread(tid: process.pid, process: process, affinity: process.initialAffinity)
-        let started = StartupHandshake()
-        do throws(Errno) {
-            try HostThread.start { [self] in
-                let start: MainThreadStart
-                do throws(Errno) {
-                    start = try prepareMainThread(main)
-                } catch {
-                    finish(process, status: .exited(127), started: false)
-                    started.fail(error)
-                    return
-                }
-                started.succeed()
-                _ = run(start, main: main)
-            }
-        } catch {
-            finish(process, status: .exited(127), started: false)
-            throw error
-        }
-        try started.wait()
+        try GuestRunner(kernel: self).startMainThread(main) { _ in }
         return process.pid
     }
 
-    /// Instantiates the main thread's program; the process starts counting its limits.
-    private func prepareMainThread(_ main: GuestThread) throws(Errno) -> MainThreadStart {
-        try interruptAgent.start()
-        return try WasmKitRunner(kernel: self).prepareMainThread(main)
-    }
-
-    /// Runs a prepared main thread on the calling host thread, then ends the process.
-    private func run(_ start: MainThreadStart, main: GuestThread) -> WaitStatus {
-        let process = main.process
-        log.log(.debug, "exec \(process.path) \(process.arguments.count) args", pid: process.pid, tid: main.tid)
-        start.run()
-        process.waitForOtherThreads(than: main)
-        let status = process.endStatus ?? .exited(0)
-        finish(process, status: status)
-        return status
-    }
-
     /// Closes a process's files, releases its memory and makes it a zombie or reaps it.
-    private func finish(_ process: Process, status: WaitStatus, started: Bool = true) {
+    func finish(_ process: Process, status: WaitStatus, started: Bool = true) {
         process.end(with: status)
         process.files.closeAll()
-        let reservation = process.memoryReservation.exchange(0, ordering: .relaxed)
-        table.lock.withLock { reservedMemory -= UInt64(max(0, reservation)) }
         process.engineState = nil
+        process.closeMemoryAccounting()
         guard started else {
             // Its start failed: the caller of exec or spawn gets the error, nobody waits for it.
             table.discard(process)
@@ -360,10 +352,10 @@ public final class Kernel: @unchecked Sendable {
     func reserveMemory(_ delta: Int) -> Bool {
         table.lock.withLock {
             if delta <= 0 {
-                reservedMemory -= UInt64(-delta)
+                reservedMemory -= min(reservedMemory, UInt64(-delta))
                 return true
             }
-            if reservedMemory + UInt64(delta) > config.resourceLimits.userSpaceSize { return false }
+            if UInt64(delta) > config.resourceLimits.userSpaceSize - min(reservedMemory, config.resourceLimits.userSpaceSize) { return false }
             reservedMemory += UInt64(delta)
             return true
         }

@@ -123,13 +123,14 @@ public final class WorkerPool: Sendable {
                 // Canceled (or taken away) while it ran: deliver nothing.
                 guard try await queue.heartbeat(task.id, worker: worker) == .running else { return }
                 let tags = try await runner.deliverOutputs(task, runtime: prepared.runtime)
-                result = TaskResult(returnValue: value, outputTags: tags, log: prepared.runtime.log)
+                result = TaskResult(returnValue: value, outputTags: tags, log: prepared.runtime.log, engine: prepared.runtime.engine?.rawValue)
             } catch {
                 if isStopping {
                     try? await queue.release(task.id, worker: worker)
                     return
                 }
                 result.log = prepared.runtime.log
+                result.engine = prepared.runtime.engine?.rawValue
                 failure = "\(error)"
             }
         } catch {

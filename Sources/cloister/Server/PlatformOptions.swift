@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LibOS
 import Platform
 
 /// The options `serve` and `worker` share: where the platform's data is and how tasks run.
@@ -19,10 +20,16 @@ struct PlatformOptions: ParsableArguments {
     @Option(name: .customLong("password-cost"), help: "The bcrypt cost of password hashes (4–31).")
     var passwordCost: UInt8 = 12
 
+    @Option(name: .long, help: "The engine WebAssembly and Python functions run on: wasmtime (the default, when its library loads) or wasmkit.")
+    var engine: String?
+
     func validate() throws {
         guard workers >= 0, workers <= 256 else { throw ValidationError("--workers must be 0 to 256") }
         guard staleAfter >= 1 else { throw ValidationError("--stale-after must be at least 1 second") }
         guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
+        if let engine {
+            do { _ = try EngineKind(parsing: engine) } catch { throw ValidationError("--engine: \(error.reason)") }
+        }
     }
 
     var configuration: PlatformConfiguration {
@@ -34,6 +41,7 @@ struct PlatformOptions: ParsableArguments {
         configuration.staleAfter = staleAfter
         configuration.passwordCost = passwordCost
         configuration.heartbeatInterval = .milliseconds(Int64(min(1000, staleAfter * 1000 / 4)))
+        configuration.useEngine(engine.flatMap { EngineKind(rawValue: $0) })
         return configuration
     }
 }

@@ -21,9 +21,11 @@ final class TestInstance: @unchecked Sendable {
         var failures: [String] { stdout.split(separator: "\n").filter { $0.hasPrefix("FAIL") }.map(String.init) }
     }
 
-    init(_ options: InstanceFolder.Options = .init(), logLevel: LogLevel? = nil) throws {
+    /// A kernel on `engine` (nil: `CLOISTER_ENGINE`, else the default: `make test` runs the
+    /// suites once on each engine).
+    init(_ options: InstanceFolder.Options = .init(), logLevel: LogLevel? = nil, engine: EngineKind? = nil, cacheDirectory: String? = nil) throws {
         folder = try InstanceFolder(options)
-        kernel = try Kernel(instanceDirectory: folder.path, logLevel: logLevel, logSink: logSink)
+        kernel = try Kernel(instanceDirectory: folder.path, logLevel: logLevel, logSink: logSink, engine: engine, cacheDirectory: cacheDirectory)
     }
 
     var directory: URL { folder.directory }

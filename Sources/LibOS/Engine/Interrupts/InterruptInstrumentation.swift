@@ -1,95 +1,122 @@
 import WasmParser
 
+/// How a program is rewritten before its engine compiles it (``InterruptInstrumentation``).
+public enum InstrumentationStyle: Sendable, Hashable {
+    /// For an engine with no safe cross-thread interrupt (WasmKit): an interrupt flag only the
+    /// kernel writes, tested at every loop head and at the entry of every function that calls.
+    case interruptFlag
+    /// For an engine that checks for interrupts at loop heads and function entries itself
+    /// (wasmtime's epochs): no flag, no inserted checks.
+    case engineChecks
+}
+
 /// Rewrites a guest module once, at load time, so the kernel can stop it whatever it is doing.
 ///
-/// WasmKit has no safe cross-thread interrupt (see DESIGN.md), so the LibOS builds its own: the
-/// rewriter appends two mutable `i32` globals — appended, so no existing index shifts — and
-/// exports them as ``exportName`` and ``waitAddressExportName``. At the head of every loop, and
-/// at the entry of every function that calls others, it inserts
+/// Every style makes three changes:
+/// - **The start function** is no longer run by instantiation: the start section is removed and
+///   the function is exported as ``startExportName``, which the kernel calls once the thread can
+///   be interrupted (a start function that spins is killed like any other code).
+/// - **Small innermost loops are unrolled** (``LoopUnrolling``), so that a loop head — where the
+///   interrupt check is — comes once every few iterations instead of every one.
+/// - **`memory.atomic.wait` is sliced**: a wait waits at most ``atomicWaitSlice`` at a time, in a
+///   loop that waits again until its own timeout has passed, so a thread parked in a wait passes a
+///   loop head (an interrupt check) at least that often. What the guest sees is unchanged but for
+///   one case: a wait whose value changed without a notify answers "not-equal" at the next slice
+///   instead of sleeping on (a spurious wake-up, which futex users loop on anyway).
+///
+/// The ``InstrumentationStyle/interruptFlag`` style also appends a mutable `i32` global —
+/// appended, so no existing index shifts —, exports it as ``flagExportName``, and inserts
 ///
 ///     global.get $interrupt
 ///     if
 ///       unreachable
 ///     end
 ///
-/// A function that calls nothing needs no entry check: it either returns or reaches one of its
-/// own loop heads, so every unbounded execution passes a check. A small innermost loop is
-/// unrolled first (``LoopUnrolling``), so that its head, and the check, come once every few
-/// iterations.
-///
-/// Only the kernel writes the flag (through the export, which guests cannot reach: the
-/// original code was validated before the globals existed, so no guest instruction names them).
-/// When the kernel must end a process (a kill, an exit_group, a limit), it sets the flag; the
-/// guest traps at its next check (a loop head or a function entry), and the runner reports the
+/// at the head of every loop (the unrolled ones included) and at the entry of every function that
+/// calls others. A function that calls nothing needs no entry check: it either returns or reaches
+/// one of its own loop heads, so every unbounded execution passes a check. Only the kernel writes
+/// the flag (through the export, which guests cannot reach: the original code was validated
+/// before the global existed, so no guest instruction names it). When the kernel must end a
+/// process it sets the flag; the guest traps at its next check, and the kernel reports the
 /// process's status instead of the trap.
-///
-/// A thread may also be parked in `memory.atomic.wait`, which runs no guest code. Each wait is
-/// preceded by a store of its effective address into the second global, so the kernel knows
-/// where to `memory.atomic.notify` the thread awake (see ``AtomicWaitWaker``).
 public enum InterruptInstrumentation {
-    /// The export through which the kernel sets the interrupt flag.
-    public static let exportName = "cloister.interrupt"
-    /// The export from which the kernel reads the address a thread last waited on.
-    public static let waitAddressExportName = "cloister.wait_address"
+    /// The export through which the kernel sets the interrupt flag (``InstrumentationStyle/interruptFlag``).
+    public static let flagExportName = "cloister.interrupt"
+    /// The export of the module's start function, which the kernel runs after instantiation.
+    public static let startExportName = "cloister.start"
+    /// The rewrite's revision: part of the name of every compiled artifact (artifacts are named by
+    /// the module the guest supplied), so bump it whenever the rewrite changes.
+    static let revision = 2
+    /// The longest a `memory.atomic.wait` waits before passing an interrupt check: the most a
+    /// kill waits for a thread parked in one.
+    public static let atomicWaitSlice: Int64 = 10_000_000
 
-    /// Returns `bytes` instrumented, or throws the parser's error for a malformed module.
-    public static func instrument(_ bytes: [UInt8]) throws -> [UInt8] {
+    /// Returns `bytes` instrumented in `style`, or throws for a module it cannot rewrite.
+    public static func instrument(_ bytes: [UInt8], style: InstrumentationStyle) throws -> [UInt8] {
         let layout = try ModuleLayout(bytes)
-        for name in [exportName, waitAddressExportName] where layout.exportNames.contains(name) {
+        for name in [flagExportName, startExportName] where layout.exportNames.contains(name) {
             throw InstrumentationError(message: "the module already exports \(name)")
         }
-        let flagIndex = UInt32(layout.importedGlobalCount + layout.definedGlobalCount)
-        let waitAddressIndex = flagIndex + 1
-        let check: [UInt8] = [0x23] + LEB128.unsigned(flagIndex) + [0x04, 0x40, 0x00, 0x0b]
+        let flagIndex: UInt32? = style == .interruptFlag ? UInt32(layout.importedGlobalCount + layout.definedGlobalCount) : nil
+        let check: [UInt8] = flagIndex.map { [0x23] + LEB128.unsigned($0) + [0x04, 0x40, 0x00, 0x0b] } ?? []
+
+        var newGlobals: [UInt8] = []
+        var newExports: [[UInt8]] = []
+        func export(_ name: String, kind: UInt8, _ index: UInt32) -> [UInt8] {
+            LEB128.unsigned(UInt32(name.utf8.count)) + Array(name.utf8) + [kind] + LEB128.unsigned(index)
+        }
+        if let flagIndex {
+            newGlobals = [0x7f, 0x01, 0x41, 0x00, 0x0b]  // (mut i32) (i32.const 0)
+            newExports.append(export(flagExportName, kind: 0x03, flagIndex))
+        }
+        if let start = layout.startFunction {
+            newExports.append(export(startExportName, kind: 0x00, start))
+        }
 
         var output = Array(bytes[0..<8])
-        var insertedGlobal = false
-        var insertedExport = false
+        var insertedGlobal = newGlobals.isEmpty
+        var insertedExport = newExports.isEmpty
         func appendSection(_ id: UInt8, _ payload: [UInt8]) {
             output.append(id)
             output += LEB128.unsigned(UInt32(payload.count))
             output += payload
         }
-        let globalEntry: [UInt8] = [0x7f, 0x01, 0x41, 0x00, 0x0b] + [0x7f, 0x01, 0x41, 0x00, 0x0b]  // 2 × (mut i32) (i32.const 0)
-        func export(_ name: String, _ index: UInt32) -> [UInt8] {
-            LEB128.unsigned(UInt32(name.utf8.count)) + Array(name.utf8) + [0x03] + LEB128.unsigned(index)
-        }
-        let exportEntry = export(exportName, flagIndex) + export(waitAddressExportName, waitAddressIndex)
-
         for section in layout.sections {
             // A module with no global or export section gets one, in the canonical order.
             if !insertedGlobal, section.id != 0, ModuleLayout.order(of: section.id) > ModuleLayout.order(of: 6) {
-                appendSection(6, LEB128.unsigned(2) + globalEntry)
+                appendSection(6, LEB128.unsigned(1) + newGlobals)
                 insertedGlobal = true
             }
             if !insertedExport, section.id != 0, ModuleLayout.order(of: section.id) > ModuleLayout.order(of: 7) {
-                appendSection(7, LEB128.unsigned(2) + exportEntry)
+                appendSection(7, LEB128.unsigned(UInt32(newExports.count)) + newExports.joined())
                 insertedExport = true
             }
-            let payload = bytes[section.payload]
             switch section.id {
-            case 6:
+            case 6 where !newGlobals.isEmpty:
                 var reader = ByteReader(bytes: bytes, position: section.payload.lowerBound)
                 let count = try reader.unsigned()
-                appendSection(6, LEB128.unsigned(count + 2) + bytes[reader.position..<section.payload.upperBound] + globalEntry)
+                appendSection(6, LEB128.unsigned(count + 1) + bytes[reader.position..<section.payload.upperBound] + newGlobals)
                 insertedGlobal = true
-            case 7:
+            case 7 where !newExports.isEmpty:
                 var reader = ByteReader(bytes: bytes, position: section.payload.lowerBound)
                 let count = try reader.unsigned()
-                appendSection(7, LEB128.unsigned(count + 2) + bytes[reader.position..<section.payload.upperBound] + exportEntry)
+                appendSection(
+                    7, LEB128.unsigned(count + UInt32(newExports.count)) + bytes[reader.position..<section.payload.upperBound] + newExports.joined())
                 insertedExport = true
+            case 8:
+                break  // the start section: its function is exported instead
             case 10:
-                appendSection(10, try instrumentCode(bytes, bodies: layout.bodies, check: check, waitAddressIndex: waitAddressIndex))
+                appendSection(10, try instrumentCode(bytes, bodies: layout.bodies, check: check))
             default:
-                appendSection(section.id, Array(payload))
+                appendSection(section.id, Array(bytes[section.payload]))
             }
         }
-        if !insertedGlobal { appendSection(6, LEB128.unsigned(2) + globalEntry) }
-        if !insertedExport { appendSection(7, LEB128.unsigned(2) + exportEntry) }
+        if !insertedGlobal { appendSection(6, LEB128.unsigned(1) + newGlobals) }
+        if !insertedExport { appendSection(7, LEB128.unsigned(UInt32(newExports.count)) + newExports.joined()) }
         return output
     }
 
-    private static func instrumentCode(_ bytes: [UInt8], bodies: [ModuleLayout.Body], check: [UInt8], waitAddressIndex: UInt32) throws -> [UInt8] {
+    private static func instrumentCode(_ bytes: [UInt8], bodies: [ModuleLayout.Body], check: [UInt8]) throws -> [UInt8] {
         var payload = LEB128.unsigned(UInt32(bodies.count))
         for body in bodies {
             var newBody: [UInt8]
@@ -97,15 +124,13 @@ public enum InterruptInstrumentation {
             if body.atomicWaits.isEmpty {
                 newBody = Array(bytes[body.range.lowerBound..<body.instructions.lowerBound])
             } else {
-                // Four locals for the operands of a wait: address (i32), expected (i32 and i64
-                // forms) and timeout (i64), appended after the declared ones.
+                // Five locals for a sliced wait, appended after the declared ones: address,
+                // expected (i32 form) and result (i32), expected (i64 form) and timeout (i64).
                 let locals = try ModuleLayout.declaredLocals(bytes, body: body)
                 waitLocals = UInt32(UInt64(body.parameterCount) + locals.count)
                 newBody = LEB128.unsigned(locals.groups + 2) + bytes[locals.groupsStart..<body.instructions.lowerBound]
-                newBody += [0x02, 0x7f, 0x02, 0x7e]  // 2 × i32, 2 × i64
+                newBody += [0x03, 0x7f, 0x02, 0x7e]  // 3 × i32, 2 × i64
             }
-            // Small innermost loops are unrolled with one check at their head; every other loop
-            // gets the check at its head.
             var edits: [(at: Int, replacing: Int, with: [UInt8])] = []
             var unrolledHeads: Set<Int> = []
             for loop in body.innermostLoops {
@@ -114,11 +139,13 @@ public enum InterruptInstrumentation {
                 edits.append((loop.range.lowerBound, loop.range.count, LoopUnrolling.unrolled(loop, in: bytes, copies: copies, check: check)))
                 unrolledHeads.insert(loop.body.lowerBound)
             }
-            for head in body.loopHeads where !unrolledHeads.contains(head) {
-                edits.append((head, 0, check))
+            if !check.isEmpty {
+                for head in body.loopHeads where !unrolledHeads.contains(head) {
+                    edits.append((head, 0, check))
+                }
             }
             for wait in body.atomicWaits {
-                edits.append((wait.range.lowerBound, 0, waitPrologue(wait, firstLocal: waitLocals, waitAddressIndex: waitAddressIndex)))
+                edits.append((wait.range.lowerBound, wait.range.count, slicedWait(wait, in: bytes, firstLocal: waitLocals, check: check)))
             }
             // An insertion goes before a replacement at the same offset: an outer loop whose body
             // starts with an unrolled inner loop has its head exactly where the inner loop starts.
@@ -140,19 +167,38 @@ public enum InterruptInstrumentation {
         return payload
     }
 
-    /// Saves a wait's operands in the wait locals, records its effective address in the
-    /// wait-address global, and puts the operands back for the wait itself.
-    private static func waitPrologue(_ wait: ModuleLayout.AtomicWait, firstLocal: UInt32, waitAddressIndex: UInt32) -> [UInt8] {
+    /// The code that replaces one `memory.atomic.wait32/64`: it takes the same operands
+    /// (address, expected, timeout) and leaves the same result, but waits at most
+    /// ``atomicWaitSlice`` at a time:
+    ///
+    ///     local.set $timeout  local.set $expected  local.set $address
+    ///     block
+    ///       loop
+    ///         <check>
+    ///         (wait $address $expected (select $timeout SLICE (i64.lt_u $timeout SLICE)))
+    ///         local.tee $result
+    ///         br_if 1 (i32.ne (…) 2)              ;; woken or not-equal: done
+    ///         br_if 0 (i64.lt_s $timeout 0)       ;; no timeout: wait again
+    ///         br_if 0 (i64.gt_s (local.tee $timeout (i64.sub $timeout SLICE)) 0)
+    ///       end
+    ///     end
+    ///     local.get $result
+    private static func slicedWait(_ wait: ModuleLayout.AtomicWait, in bytes: [UInt8], firstLocal: UInt32, check: [UInt8]) -> [UInt8] {
         let address = LEB128.unsigned(firstLocal)
-        let expected = LEB128.unsigned(wait.is64 ? firstLocal + 2 : firstLocal + 1)
-        let timeout = LEB128.unsigned(firstLocal + 3)
+        let expected = LEB128.unsigned(wait.is64 ? firstLocal + 3 : firstLocal + 1)
+        let result = LEB128.unsigned(firstLocal + 2)
+        let timeout = LEB128.unsigned(firstLocal + 4)
+        let slice = [0x42] + LEB128.signed64(atomicWaitSlice)
         var code: [UInt8] = []
-        code += [0x21] + timeout  // local.set timeout
-        code += [0x21] + expected  // local.set expected
-        code += [0x22] + address  // local.tee address
-        code += [0x41] + LEB128.signed(Int32(truncatingIfNeeded: wait.offset)) + [0x6a]  // i32.const offset; i32.add
-        code += [0x24] + LEB128.unsigned(waitAddressIndex)  // global.set wait_address
-        code += [0x20] + address + [0x20] + expected + [0x20] + timeout
+        code += [0x21] + timeout + [0x21] + expected + [0x21] + address
+        code += [0x02, 0x40, 0x03, 0x40] + check
+        code += [0x20] + address + [0x20] + expected
+        code += [0x20] + timeout + slice + [0x20] + timeout + slice + [0x54, 0x1b]  // i64.lt_u; select
+        code += bytes[wait.range]
+        code += [0x22] + result + [0x41, 0x02, 0x47, 0x0d, 0x01]  // local.tee; i32.const 2; i32.ne; br_if 1
+        code += [0x20] + timeout + [0x42, 0x00, 0x53, 0x0d, 0x00]  // i64.const 0; i64.lt_s; br_if 0
+        code += [0x20] + timeout + slice + [0x7d, 0x22] + timeout + [0x42, 0x00, 0x55, 0x0d, 0x00]  // sub; tee; gt_s; br_if 0
+        code += [0x0b, 0x0b, 0x20] + result
         return code
     }
 }

@@ -59,7 +59,6 @@ struct ModuleLayout {
     struct AtomicWait {
         var range: Range<Int>
         var is64: Bool
-        var offset: UInt64
     }
 
     var sections: [Section] = []
@@ -67,6 +66,8 @@ struct ModuleLayout {
     var importedGlobalCount = 0
     var definedGlobalCount = 0
     var exportNames: Set<String> = []
+    /// The function the start section names, if any.
+    var startFunction: UInt32?
 
     init(_ bytes: [UInt8]) throws {
         guard bytes.count >= 8, bytes[0..<4] == [0x00, 0x61, 0x73, 0x6d] else {
@@ -94,7 +95,7 @@ struct ModuleLayout {
         }
 
         // WasmParser finds the locals, the instruction boundaries and the loops.
-        var parser = Parser(bytes: bytes, features: WasmKitRunner.features)
+        var parser = Parser(bytes: bytes, features: ModuleFacts.parserFeatures)
         var codeIndex = 0
         var parameterCounts: [Int] = []
         var functionTypes: [TypeIndex] = []
@@ -113,6 +114,8 @@ struct ModuleLayout {
                 definedGlobalCount = globals.count
             case .exportSection(let exports):
                 exportNames = Set(exports.map(\.name))
+            case .startSection(let index):
+                startFunction = index
             case .codeSection(let codes):
                 for code in codes {
                     guard codeIndex < bodies.count else { throw InstrumentationError(message: "code count mismatch") }
@@ -159,7 +162,7 @@ struct ModuleLayout {
             visit(visitor: &finder)
             let end = parser.offset - base + expressionStart
             if let wait = finder.sawAtomicWait {
-                body.atomicWaits.append(AtomicWait(range: start..<end, is64: wait.is64, offset: wait.offset))
+                body.atomicWaits.append(AtomicWait(range: start..<end, is64: wait))
                 disqualifyInnermostLoop()
             }
             switch finder.event {
@@ -249,7 +252,8 @@ private struct InstructionFinder: InstructionVisitor {
     typealias VisitorError = Never
     var binaryOffset = 0
     var event = Event.other
-    var sawAtomicWait: (is64: Bool, offset: UInt64)?
+    /// Whether the instruction just visited was a `memory.atomic.wait`, and which width.
+    var sawAtomicWait: Bool?
     mutating func visitBlock(blockType: BlockType) { event = .open(isLoop: false, blockType: blockType, isTryTable: false) }
     mutating func visitLoop(blockType: BlockType) { event = .open(isLoop: true, blockType: blockType, isTryTable: false) }
     mutating func visitIf(blockType: BlockType) { event = .open(isLoop: false, blockType: blockType, isTryTable: false) }
@@ -268,8 +272,8 @@ private struct InstructionFinder: InstructionVisitor {
     mutating func visitReturnCallIndirect(typeIndex: UInt32, tableIndex: UInt32) { event = .call }
     mutating func visitCallRef(typeIndex: UInt32) { event = .call }
     mutating func visitReturnCallRef(typeIndex: UInt32) { event = .call }
-    mutating func visitMemoryAtomicWait32(memarg: MemArg) { sawAtomicWait = (false, memarg.offset) }
-    mutating func visitMemoryAtomicWait64(memarg: MemArg) { sawAtomicWait = (true, memarg.offset) }
+    mutating func visitMemoryAtomicWait32(memarg: MemArg) { sawAtomicWait = false }
+    mutating func visitMemoryAtomicWait64(memarg: MemArg) { sawAtomicWait = true }
 }
 
 /// Reads bytes and LEB128 numbers from a module.
@@ -298,7 +302,7 @@ struct ByteReader {
 
 /// Encodes LEB128 numbers.
 enum LEB128 {
-    static func signed(_ value: Int32) -> [UInt8] {
+    static func signed64(_ value: Int64) -> [UInt8] {
         var value = value
         var out: [UInt8] = []
         while true {

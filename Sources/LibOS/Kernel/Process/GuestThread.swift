@@ -7,9 +7,9 @@ import CLibOSHost
 /// that runs it, and its scheduling state.
 ///
 /// The kernel reaches a thread in two ways, whatever it is doing (see ``InterruptAgent``):
-/// it raises the thread's interrupt flag, which running guest code checks at every loop head
-/// and function entry; and it wakes the thread if it is blocked in the kernel (``block(on:until:_:)``)
-/// or in `memory.atomic.wait`.
+/// it raises the thread's interrupt through its engine, which running guest code answers at the
+/// next loop head or function entry; and it wakes the thread if it is blocked in the kernel
+/// (``block(on:until:_:)``).
 public final class GuestThread: @unchecked Sendable {
     public let tid: Int32
     let process: Process
@@ -19,10 +19,8 @@ public final class GuestThread: @unchecked Sendable {
 
     /// Guards everything below.
     private let stateLock = KernelLock()
-    /// Sets the engine's interrupt flag of this thread's instance.
+    /// Makes the engine leave this thread's guest code for the kernel (``setInterruptHook(_:)``).
     private var raiseInterrupt: (() -> Void)?
-    /// Wakes the thread from `memory.atomic.wait`.
-    private var wakeAtomicWait: (() -> Void)?
     /// The lock whose condition the thread is blocked on in the kernel.
     private var blockedOn: KernelLock?
     /// The host thread's CPU clock while it runs this thread, and its reading at `attach`.
@@ -59,7 +57,6 @@ public final class GuestThread: @unchecked Sendable {
         stateLock.withLock {
             cpuClock = nil
             raiseInterrupt = nil
-            wakeAtomicWait = nil
         }
         sched.detach()
         GuestThread.setCurrent(nil)
@@ -83,22 +80,20 @@ public final class GuestThread: @unchecked Sendable {
 
     // MARK: Interrupts
 
-    /// Installs the engine's ways to reach the running guest code; raises the flag at once when
-    /// the process is already ending.
-    func setEngineHooks(raise: @escaping () -> Void, wakeAtomicWait: (() -> Void)?) {
-        stateLock.withLock {
-            raiseInterrupt = raise
-            self.wakeAtomicWait = wakeAtomicWait
-        }
-        if process.isEnding { interrupt() }
+    /// Installs the engine's way to make this thread's running guest code leave for the kernel
+    /// (WasmKit: set the instance's interrupt flag; wasmtime: bump the engine's epoch); raises
+    /// it at once when the process is already ending. Nil removes it.
+    func setInterruptHook(_ raise: (() -> Void)?) {
+        stateLock.withLock { raiseInterrupt = raise }
+        if raise != nil, process.isEnding { interrupt() }
     }
 
-    /// Forces the thread into the kernel: raises its interrupt flag and wakes any wait it is in.
-    /// Safe to call from any thread, any number of times.
+    /// Forces the thread into the kernel: raises its interrupt and wakes any kernel wait it is
+    /// in. A thread parked in `memory.atomic.wait` wakes at the end of its wait's slice (see
+    /// ``InterruptInstrumentation``). Safe to call from any thread, any number of times.
     func interrupt() {
-        let (raise, wake, lock) = stateLock.withLock { (raiseInterrupt, wakeAtomicWait, blockedOn) }
+        let (raise, lock) = stateLock.withLock { (raiseInterrupt, blockedOn) }
         raise?()
-        wake?()
         if let lock { lock.withLock { lock.broadcast() } }
     }
 

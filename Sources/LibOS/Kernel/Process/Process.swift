@@ -46,7 +46,7 @@ public final class Process: @unchecked Sendable {
     /// What a function entry returned; written with `endReason`.
     private var endReturnValue: Int32?
     /// The last growth of linear memory the limits refused, if any: it explains a failure.
-    private var memoryRefusal: String?
+    private var lastMemoryRefusal: String?
 
     /// Guards `threads`, and wakes whoever waits for them to finish.
     let threadLock = KernelLock()
@@ -56,10 +56,15 @@ public final class Process: @unchecked Sendable {
     /// The monotonic time `exec` started the process.
     private(set) var startTime: UInt64 = 0
 
-    /// Bytes of linear memory the process holds against the instance's `user_space_size`.
-    let memoryReservation = Atomic<Int>(0)
-    /// Engine state shared by the process's threads (WasmKit: the shared memory).
-    var engineState: AnyObject?
+    /// Guards the memory accounting below (``chargeMemory(_:total:what:)``).
+    let memoryLock = KernelLock()
+    /// Bytes of linear memory and tables the process holds against its limit and the instance's
+    /// `user_space_size`.
+    var memoryReservation = 0
+    /// Set once the process has ended and returned what it held.
+    var memoryAccountingClosed = false
+    /// What the process's threads share in the engine (a threaded program's shared memory).
+    var engineState: (any EngineProcess)?
 
     init(
         pid: Int32, parentPID: Int32, path: String, arguments: [String], environment: [String], entry: ProgramEntry, program: LoadedProgram,
@@ -90,16 +95,19 @@ public final class Process: @unchecked Sendable {
         let value = ending.load(ordering: .acquiring)
         guard value != 0 else { return nil }
         let rawValue = Int32(truncatingIfNeeded: value)
-        let (reason, returnValue, refusal) = threadLock.withLock { (endReason, endReturnValue, memoryRefusal) }
+        let (reason, returnValue, refusal) = threadLock.withLock { (endReason, endReturnValue, lastMemoryRefusal) }
         guard let refusal, rawValue != 0 else { return WaitStatus(rawValue: rawValue, reason: reason, returnValue: returnValue) }
         // A failure after a refused growth: out of memory is the likely cause, and is said first.
         return WaitStatus(rawValue: rawValue, reason: "out of memory: \(refusal)" + (reason.map { "; then \($0)" } ?? ""), returnValue: returnValue)
     }
 
-    /// Records that the memory limits refused a growth (``MemoryLimiter``).
+    /// Records that the memory limits refused a growth (``MemoryCharge``).
     func noteMemoryRefusal(_ refusal: String) {
-        threadLock.withLock { memoryRefusal = refusal }
+        threadLock.withLock { lastMemoryRefusal = refusal }
     }
+
+    /// The last growth the memory limits refused, if any.
+    var memoryRefusal: String? { threadLock.withLock { lastMemoryRefusal } }
 
     /// Decides how the process ends, unless that is already decided, and forces every thread
     /// into the kernel. Returns whether this call decided it.

@@ -11,8 +11,3 @@ final class WasmKitUserMemory: UserMemory {
         try memory.withUnsafeMutableBufferPointer(offset: UInt(address), count: count, body)
     }
 }
-
-extension Syscall {
-    /// The syscall's parameter types as WasmKit spells them.
-    var wasmParameters: [ValueType] { parameters.map { $0 == .i32 ? .i32 : .i64 } }
-}
