@@ -85,7 +85,7 @@ import Testing
         let path = first + "/" + name
         #expect(stat(path, &mode) == 0 && mode.st_mode & 0o777 == 0o600)
         let cache = try ArtifactCache.open(first).get()
-        #expect(cache.withArtifact(name) { _ in true } == true)
+        #expect(cache.withEntry(name) { _ in true } == true)
 
         // One flipped byte in the code: refused (and deleted), the program compiled again.
         var artifact = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -94,7 +94,7 @@ import Testing
         let refusedBefore = cache.refusals
         #expect(try run(first).status == .exited(0))
         #expect(cache.refusals == refusedBefore + 1)
-        #expect(cache.withArtifact(name) { _ in true } == true, "the recompiled artifact replaced the tampered one")
+        #expect(cache.withEntry(name) { _ in true } == true, "the recompiled artifact replaced the tampered one")
 
         // An artifact another cache wrote (another key), copied in under the same name.
         #expect(try run(second).status == .exited(0))

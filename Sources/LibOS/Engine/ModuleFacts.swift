@@ -25,8 +25,6 @@ struct ModuleFacts: Sendable {
     /// engine's own validation, not the parser, decides what a guest may use.
     static let parserFeatures: WasmFeatureSet = [.referenceTypes, .exceptionHandling, .threads, .simd, .tailCall]
 
-    /// Every function import, as (module, name).
-    private(set) var functionImports: [(module: String, name: String)] = []
     private(set) var sharedMemory: SharedMemoryImport?
     /// The exported functions and their types.
     private(set) var exportedFunctions: [String: Signature] = [:]
@@ -36,7 +34,6 @@ struct ModuleFacts: Sendable {
     private(set) var exportsMemory = false
     /// The declared size of each table: (initial, maximum).
     private(set) var tables: [(initial: UInt64, maximum: UInt64?)] = []
-    private(set) var hasStartFunction = false
 
     /// Reads the facts of `bytes`; `ENOEXEC` naming `path` when the module cannot be parsed or
     /// imports what the kernel does not provide.
@@ -67,8 +64,6 @@ struct ModuleFacts: Sendable {
                     memories += defined.count
                 case .exportSection(let list):
                     exports = list
-                case .startSection:
-                    hasStartFunction = true
                 default:
                     break
                 }
@@ -83,7 +78,6 @@ struct ModuleFacts: Sendable {
                 guard SyscallTable.syscall(module: entry.module, name: entry.name) != nil else {
                     throw Errno.noexec.with(reason: "\(path) imports \(name), which Cloister does not provide")
                 }
-                functionImports.append((entry.module, entry.name))
                 importedFunctionTypes.append(type)
             case .memory(let limits):
                 guard limits.shared, !limits.isMemory64, sharedMemory == nil else {
@@ -129,5 +123,69 @@ struct ModuleFacts: Sendable {
         let (elements, overflow) = UInt64(tables.count).multipliedReportingOverflow(by: tableElementLimit)
         let (bytes, overflow2) = elements.multipliedReportingOverflow(by: UInt64(elementCost))
         return overflow || overflow2 ? .max : bytes
+    }
+}
+
+extension ModuleFacts: Codable {
+    /// The facts as the artifact cache keeps them beside a compiled program (its index), so a
+    /// program loaded again in another process need not be read and parsed at all. Value types
+    /// are kept by name; what is not a number is kept as `ref`, which equals no entry's type.
+    private struct Record: Codable {
+        var sharedMemory: [String]?
+        var sharedMemoryLimits: [UInt64]?
+        var exportedFunctions: [String: [[String]]]
+        var definedMemory: [UInt64]?
+        var definedMemory64: Bool
+        var exportsMemory: Bool
+        var tables: [[UInt64]]
+    }
+
+    private static func name(_ type: ValueType) -> String {
+        switch type {
+        case .i32: return "i32"
+        case .i64: return "i64"
+        case .f32: return "f32"
+        case .f64: return "f64"
+        case .v128: return "v128"
+        case .ref: return "ref"
+        }
+    }
+
+    private static func type(_ name: String) -> ValueType {
+        switch name {
+        case "i32": return .i32
+        case "i64": return .i64
+        case "f32": return .f32
+        case "f64": return .f64
+        case "v128": return .v128
+        default: return .ref(.externRef)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        let record = Record(
+            sharedMemory: sharedMemory.map { [$0.module, $0.name] },
+            sharedMemoryLimits: sharedMemory.map { [$0.limits.min] + ($0.limits.max.map { [$0] } ?? []) },
+            exportedFunctions: exportedFunctions.mapValues { [$0.parameters.map(Self.name), $0.results.map(Self.name)] },
+            definedMemory: definedMemory.map { [$0.min] + ($0.max.map { [$0] } ?? []) },
+            definedMemory64: definedMemory?.isMemory64 ?? false,
+            exportsMemory: exportsMemory,
+            tables: tables.map { [$0.initial] + ($0.maximum.map { [$0] } ?? []) })
+        try record.encode(to: encoder)
+    }
+
+    init(from decoder: any Decoder) throws {
+        let record = try Record(from: decoder)
+        if let names = record.sharedMemory, names.count == 2, let limits = record.sharedMemoryLimits, let minimum = limits.first {
+            sharedMemory = SharedMemoryImport(module: names[0], name: names[1], limits: Limits(min: minimum, max: limits.dropFirst().first, shared: true))
+        }
+        exportedFunctions = record.exportedFunctions.compactMapValues { types in
+            types.count == 2 ? Signature(parameters: types[0].map(Self.type), results: types[1].map(Self.type)) : nil
+        }
+        if let memory = record.definedMemory, let minimum = memory.first {
+            definedMemory = Limits(min: minimum, max: memory.dropFirst().first, isMemory64: record.definedMemory64)
+        }
+        exportsMemory = record.exportsMemory
+        tables = record.tables.compactMap { sizes in sizes.first.map { ($0, sizes.dropFirst().first) } }
     }
 }

@@ -26,8 +26,16 @@ struct ProgramLoader {
                 "\(host.fs.hostPath)/\(host.components.joined(separator: "/"))|\(stat.inode)|\(stat.size)|\(stat.modificationTime)",
                 engine: engine.kind, instrumented: instruments)
         }
-        let cache = ProgramCache.shared
-        var found = identity.flatMap(cache.entry(for:))
+        let programs = ProgramCache.shared
+        var found = identity.flatMap(programs.entry(for:))
+        // Compiled in an earlier process: its index says which artifact, without reading the file.
+        if found == nil, instruments, let identity, let (digest, facts) = cache?.index(identity),
+            let module = engine.cachedModule(digest: digest, facts: facts, path: path, cache: cache)
+        {
+            let entry = ProgramCache.Entry(facts: facts, module: module)
+            programs.store(entry, under: [identity, ProgramCache.contentKey(digest: digest, engine: engine.kind, instrumented: true)], compiled: false)
+            found = entry
+        }
         if found == nil {
             let bytes = try readAll(inode, path: path, size: stat.size)
             if bytes.count < 8 || bytes[0..<4] != [0x00, 0x61, 0x73, 0x6d] {
@@ -35,12 +43,13 @@ struct ProgramLoader {
             }
             let digest = Array(SHA256.hash(data: bytes))
             let contentKey = ProgramCache.contentKey(digest: digest, engine: engine.kind, instrumented: instruments)
-            if let byContent = cache.entry(for: contentKey) {
+            if let byContent = programs.entry(for: contentKey) {
                 found = byContent
-                if let identity { cache.store(byContent, under: [identity], compiled: false) }
+                if let identity { programs.store(byContent, under: [identity], compiled: false) }
             } else {
                 let compiled = try prepare(bytes, digest: digest, path: path)
-                cache.store(compiled, under: [contentKey] + (identity.map { [$0] } ?? []), compiled: true)
+                programs.store(compiled, under: [contentKey] + (identity.map { [$0] } ?? []), compiled: true)
+                if instruments, let identity { cache?.storeIndex(identity, digest: digest, facts: compiled.facts) }
                 found = compiled
             }
         }

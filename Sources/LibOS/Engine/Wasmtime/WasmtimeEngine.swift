@@ -105,7 +105,7 @@ final class WasmtimeEngine: GuestEngine, @unchecked Sendable {
     func cachedModule(digest: [UInt8], facts: ModuleFacts, path: String, cache: ArtifactCache?) -> (any EngineModule)? {
         let name = ArtifactCache.name(digest: digest, fingerprint: Self.fingerprint)
         guard let cache else { return nil }
-        let module = cache.withArtifact(name) { artifact -> OpaquePointer? in
+        let module = cache.withEntry(name) { artifact -> OpaquePointer? in
             var module: OpaquePointer?
             if let error = library.c.wasmtime_module_deserialize(
                 engine, artifact.baseAddress!.assumingMemoryBound(to: UInt8.self), artifact.count, &module)
