@@ -37,6 +37,9 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
     case payloadTooLarge = "payload_too_large"
     /// 429: the function's usage quota is used up.
     case quotaExceeded = "quota_exceeded"
+    /// 429: too many login attempts, or too much at once from one client; `Retry-After` says when
+    /// to try again.
+    case tooManyRequests = "too_many_requests"
     /// 500: a fault of the server; the message says no more than that.
     case internalError = "internal_error"
 
@@ -49,7 +52,7 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
         case .notFound: return 404
         case .conflict: return 409
         case .payloadTooLarge: return 413
-        case .quotaExceeded: return 429
+        case .quotaExceeded, .tooManyRequests: return 429
         case .internalError: return 500
         }
     }

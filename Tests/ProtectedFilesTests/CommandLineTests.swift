@@ -8,11 +8,15 @@ import Testing
     /// The `cloister` executable built beside the test bundle.
     static var executable: String { CloisterExecutable.url.path }
 
+    /// The config folder of this test's runs (`XDG_CONFIG_HOME`): its own journal of aes-gcm pairs.
+    let configFolder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-cli-config-\(UUID().uuidString)").path
+
     /// Runs the tool; stdout and stderr apart, stderr a pipe (so no progress bar).
     func cloister(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ProtectedFileCommandLineTests.executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["XDG_CONFIG_HOME": configFolder]) { _, new in new }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

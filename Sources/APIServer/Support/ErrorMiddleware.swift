@@ -13,7 +13,11 @@ struct ErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as PlatformError {
-            return JSONResponse.error(error.code, error.description)
+            var response = JSONResponse.error(error.code, error.description)
+            if case .tooManyRequests(_, let seconds) = error { response.headers[.retryAfter] = String(seconds) }
+            return response
+        } catch let error as BodyTooLarge {
+            return JSONResponse.error(.payloadTooLarge, "the request body is larger than \(error.limit) bytes, the most this call takes")
         } catch is NIOTooManyBytesError {
             return JSONResponse.error(.payloadTooLarge, "the request body is larger than \(APIServer.maxBodyBytes) bytes")
         } catch let error as HTTPError {
@@ -48,7 +52,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw PlatformError.unauthorized("sign in first: Authorization: Bearer <token>")
         }
         var context = context
-        context.caller = try await platform.accounts.authenticate(token: String(header.dropFirst(7)))
+        let token = String(header.dropFirst(7))
+        context.caller = try await platform.accounts.authenticate(token: token)
+        context.token = token
         return try await next(request, context)
     }
 }
