@@ -7,7 +7,7 @@ DATA ?= cloister-data
 HOST ?= 127.0.0.1
 PORT ?= 8470
 
-.PHONY: setup build guests run demo hello test bench bench-platform clean pal
+.PHONY: setup build guests run demo hello test schemathesis bench bench-platform clean pal
 
 setup:
 	@scripts/setup.sh
@@ -41,6 +41,12 @@ hello: build guests
 # package's modules for testing (@testable) in release too.
 test: setup guests
 	$(SWIFT) test -c release
+	@scripts/schemathesis.sh
+
+# schemathesis against the served OpenAPI document as each role, with many more cases than
+# `make test` runs (scripts/schemathesis.sh; docs/security.md).
+schemathesis: setup
+	@scripts/schemathesis.sh long
 
 # libcloister_pal and its headers in one folder, for embedders: $(PAL_DIR)/libcloister_pal.so,
 # cloister_pal_api.h and cloister.h. PAL_CONFIG=debug builds a debug library (much slower guests).

@@ -45,7 +45,8 @@ public enum APIServer {
     /// The router with every route of the API.
     public static func router(for platform: Platform, bodyBytesPerClient: Int = 100 << 20) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        let routes = RouteMethods()
+        router.add(middleware: ErrorMiddleware(routes: routes))
         router.add(middleware: BodyBudgetMiddleware(budget: BodyBudget(bytesPerClient: bodyBytesPerClient)))
         let open = router.group("v1")
         SystemRoutes(platform: platform).addPublic(to: open)
@@ -56,6 +57,7 @@ public enum APIServer {
         DataRoutes(platform: platform).add(to: authenticated)
         TaskRoutes(platform: platform).add(to: authenticated)
         SystemRoutes(platform: platform).add(to: authenticated)
+        routes.record(router)
         return router
     }
 

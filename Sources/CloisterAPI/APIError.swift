@@ -31,6 +31,8 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
     case forbidden
     /// 404: no such object, or one the caller may not see (the two are never told apart).
     case notFound = "not_found"
+    /// 405: the path exists but does not take this method; `Allow` lists those it takes.
+    case methodNotAllowed = "method_not_allowed"
     /// 409: the object is in a state that does not allow the call; the message names the state.
     case conflict
     /// 413: the request body is larger than the server accepts.
@@ -50,6 +52,7 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
         case .unauthorized: return 401
         case .forbidden: return 403
         case .notFound: return 404
+        case .methodNotAllowed: return 405
         case .conflict: return 409
         case .payloadTooLarge: return 413
         case .quotaExceeded, .tooManyRequests: return 429
