@@ -39,14 +39,15 @@ hello: build guests
 # Release mode: guests run in WasmKit's interpreter, which a debug build slows down about fifty
 # times (CPython's start-up alone would pass a function's deadline). `swift test` builds the
 # package's modules for testing (@testable) in release too.
+# Then schemathesis against the OpenAPI document the `cloister` that `swift test` just built
+# serves, as each role (bounded; scripts/schemathesis.sh).
 test: setup guests
 	$(SWIFT) test -c release
-	@scripts/schemathesis.sh
+	@CLOISTER_BIN="$$($(SWIFT) build -c release --show-bin-path)/cloister" scripts/schemathesis.sh
 
-# schemathesis against the served OpenAPI document as each role, with many more cases than
-# `make test` runs (scripts/schemathesis.sh; docs/security.md).
-schemathesis: setup
-	@scripts/schemathesis.sh long
+# schemathesis with many more cases per operation than `make test` runs (docs/security.md).
+schemathesis: build
+	@CLOISTER_BIN="$$($(SWIFT) build -c release --show-bin-path)/cloister" scripts/schemathesis.sh long
 
 # libcloister_pal and its headers in one folder, for embedders: $(PAL_DIR)/libcloister_pal.so,
 # cloister_pal_api.h and cloister.h. PAL_CONFIG=debug builds a debug library (much slower guests).

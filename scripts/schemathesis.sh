@@ -8,8 +8,9 @@
 #
 # schemathesis and its dependencies are installed once into .build/schemathesis-venv from
 # scripts/schemathesis-requirements.txt (versions and sha256 pinned, pip --require-hashes).
-# The server is the release build of `cloister`, on a free loopback port, with a temporary
-# data folder; it is stopped (and the folder removed) when the script ends, whatever happens.
+# The server is the release build of `cloister` (or CLOISTER_BIN, which `make test` sets to the
+# one `swift test -c release` built, so that nothing is built twice), on a free loopback port,
+# with a temporary data folder; it is stopped (and the folder removed) when the script ends, whatever happens.
 # Every check schemathesis has runs, except those listed below with the reason.
 # Exit status: 0 when every role's run passed.
 set -euo pipefail

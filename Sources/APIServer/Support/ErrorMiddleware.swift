@@ -90,7 +90,7 @@ final class RouteMethods: Sendable {
         return table.withLock { table in
             table.first { route in
                 route.components.count == components.count
-                    && zip(route.components, components).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+                    && zip(route.components, components).allSatisfy { $0.hasPrefix("{") || $0.hasPrefix(":") || $0 == $1 }
             }?.methods ?? []
         }
     }

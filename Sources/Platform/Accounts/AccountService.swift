@@ -39,17 +39,24 @@ public struct AccountService: Sendable {
     ///
     /// An id that is not a valid user id is refused before anything is looked up or hashed, and
     /// recorded without the id itself: the audit log never holds unchecked text from a caller.
+    /// An attempt past a limit is refused before that; only the first refusal of each lock is
+    /// recorded, so a flood adds a bounded number of entries.
     public func login(_ request: LoginRequest, address: String? = nil) async throws -> LoginResponse {
-        guard Validation.isIdentifier(request.id) else {
+        let valid = Validation.isIdentifier(request.id)
+        do {
+            try throttle.admit(account: valid ? request.id : nil, address: address)
+        } catch {
+            if error.isFirst {
+                await audit.record(
+                    user: valid ? request.id : "-", action: "user.login", object: valid ? request.id : "", allowed: false,
+                    detail: "throttled: \(error.error.description)")
+            }
+            throw error.error
+        }
+        guard valid else {
             await audit.record(
                 user: "-", action: "user.login", allowed: false, detail: "malformed user id (\(request.id.utf8.count) bytes)")
             throw PlatformError.unauthorized("wrong user id or password")
-        }
-        do {
-            try throttle.admit(account: request.id, address: address)
-        } catch {
-            await audit.record(user: request.id, action: "user.login", object: request.id, allowed: false, detail: "throttled")
-            throw error
         }
         let record = try await users.get(request.id)
         // A user who does not exist still costs a hash, so timing does not tell the two apart.

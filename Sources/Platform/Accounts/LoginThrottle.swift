@@ -21,6 +21,8 @@ final class LoginThrottle: Sendable {
     private struct State {
         var byAddress: [String: [Date]] = [:]
         var failuresByAccount: [String: [Date]] = [:]
+        /// The accounts and addresses whose current refusals were reported once already.
+        var reported: Set<String> = []
     }
     private let state = Mutex(State())
     let limits: LoginLimits
@@ -28,35 +30,51 @@ final class LoginThrottle: Sendable {
     /// of distinct ids or addresses).
     private let maxEntries = 100_000
 
+    /// An attempt refused: the 429 to answer, and whether it is the first refusal of this lock
+    /// (the one worth recording; the rest would let a flood grow the audit log).
+    struct Refusal: Error {
+        let error: PlatformError
+        let isFirst: Bool
+    }
+
     init(limits: LoginLimits) {
         self.limits = limits
     }
 
-    /// Admits an attempt for `account` from `address` (nil: unknown, not counted), or throws 429.
-    func admit(account: String, address: String?, now: Date = Date()) throws(PlatformError) {
+    /// Admits an attempt for `account` (nil: a malformed id, not counted per account) from
+    /// `address` (nil: unknown, not counted), or throws a `Refusal`.
+    func admit(account: String?, address: String?, now: Date = Date()) throws(Refusal) {
         let limits = limits
-        let wait: TimeInterval? = state.withLock { state in
-            let failures = Self.recent(state.failuresByAccount[account] ?? [], within: limits.accountWindow, now: now)
-            state.failuresByAccount[account] = failures.isEmpty ? nil : failures
-            if failures.count >= limits.failuresPerAccount {
-                return failures[failures.count - limits.failuresPerAccount].timeIntervalSince(now) + limits.accountWindow
+        let refused: (wait: TimeInterval, first: Bool)? = state.withLock { state in
+            if let account {
+                let failures = Self.recent(state.failuresByAccount[account] ?? [], within: limits.accountWindow, now: now)
+                state.failuresByAccount[account] = failures.isEmpty ? nil : failures
+                if failures.count >= limits.failuresPerAccount {
+                    let first = state.reported.insert("account " + account).inserted
+                    return (failures[failures.count - limits.failuresPerAccount].timeIntervalSince(now) + limits.accountWindow, first)
+                }
+                state.reported.remove("account " + account)
             }
             guard let address else { return nil }
             var attempts = Self.recent(state.byAddress[address] ?? [], within: limits.addressWindow, now: now)
             if attempts.count >= limits.attemptsPerAddress {
                 state.byAddress[address] = attempts
-                return attempts[attempts.count - limits.attemptsPerAddress].timeIntervalSince(now) + limits.addressWindow
+                let first = state.reported.insert("address " + address).inserted
+                return (attempts[attempts.count - limits.attemptsPerAddress].timeIntervalSince(now) + limits.addressWindow, first)
             }
+            state.reported.remove("address " + address)
             attempts.append(now)
             state.byAddress[address] = attempts
             Self.trim(&state.byAddress, to: maxEntries)
+            if state.reported.count > maxEntries { state.reported.removeAll() }
             return nil
         }
-        if let wait {
-            throw .tooManyRequests("too many login attempts; try again later", retryAfter: max(1, Int(wait.rounded(.up))))
+        if let refused {
+            throw Refusal(
+                error: .tooManyRequests("too many login attempts; try again later", retryAfter: max(1, Int(refused.wait.rounded(.up)))),
+                isFirst: refused.first)
         }
     }
-
     /// Counts a failed attempt against `account`.
     func failed(account: String, now: Date = Date()) {
         state.withLock { state in
