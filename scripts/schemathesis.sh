@@ -3,7 +3,7 @@
 # (GET /v1/openapi.json), once as each role: PlatformAdmin, FunctionOwner,
 # DataOwnerManager-<attr>, DataOwner-<attr>, and without a token.
 #
-#   scripts/schemathesis.sh            bounded run (make test): SCHEMATHESIS_EXAMPLES per operation, 25 by default
+#   scripts/schemathesis.sh            bounded run (make test): SCHEMATHESIS_EXAMPLES per operation, 60 by default
 #   scripts/schemathesis.sh long       longer run (make schemathesis): 400 per operation
 #
 # schemathesis and its dependencies are installed once into .build/schemathesis-venv from
@@ -20,7 +20,7 @@ VENV=$ROOT/.build/schemathesis-venv
 REQUIREMENTS=$ROOT/scripts/schemathesis-requirements.txt
 VERSION=4.32.5
 MODE=${1:-bounded}
-if [ "$MODE" = long ]; then EXAMPLES=${SCHEMATHESIS_EXAMPLES:-400}; else EXAMPLES=${SCHEMATHESIS_EXAMPLES:-25}; fi
+if [ "$MODE" = long ]; then EXAMPLES=${SCHEMATHESIS_EXAMPLES:-400}; else EXAMPLES=${SCHEMATHESIS_EXAMPLES:-60}; fi
 
 die() { echo "schemathesis: $*" >&2; exit 1; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -61,7 +61,10 @@ for _ in $(seq 600); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 BASE="http://127.0.0.1:$(tr -d '[:space:]' < "$WORK/port")"
 
 # 3. One user of each role, and a token for each (taken before the runs: schemathesis's own
-#    logins soon meet the per-address login limit).
+#    logins soon meet the per-address login limit). The ids are random, so that no example value
+#    of the document names them, and the roles that may delete users run after those they may
+#    delete (a run as the manager deletes the data owner it finds in its user list; the admin,
+#    anyone).
 "$VENV/bin/python" - "$BASE" "$WORK/tokens" <<'PY'
 import json, sys, os, requests
 base, out = sys.argv[1], sys.argv[2]
@@ -74,12 +77,14 @@ def register(token, user, role):
     answer = requests.post(base + "/v1/users", json={"id": user, "password": "schemathesis-pw", "role": role},
                            headers={"Authorization": "Bearer " + token}, timeout=30)
     answer.raise_for_status()
-register(admin, "fo", "FunctionOwner")
-register(admin, "mgr", "DataOwnerManager-x")
-manager = login("mgr", "schemathesis-pw")
-register(manager, "do", "DataOwner-x")
-tokens = {"PlatformAdmin": admin, "FunctionOwner": login("fo", "schemathesis-pw"), "DataOwnerManager": manager,
-          "DataOwner": login("do", "schemathesis-pw")}
+suffix = os.urandom(6).hex()
+fo, mgr, do = "st-fo-" + suffix, "st-mgr-" + suffix, "st-do-" + suffix
+register(admin, fo, "FunctionOwner")
+register(admin, mgr, "DataOwnerManager-x")
+manager = login(mgr, "schemathesis-pw")
+register(manager, do, "DataOwner-x")
+tokens = {"PlatformAdmin": admin, "FunctionOwner": login(fo, "schemathesis-pw"), "DataOwnerManager": manager,
+          "DataOwner": login(do, "schemathesis-pw")}
 json.dump(tokens, open(out, "w"))
 PY
 
@@ -92,7 +97,7 @@ PY
 #      the Swift tests (AuthorizationMatrixTests and the security tests) cover.
 FAILED=0
 TOTAL=0
-for ROLE in PlatformAdmin FunctionOwner DataOwnerManager DataOwner anonymous; do
+for ROLE in DataOwner FunctionOwner anonymous DataOwnerManager PlatformAdmin; do
     HEADER=()
     if [ "$ROLE" != anonymous ]; then
         TOKEN=$("$VENV/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$WORK/tokens" "$ROLE")
@@ -107,8 +112,12 @@ for ROLE in PlatformAdmin FunctionOwner DataOwnerManager DataOwner anonymous; do
         FAILED=$((FAILED + 1))
         cat "$WORK/run-$ROLE.log" >&2
     fi
-    tail -n 4 "$WORK/run-$ROLE.log" | sed "s/^/schemathesis: $ROLE: /" >&2
+    CASES=$(grep -A1 '^Test cases:' "$WORK/run-$ROLE.log" | tail -n 1 | sed 's/^ *//')
+    TOTAL=$((TOTAL + $(echo "$CASES" | grep -o '^[0-9]*' || echo 0)))
+    echo "schemathesis: $ROLE: $CASES" >&2
+    grep '⚠️' "$WORK/run-$ROLE.log" | sed "s/^ */schemathesis: $ROLE: /" >&2 || true
 done
+echo "schemathesis: $TOTAL cases generated in all" >&2
 if grep -qi "internal error\|Fatal error\|precondition" "$WORK/server.log"; then
     cat "$WORK/server.log" >&2
     die "the server logged a fault"

@@ -35,7 +35,7 @@ struct OpenAPIDocumentTests {
             let admin = try await server.session("admin", TestServer.adminPassword)
             for (method, path, allow) in [
                 ("TRACE", "/v1/audit", "GET"), ("DELETE", "/v1/health", "GET"), ("PUT", "/v1/users/someone", "DELETE, GET, PATCH"),
-                ("GET", "/v1/tasks/t-1/invoke", "POST"),
+                ("GET", "/v1/tasks/t-1/invoke", "POST"), ("OPTIONS", "/v1/inputs/from-output", "POST"), ("PUT", "/v1/inputs/input-1", "GET"),
             ] {
                 var request = HTTPClientRequest(url: server.client.baseURL + path)
                 request.method = .init(rawValue: method)

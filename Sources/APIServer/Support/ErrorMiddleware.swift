@@ -84,13 +84,17 @@ final class RouteMethods: Sendable {
         }
     }
 
-    /// The methods that `path` takes (empty when no route has that path).
+    /// The methods that `path` takes (empty when no route has that path). As in the router, a
+    /// literal component wins over a parameter: `/v1/inputs/from-output` is not `/v1/inputs/{id}`.
     func methods(for path: String) -> [String] {
         let components = path.split(separator: "/").map(String.init)
+        let isParameter = { (component: String) in component.hasPrefix("{") || component.hasPrefix(":") }
         return table.withLock { table in
-            table.first { route in
+            table.filter { route in
                 route.components.count == components.count
-                    && zip(route.components, components).allSatisfy { $0.hasPrefix("{") || $0.hasPrefix(":") || $0 == $1 }
+                    && zip(route.components, components).allSatisfy { isParameter($0) || $0 == $1 }
+            }.max { first, second in
+                first.components.filter { !isParameter($0) }.count < second.components.filter { !isParameter($0) }.count
             }?.methods ?? []
         }
     }
