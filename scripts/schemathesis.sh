@@ -104,11 +104,12 @@ for ROLE in DataOwner FunctionOwner anonymous DataOwnerManager PlatformAdmin; do
         HEADER=(-H "Authorization: Bearer $TOKEN")
     fi
     echo "schemathesis: $ROLE, at most $EXAMPLES cases per operation" >&2
-    if ! "$VENV/bin/schemathesis" run "$BASE/v1/openapi.json" --url "$BASE" "${HEADER[@]}" \
+    # From the temporary folder: schemathesis keeps a cache (.schemathesis/) in its working folder.
+    if ! (cd "$WORK" && "$VENV/bin/schemathesis" run "$BASE/v1/openapi.json" --url "$BASE" "${HEADER[@]}" \
         --checks all --exclude-checks positive_data_acceptance,ignored_auth,use_after_free,ensure_resource_availability \
         --exclude-operation-id logout --max-examples "$EXAMPLES" --workers 1 --seed 20 \
         --phases examples,coverage,fuzzing --suppress-health-check all --request-timeout 60 \
-        --report ndjson --report-dir "$WORK/report-$ROLE" >"$WORK/run-$ROLE.log" 2>&1; then
+        --report ndjson --report-dir "$WORK/report-$ROLE" >"$WORK/run-$ROLE.log" 2>&1); then
         FAILED=$((FAILED + 1))
         cat "$WORK/run-$ROLE.log" >&2
     fi
