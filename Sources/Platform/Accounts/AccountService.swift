@@ -25,6 +25,8 @@ public struct AccountService: Sendable {
     /// password that is returned (to be shown once). Nil when users exist already.
     func bootstrapAdmin(password: String?) async throws -> (id: String, password: String, generated: Bool)? {
         guard try await users.list().isEmpty else { return nil }
+        // A chosen password follows the rules of every other (bcrypt would cut a longer one).
+        if let password { try Validation.password(password, field: "CLOISTER_ADMIN_PASSWORD") }
         let chosen = password ?? PasswordHasher.randomPassword()
         let record = UserRecord(
             id: "admin", role: Role.platformAdmin.description, registeredBy: nil,

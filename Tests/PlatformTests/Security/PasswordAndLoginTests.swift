@@ -35,6 +35,22 @@ struct PasswordAndLoginTests {
         }
     }
 
+    @Test("a first admin password (CLOISTER_ADMIN_PASSWORD) bcrypt would cut is refused, and no admin is made")
+    func adminPasswordFollowsTheRules() async throws {
+        for bad in [String(repeating: "a", count: 73), "\u{0}admin-password"] {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-admin-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            var configuration = PlatformConfiguration(dataFolder: folder)
+            configuration.workers = 0
+            configuration.passwordCost = 4
+            configuration.adminPassword = bad
+            let platform = try await Platform.open(configuration)
+            await #expect(throws: PlatformError.self) { _ = try await platform.bootstrapAdmin() }
+            #expect(try await platform.accounts.users.list().isEmpty)
+            try await platform.shutdown()
+        }
+    }
+
     @Test("logins are limited per account (even the right password waits) and per address, with Retry-After")
     func loginLimits() async throws {
         try await TestServer.with(workers: 0, configure: { configuration in
