@@ -7,7 +7,7 @@ DATA ?= cloister-data
 HOST ?= 127.0.0.1
 PORT ?= 8470
 
-.PHONY: setup build guests run demo hello test bench bench-platform clean pal
+.PHONY: setup build guests run demo hello test schemathesis bench bench-platform clean pal
 
 setup:
 	@scripts/setup.sh
@@ -38,10 +38,17 @@ hello: build guests
 
 # Release mode: the WasmKit runs (the reference interpreter) are slowed down about fifty times by a
 # debug build. Every suite runs on the default engine, wasmtime; the LibOS, executor and PAL
-# suites then run once more, on the same build, on WasmKit (CLOISTER_ENGINE=wasmkit).
+# suites then run once more, on the same build, on WasmKit (CLOISTER_ENGINE=wasmkit). Then
+# schemathesis against the OpenAPI document the `cloister` that `swift test` just built serves,
+# as each role (bounded; scripts/schemathesis.sh).
 test: setup guests
 	$(SWIFT) test -c release
 	CLOISTER_ENGINE=wasmkit $(SWIFT) test -c release --skip-build --filter "LibOSTests|ExecutorsTests|PALTests"
+	@CLOISTER_BIN="$$($(SWIFT) build -c release --show-bin-path)/cloister" scripts/schemathesis.sh
+
+# schemathesis with many more cases per operation than `make test` runs (docs/security.md).
+schemathesis: build
+	@CLOISTER_BIN="$$($(SWIFT) build -c release --show-bin-path)/cloister" scripts/schemathesis.sh long
 
 # libcloister_pal and its headers in one folder, for embedders: $(PAL_DIR)/libcloister_pal.so,
 # cloister_pal_api.h and cloister.h. PAL_CONFIG=debug builds a debug library (much slower guests).

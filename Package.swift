@@ -214,6 +214,7 @@ let package = Package(
                 "ProtectedFiles",
                 "Scenarios",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "WAT", package: "WasmKit"),

@@ -14,7 +14,8 @@ import ServiceLifecycle
 public enum APIServer {
     /// The version `/v1/health` reports.
     public static let version = "0.7.0"
-    /// The largest request body accepted (a 32 MiB payload in base64, with room to spare).
+    /// The largest request body accepted (a 32 MiB payload in base64, with room to spare), by the
+    /// calls that take a payload; every other call takes far less (`StrictBody.maxBytes`).
     public static let maxBodyBytes = 48 << 20
 
     /// Where and how to listen.
@@ -25,19 +26,28 @@ public enum APIServer {
         /// PEM files of the certificate chain and its private key; both or neither.
         public var tlsCertificatePath: String?
         public var tlsKeyPath: String?
+        /// Bytes of request bodies one client address may have in flight at once (default
+        /// 100 MiB: two of the largest bodies).
+        public var bodyBytesPerClient: Int
 
-        public init(host: String = "127.0.0.1", port: Int = 8470, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 8470, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
+            bodyBytesPerClient: Int = 100 << 20
+        ) {
             self.host = host
             self.port = port
             self.tlsCertificatePath = tlsCertificatePath
             self.tlsKeyPath = tlsKeyPath
+            self.bodyBytesPerClient = bodyBytesPerClient
         }
     }
 
     /// The router with every route of the API.
-    public static func router(for platform: Platform) -> Router<APIRequestContext> {
+    public static func router(for platform: Platform, bodyBytesPerClient: Int = 100 << 20) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
+        let routes = RouteMethods()
+        router.add(middleware: ErrorMiddleware(routes: routes))
+        router.add(middleware: BodyBudgetMiddleware(budget: BodyBudget(bytesPerClient: bodyBytesPerClient)))
         let open = router.group("v1")
         SystemRoutes(platform: platform).addPublic(to: open)
         AccountRoutes(platform: platform).addPublic(to: open)
@@ -47,6 +57,7 @@ public enum APIServer {
         DataRoutes(platform: platform).add(to: authenticated)
         TaskRoutes(platform: platform).add(to: authenticated)
         SystemRoutes(platform: platform).add(to: authenticated)
+        routes.record(router)
         return router
     }
 
@@ -69,7 +80,7 @@ public enum APIServer {
         }
         let services: [any Service] = [WorkerService(pool: platform.workers)]
         return Application(
-            router: router(for: platform), server: server,
+            router: router(for: platform, bodyBytesPerClient: configuration.bodyBytesPerClient), server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Cloister"),
             services: services,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },

@@ -31,12 +31,17 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
     case forbidden
     /// 404: no such object, or one the caller may not see (the two are never told apart).
     case notFound = "not_found"
+    /// 405: the path exists but does not take this method; `Allow` lists those it takes.
+    case methodNotAllowed = "method_not_allowed"
     /// 409: the object is in a state that does not allow the call; the message names the state.
     case conflict
     /// 413: the request body is larger than the server accepts.
     case payloadTooLarge = "payload_too_large"
     /// 429: the function's usage quota is used up.
     case quotaExceeded = "quota_exceeded"
+    /// 429: too many login attempts, or too much at once from one client; `Retry-After` says when
+    /// to try again.
+    case tooManyRequests = "too_many_requests"
     /// 500: a fault of the server; the message says no more than that.
     case internalError = "internal_error"
 
@@ -47,9 +52,10 @@ public enum APIErrorCode: String, Codable, Sendable, CaseIterable {
         case .unauthorized: return 401
         case .forbidden: return 403
         case .notFound: return 404
+        case .methodNotAllowed: return 405
         case .conflict: return 409
         case .payloadTooLarge: return 413
-        case .quotaExceeded: return 429
+        case .quotaExceeded, .tooManyRequests: return 429
         case .internalError: return 500
         }
     }

@@ -102,6 +102,9 @@ public struct CloisterClient: Sendable {
         try await call(.POST, "/v1/auth/login", LoginRequest(id: id, password: password), as: LoginResponse.self)
     }
 
+    /// Ends this client's token: it never works again (the user's other tokens still do).
+    public func logout() async throws { try await callNoContent(.POST, "/v1/auth/logout") }
+
     public func registerUser(_ request: RegisterUserRequest) async throws -> User {
         try await call(.POST, "/v1/users", request, as: User.self)
     }

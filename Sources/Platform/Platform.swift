@@ -23,9 +23,16 @@ public final class Platform: Sendable {
     /// settles the tasks of lost workers (those of `cloister worker` processes).
     public let workers: WorkerPool
 
-    private init(configuration: PlatformConfiguration, database: PlatformDatabase, tokenKey: [UInt8], decoyHash: String, logger: Logger) {
+    /// The threads that hash passwords.
+    private let passwordPool: BcryptPool
+
+    private init(
+        configuration: PlatformConfiguration, database: PlatformDatabase, tokenKey: [UInt8], keys: DataKeys, passwordPool: BcryptPool,
+        decoyHash: String, logger: Logger
+    ) {
         self.configuration = configuration
         self.database = database
+        self.passwordPool = passwordPool
         let sql = database.sql
         let audit = AuditLog(sql: sql, logger: logger)
         let users = RecordTable<UserRecord>(sql: sql)
@@ -34,16 +41,18 @@ public final class Platform: Sendable {
         let taskTable = RecordTable<TaskRecord>(sql: sql)
         let signal = WakeSignal()
         accounts = AccountService(
-            users: users, hasher: PasswordHasher(cost: configuration.passwordCost),
-            signer: TokenSigner(key: tokenKey, lifetime: configuration.tokenLifetime), audit: audit, decoyHash: decoyHash)
+            users: users, hasher: PasswordHasher(cost: configuration.passwordCost, pool: passwordPool),
+            signer: TokenSigner(key: tokenKey, lifetime: configuration.tokenLifetime), audit: audit,
+            throttle: LoginThrottle(limits: configuration.loginLimits), revocations: TokenRevocations(sql: sql), decoyHash: decoyHash)
         functions = FunctionService(
             functions: functionTable, audit: audit, sql: sql, maxPayloadBytes: configuration.maxPayloadBytes)
         data = DataService(
-            files: fileTable, audit: audit, sql: sql, roots: configuration.dataRoots, outputFolder: configuration.outputFolder)
+            files: fileTable, audit: audit, sql: sql, keys: keys, roots: configuration.dataRoots, outputFolder: configuration.outputFolder,
+            httpInputs: configuration.httpInputs)
         let queue = TaskQueue(tasks: taskTable, files: fileTable, sql: sql, audit: audit)
         let runner = TaskRunner(
             files: fileTable, functions: functions, data: data, registry: configuration.registry,
-            limits: configuration.functionLimits, workFolder: configuration.workFolder)
+            limits: configuration.functionLimits, workFolder: configuration.workFolder, logger: logger)
         let pool = WorkerPool(
             concurrency: configuration.workers, queue: queue, runner: runner, signal: signal,
             heartbeatInterval: configuration.heartbeatInterval, staleAfter: configuration.staleAfter, logger: logger)
@@ -54,20 +63,47 @@ public final class Platform: Sendable {
         self.audit = audit
     }
 
-    /// Opens the platform in `configuration.dataFolder`, creating the folder, the database and
-    /// the token key on first use.
+    /// Opens the platform in `configuration.dataFolder`, creating the folder, the database, the
+    /// token key and the key-encryption key on first use.
+    ///
+    /// Whatever the umask, the data folder and the folders the platform keeps in it are made 0700
+    /// and its files (database, secrets, kept outputs) 0600. Data keys still stored in the clear
+    /// (a database from before they were wrapped) are wrapped with the KEK, and the database is
+    /// rewritten so that no page keeps the clear text.
     public static func open(_ configuration: PlatformConfiguration, logger: Logger = Logger(label: "cloister.platform")) async throws -> Platform {
-        let manager = FileManager.default
-        for folder in [configuration.dataFolder, configuration.outputFolder, configuration.workFolder]
-            + configuration.dataRoots + [(configuration.tokenKeyPath as NSString).deletingLastPathComponent]
-        {
-            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for folder in [configuration.dataFolder, configuration.outputFolder, configuration.workFolder, configuration.secretsFolder] {
+            try PrivateFiles.makeFolder(folder)
         }
-        chmod((configuration.tokenKeyPath as NSString).deletingLastPathComponent, 0o700)
+        for root in configuration.dataRoots where !FileManager.default.fileExists(atPath: root) {
+            try PrivateFiles.makeFolder(root)
+        }
+        PrivateFiles.restrictFiles(in: configuration.outputFolder)
+        PrivateFiles.restrictFiles(in: configuration.secretsFolder)
         let tokenKey = try loadOrCreateKey(at: configuration.tokenKeyPath)
+        let kek: any KeyEncryptionKey
+        do {
+            kek = try configuration.keyEncryptionKey ?? LocalKeyEncryptionKey.loadOrCreate(path: configuration.keyEncryptionKeyPath)
+        } catch {
+            throw PlatformSetupError("\(error)")
+        }
         let database = try await PlatformDatabase.openSQLite(at: configuration.databasePath, logger: logger)
-        let decoyHash = await PasswordHasher(cost: configuration.passwordCost).hash(PasswordHasher.randomPassword())
-        return Platform(configuration: configuration, database: database, tokenKey: tokenKey, decoyHash: decoyHash, logger: logger)
+        let passwordPool = BcryptPool(threads: configuration.passwordThreads, queueLimit: configuration.passwordQueueLimit)
+        do {
+            let keys = try await DataKeys.open(sql: database.sql, kek: kek)
+            let wrapped = try await keys.wrapClearKeys(in: RecordTable<FileRecord>(sql: database.sql))
+            if wrapped > 0 {
+                try await database.compact()
+                logger.info("wrapped \(wrapped) data key(s) that were stored in the clear")
+            }
+            let decoyHash = try await PasswordHasher(cost: configuration.passwordCost, pool: passwordPool).hash(PasswordHasher.randomPassword())
+            return Platform(
+                configuration: configuration, database: database, tokenKey: tokenKey, keys: keys, passwordPool: passwordPool,
+                decoyHash: decoyHash, logger: logger)
+        } catch {
+            passwordPool.shutdown()
+            try? await database.shutdown()
+            throw error
+        }
     }
 
     private static func loadOrCreateKey(at path: String) throws -> [UInt8] {
@@ -76,11 +112,7 @@ public final class Platform: Sendable {
             return Array(data)
         }
         let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        let temporary = path + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(key), attributes: [.posixPermissions: 0o600]) else {
-            throw PlatformSetupError("could not write \(path)")
-        }
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        guard SecretFile.write(key, to: path) else { throw PlatformSetupError("could not write \(path)") }
         return key
     }
 
@@ -99,8 +131,9 @@ public final class Platform: Sendable {
         return try await audit.entries(user: user, object: object, limit: min(max(limit, 1), 10_000))
     }
 
-    /// Closes the database.
+    /// Stops the password threads and closes the database.
     public func shutdown() async throws {
+        passwordPool.shutdown()
         try await database.shutdown()
     }
 }

@@ -5,8 +5,10 @@ import LibOS
 /// How a platform instance is set up. The defaults are the embedded single-host platform:
 /// SQLite and every file in one data folder.
 public struct PlatformConfiguration: Sendable {
-    /// The folder of the database (`cloister.sqlite`), the token key (`secrets/`), the outputs the
-    /// platform keeps (`outputs/`) and the workers' scratch space (`work/`).
+    /// The folder of the database (`cloister.sqlite`), the token key and key-encryption key
+    /// (`secrets/`), the outputs the platform keeps (`outputs/`) and the workers' scratch space
+    /// (`work/`). The platform makes it and every folder in it 0700, and its files 0600, whatever
+    /// the umask.
     public var dataFolder: String
     /// The folders `file://` data URLs may point into (default: `<dataFolder>/files`).
     public var dataRoots: [String]
@@ -30,6 +32,17 @@ public struct PlatformConfiguration: Sendable {
     /// The executors the workers run functions with; their sandboxes keep compiled programs in
     /// ``cacheFolder``, on the engine `CLOISTER_ENGINE` or wasmtime picks (see ``useEngine(_:)``).
     public var registry: ExecutorRegistry
+    /// The key-encryption key that wraps the data keys in the database (nil: the one in
+    /// `<dataFolder>/secrets/kek.key`, created on first use). A KMS plugs in here.
+    public var keyEncryptionKey: (any KeyEncryptionKey)?
+    /// How many login attempts are taken per client address and per account.
+    public var loginLimits = LoginLimits()
+    /// The threads that hash passwords (apart from Swift's cooperative pool), and how many
+    /// hashes may wait for them before a call is refused with a 429.
+    public var passwordThreads = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+    public var passwordQueueLimit = 32
+    /// Where workers may download http(s) inputs from.
+    public var httpInputs = HTTPInputPolicy()
 
     public init(dataFolder: String) {
         self.dataFolder = (dataFolder as NSString).standardizingPath
@@ -48,5 +61,7 @@ public struct PlatformConfiguration: Sendable {
     var databasePath: String { dataFolder + "/cloister.sqlite" }
     var outputFolder: String { dataFolder + "/outputs" }
     var workFolder: String { dataFolder + "/work" }
-    var tokenKeyPath: String { dataFolder + "/secrets/token.key" }
+    var secretsFolder: String { dataFolder + "/secrets" }
+    var tokenKeyPath: String { secretsFolder + "/token.key" }
+    var keyEncryptionKeyPath: String { secretsFolder + "/kek.key" }
 }

@@ -33,6 +33,8 @@ public enum ProtectedFileError: Error, Equatable, Sendable, CustomStringConverti
     case tooLarge(String)
     /// A host I/O error (open, read, write, rename), with the path when known.
     case io(String)
+    /// An aes-gcm encryption under a (key, IV) pair used before (recorded in the journal at this path).
+    case reusedKeyAndIV(String)
 
     public var description: String {
         switch self {
@@ -67,6 +69,8 @@ public enum ProtectedFileError: Error, Equatable, Sendable, CustomStringConverti
             return "too large: \(detail)"
         case .io(let detail):
             return detail
+        case .reusedKeyAndIV(let journal):
+            return "this key and IV have encrypted a file before (\(journal)); AES-GCM must never encrypt twice under one pair: run `cloister keygen` for a fresh key and IV, or give a fresh --iv"
         }
     }
 }

@@ -38,8 +38,9 @@ public struct ScenarioContext: Sendable {
     /// The admin's session.
     public func admin() async throws -> CloisterClient { try await session("admin", adminPassword) }
 
-    /// Registers a function owner and, under it, a data owner manager of `attribute` and data owners
-    /// `names` (ids `<name>-<attribute>-<suffix>`); their sessions.
+    /// Registers a function owner, a data owner manager of `attribute` (both by the admin: a function
+    /// owner manages no account) and, under the manager, data owners `names` (ids
+    /// `<name>-<attribute>-<suffix>`); their sessions.
     public func parties(_ names: [String], attribute: String) async throws -> (functionOwner: CloisterClient, owners: [String: Party]) {
         let admin = try await admin()
         let password = "demo-password-\(suffix)"
@@ -47,7 +48,7 @@ public struct ScenarioContext: Sendable {
         _ = try await admin.registerUser(RegisterUserRequest(id: functionOwnerId, password: password, role: "FunctionOwner"))
         let functionOwner = try await session(functionOwnerId, password)
         let managerId = "manager-\(attribute)-\(suffix)"
-        _ = try await functionOwner.registerUser(RegisterUserRequest(id: managerId, password: password, role: "DataOwnerManager-\(attribute)"))
+        _ = try await admin.registerUser(RegisterUserRequest(id: managerId, password: password, role: "DataOwnerManager-\(attribute)"))
         let manager = try await session(managerId, password)
         var owners: [String: Party] = [:]
         for name in names {

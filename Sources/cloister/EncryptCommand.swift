@@ -11,7 +11,9 @@ struct EncryptCommand: ParsableCommand {
             Schemes: aes-gcm-128, aes-gcm-256 (whole-file AES-GCM, needs --iv, Teaclave-compatible), \
             cloister-file-128, cloister-file-256 (chunked, streaming; see docs/file-format.md). \
             raw is accepted by decrypt only. The output is written to a temporary file beside it and \
-            renamed at the end, so a failure leaves no output. Errors exit 1 with one line.
+            renamed at the end, so a failure leaves no output. An aes-gcm key and IV encrypt one \
+            file only: the pairs used are recorded (hashed) in ~/.config/cloister/aes-gcm-pairs \
+            and a second encryption under one is refused. Errors exit 1 with one line.
             """
     )
 
@@ -54,6 +56,10 @@ struct ProtectedFileOptions: ParsableArguments {
             let bar = ProgressBar(label: encrypting ? "encrypt" : "decrypt", total: size)
             let tag: [UInt8]
             if encrypting {
+                if scheme.takesIV, let ivBytes {
+                    try scheme.validate(key: keyBytes, iv: ivBytes)
+                    try KeyIVJournal(path: KeyIVJournal.defaultPath).claim(key: keyBytes, iv: ivBytes)
+                }
                 tag = try ProtectedFileTool.encrypt(input: input, output: output, scheme: scheme, key: keyBytes, iv: ivBytes, progress: bar?.update)
             } else {
                 tag = try ProtectedFileTool.decrypt(input: input, output: output, scheme: scheme, key: keyBytes, iv: ivBytes, progress: bar?.update)

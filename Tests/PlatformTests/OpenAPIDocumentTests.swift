@@ -1,4 +1,5 @@
 import APIServer
+import AsyncHTTPClient
 import Foundation
 import Testing
 
@@ -25,6 +26,25 @@ struct OpenAPIDocumentTests {
             })
             #expect(routes == documented, "missing: \(routes.subtracting(documented).sorted()); extra: \(documented.subtracting(routes).sorted())")
             #expect(routes.count > 30)
+        }
+    }
+
+    @Test("a path the API has, asked with a method it does not take, is 405 with Allow; an unknown path is 404")
+    func unknownMethodsAre405() async throws {
+        try await TestServer.with(workers: 0) { server in
+            let admin = try await server.session("admin", TestServer.adminPassword)
+            for (method, path, allow) in [
+                ("TRACE", "/v1/audit", "GET"), ("DELETE", "/v1/health", "GET"), ("PUT", "/v1/users/someone", "DELETE, GET, PATCH"),
+                ("GET", "/v1/tasks/t-1/invoke", "POST"), ("OPTIONS", "/v1/inputs/from-output", "POST"), ("PUT", "/v1/inputs/input-1", "GET"),
+            ] {
+                var request = HTTPClientRequest(url: server.client.baseURL + path)
+                request.method = .init(rawValue: method)
+                request.headers.add(name: "Authorization", value: "Bearer \(admin.token!)")
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                #expect(response.status.code == 405, "\(method) \(path)")
+                #expect(response.headers.first(name: "Allow") == allow, "\(method) \(path)")
+            }
+            #expect(try await admin.send(.GET, "/v1/nothing").status == 404)
         }
     }
 }

@@ -18,7 +18,8 @@ struct TestServer: Sendable {
 
     /// Runs `body` against a fresh server.
     static func with<T: Sendable>(
-        workers: Int = 2, configure: @Sendable (inout PlatformConfiguration) -> Void = { _ in },
+        workers: Int = 2, server serverConfiguration: APIServer.Configuration = .init(port: 0),
+        configure: @Sendable (inout PlatformConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-platform-\(UUID().uuidString)").path
@@ -37,7 +38,7 @@ struct TestServer: Sendable {
         let group: ServiceGroup
         do {
             let application = try APIServer.application(
-                platform: platform, configuration: .init(port: 0), logger: logger, onRunning: { ports.continuation.yield($0) })
+                platform: platform, configuration: serverConfiguration, logger: logger, onRunning: { ports.continuation.yield($0) })
             group = ServiceGroup(configuration: .init(services: [application], logger: logger))
         } catch {
             try? await platform.shutdown()
@@ -104,7 +105,7 @@ extension CloisterClient {
         let admin = try await session("admin", TestServer.adminPassword)
         _ = try await admin.registerUser(RegisterUserRequest(id: "fo", password: "password-1", role: "FunctionOwner"))
         let owner = try await session("fo", "password-1")
-        _ = try await owner.registerUser(RegisterUserRequest(id: "mgr", password: "password-1", role: "DataOwnerManager-x"))
+        _ = try await admin.registerUser(RegisterUserRequest(id: "mgr", password: "password-1", role: "DataOwnerManager-x"))
         return (admin, owner, try await session("mgr", "password-1"))
     }
 }

@@ -8,11 +8,15 @@ import Testing
     /// The `cloister` executable built beside the test bundle.
     static var executable: String { CloisterExecutable.url.path }
 
+    /// The config folder of this test's runs (`XDG_CONFIG_HOME`): its own journal of aes-gcm pairs.
+    let configFolder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-cli-config-\(UUID().uuidString)").path
+
     /// Runs the tool; stdout and stderr apart, stderr a pipe (so no progress bar).
     func cloister(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ProtectedFileCommandLineTests.executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["XDG_CONFIG_HOME": configFolder]) { _, new in new }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -75,5 +79,68 @@ import Testing
         let raw = try cloister(["encrypt", "--scheme", "raw", "-i", path("plain"), "-o", path("x")])
         #expect(raw.status == 1 && raw.stderr.contains("inputs only"))
         #expect(!FileManager.default.fileExists(atPath: path("x")))
+    }
+
+    /// Runs `command` in /bin/sh with umask 022 (the usual one), `cloister` as $0.
+    func shell(_ command: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "umask 022; " + command, ProtectedFileCommandLineTests.executable]
+        process.environment = ProcessInfo.processInfo.environment.merging(["XDG_CONFIG_HOME": configFolder]) { _, new in new }
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    static func mode(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_mode & 0o777) : -1
+    }
+
+    @Test("keygen > file and keygen --out write keys readable by their owner only (issue 20, item 5)")
+    func keygenWritesPrivateFiles() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let redirected = directory.appendingPathComponent("redirected.key").path
+        #expect(try shell(#""$0" keygen --scheme cloister-file-256 > "# + redirected) == 0)
+        #expect(Self.mode(redirected) == 0o600)
+        #expect((try String(contentsOfFile: redirected, encoding: .utf8)).hasPrefix("key: "))
+        let out = directory.appendingPathComponent("out.key").path
+        #expect(try cloister(["keygen", "--scheme", "aes-gcm-128", "--out", out]).status == 0)
+        #expect(Self.mode(out) == 0o600)
+        #expect((try String(contentsOfFile: out, encoding: .utf8)).contains("iv: "))
+        // --out never replaces a key.
+        let again = try cloister(["keygen", "--scheme", "aes-gcm-128", "--out", out])
+        #expect(again.status == 1 && again.stderr.hasPrefix("cloister: cannot create"))
+    }
+
+    @Test("an aes-gcm key and IV encrypt one file: a second encryption under the pair is refused and writes nothing (issue 20, item 14)")
+    func aesGCMPairEncryptsOnce() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        try Data("first plaintext".utf8).write(to: URL(fileURLWithPath: path("a")))
+        try Data("other plaintext".utf8).write(to: URL(fileURLWithPath: path("b")))
+        #expect(try cloister(["keygen", "--scheme", "aes-gcm-256", "--out", path("key")]).status == 0)
+        let first = try cloister(["encrypt", "--scheme", "aes-gcm-256", "--key-file", path("key"), "-i", path("a"), "-o", path("a.enc")])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try cloister(["encrypt", "--scheme", "aes-gcm-256", "--key-file", path("key"), "-i", path("b"), "-o", path("b.enc")])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("encrypted a file before"), "\(second.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: path("b.enc")))
+        // The same pair given on the command line is the same pair.
+        let text = try String(contentsOfFile: path("key"), encoding: .utf8)
+        let key = text.split(separator: "\n").first { $0.hasPrefix("key: ") }!.dropFirst(5)
+        let iv = text.split(separator: "\n").first { $0.hasPrefix("iv: ") }!.dropFirst(4)
+        #expect(try cloister(["encrypt", "--scheme", "aes-gcm-256", "--key", String(key), "--iv", String(iv), "-i", path("b"), "-o", path("b.enc")]).status == 1)
+        // A fresh IV for the same key is a fresh pair; decryption is never refused.
+        let fresh = Hex.encode((0..<12).map { _ in UInt8.random(in: 0...255) })
+        #expect(try cloister(["encrypt", "--scheme", "aes-gcm-256", "--key", String(key), "--iv", fresh, "-i", path("b"), "-o", path("b.enc")]).status == 0)
+        #expect(try cloister(["decrypt", "--scheme", "aes-gcm-256", "--key-file", path("key"), "-i", path("a.enc"), "-o", path("a.out")]).status == 0)
+        #expect(try String(contentsOfFile: path("a.out"), encoding: .utf8) == "first plaintext")
+        // The journal is private, and holds hashes, not keys.
+        let journal = configFolder + "/cloister/aes-gcm-pairs"
+        #expect(Self.mode(journal) == 0o600)
+        #expect(!(try String(contentsOfFile: journal, encoding: .utf8)).contains(String(key)))
     }
 }

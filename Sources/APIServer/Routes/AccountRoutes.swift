@@ -2,23 +2,27 @@ import CloisterAPI
 import Hummingbird
 import Platform
 
-/// `/v1/auth/login` and `/v1/users…`.
+/// `/v1/auth/login`, `/v1/auth/logout` and `/v1/users…`.
 struct AccountRoutes {
     let platform: Platform
 
     func addPublic(to group: RouterGroup<APIRequestContext>) {
-        group.post("auth/login") { request, _ in
+        group.post("auth/login") { request, context in
             var request = request
-            let body = try await request.decodeStrict(LoginRequest.self)
-            return try JSONResponse.make(try await platform.accounts.login(body))
+            let body = try await request.decodeStrict(LoginRequest.self, context: context)
+            return try JSONResponse.make(try await platform.accounts.login(body, address: context.clientAddress))
         }
     }
 
     func add(to group: RouterGroup<APIRequestContext>) {
         let accounts = platform.accounts
+        group.post("auth/logout") { _, context in
+            try await accounts.logout(try context.requireCaller(), token: context.token ?? "")
+            return JSONResponse.noContent()
+        }
         group.post("users") { request, context in
             var request = request
-            let body = try await request.decodeStrict(RegisterUserRequest.self)
+            let body = try await request.decodeStrict(RegisterUserRequest.self, context: context)
             return try JSONResponse.make(try await accounts.register(try context.requireCaller(), body), status: .created)
         }
         group.get("users") { _, context in
@@ -29,7 +33,7 @@ struct AccountRoutes {
         }
         group.patch("users/:id") { request, context in
             var request = request
-            let body = try await request.decodeStrict(UpdateUserRequest.self)
+            let body = try await request.decodeStrict(UpdateUserRequest.self, context: context)
             return try JSONResponse.make(try await accounts.update(try context.requireCaller(), try context.parameters.require("id"), body))
         }
         group.delete("users/:id") { _, context in
@@ -38,7 +42,7 @@ struct AccountRoutes {
         }
         group.post("users/:id/password") { request, context in
             var request = request
-            let body = try await request.decodeStrict(ChangePasswordRequest.self)
+            let body = try await request.decodeStrict(ChangePasswordRequest.self, context: context)
             try await accounts.changePassword(try context.requireCaller(), try context.parameters.require("id"), body)
             return JSONResponse.noContent()
         }

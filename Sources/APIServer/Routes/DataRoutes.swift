@@ -10,17 +10,17 @@ struct DataRoutes {
         let data = platform.data
         group.post("inputs") { request, context in
             var request = request
-            let body = try await request.decodeStrict(RegisterInputRequest.self)
+            let body = try await request.decodeStrict(RegisterInputRequest.self, context: context)
             return try JSONResponse.make(try await data.registerInput(try context.requireCaller(), body), status: .created)
         }
         group.post("inputs/from-output") { request, context in
             var request = request
-            let body = try await request.decodeStrict(RegisterInputFromOutputRequest.self)
+            let body = try await request.decodeStrict(RegisterInputFromOutputRequest.self, context: context)
             return try JSONResponse.make(try await data.registerInputFromOutput(try context.requireCaller(), body), status: .created)
         }
         group.post("outputs") { request, context in
             var request = request
-            let body = try await request.decodeStrict(RegisterOutputRequest.self)
+            let body = try await request.decodeStrict(RegisterOutputRequest.self, context: context)
             return try JSONResponse.make(try await data.registerOutput(try context.requireCaller(), body), status: .created)
         }
         for kind in [DataFileKind.input, .output] {

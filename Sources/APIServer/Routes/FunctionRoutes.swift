@@ -10,7 +10,7 @@ struct FunctionRoutes {
         let functions = platform.functions
         group.post("functions") { request, context in
             var request = request
-            let body = try await request.decodeStrict(RegisterFunctionRequest.self)
+            let body = try await request.decodeStrict(RegisterFunctionRequest.self, context: context)
             return try JSONResponse.make(try await functions.register(try context.requireCaller(), body), status: .created)
         }
         group.get("functions") { _, context in
@@ -21,7 +21,7 @@ struct FunctionRoutes {
         }
         group.patch("functions/:id") { request, context in
             var request = request
-            let body = try await request.decodeStrict(UpdateFunctionRequest.self)
+            let body = try await request.decodeStrict(UpdateFunctionRequest.self, context: context)
             return try JSONResponse.make(try await functions.update(try context.requireCaller(), try context.parameters.require("id"), body))
         }
         group.delete("functions/:id") { _, context in

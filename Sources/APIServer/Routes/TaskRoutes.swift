@@ -10,7 +10,7 @@ struct TaskRoutes {
         let tasks = platform.tasks
         group.post("tasks") { request, context in
             var request = request
-            let body = try await request.decodeStrict(CreateTaskRequest.self)
+            let body = try await request.decodeStrict(CreateTaskRequest.self, context: context)
             return try JSONResponse.make(try await tasks.create(try context.requireCaller(), body), status: .created)
         }
         group.get("tasks") { _, context in
@@ -21,7 +21,7 @@ struct TaskRoutes {
         }
         group.post("tasks/:id/data") { request, context in
             var request = request
-            let body = try await request.decodeStrict(AssignDataRequest.self)
+            let body = try await request.decodeStrict(AssignDataRequest.self, context: context)
             return try JSONResponse.make(try await tasks.assignData(try context.requireCaller(), try context.parameters.require("id"), body))
         }
         group.post("tasks/:id/approve") { _, context in

@@ -10,16 +10,21 @@ protocol StrictBody: Decodable {
     static var fields: [String] { get }
     /// The fields of the objects inside array fields, by the array's field name.
     static var nestedFields: [String: [String]] { get }
+    /// The largest body of this request, in bytes (413 past it).
+    static var maxBytes: Int { get }
 }
 
 extension StrictBody {
     static var nestedFields: [String: [String]] { [:] }
+    /// 64 KiB: enough for every request that carries no payload or inline data.
+    static var maxBytes: Int { 64 << 10 }
 }
 
 extension Request {
-    /// The body decoded as `T`, checked field by field.
-    mutating func decodeStrict<T: StrictBody>(_ type: T.Type) async throws -> T {
-        let buffer = try await collectBody(upTo: APIServer.maxBodyBytes)
+    /// The body decoded as `T`, checked field by field; at most `T.maxBytes`, counted against the
+    /// client's body budget.
+    mutating func decodeStrict<T: StrictBody>(_ type: T.Type, context: APIRequestContext) async throws -> T {
+        let buffer = try await collectBody(upTo: T.maxBytes, context: context)
         let data = Data(buffer.readableBytesView)
         guard let object = try? JSONSerialization.jsonObject(with: data) else {
             throw PlatformError.badRequest(field: nil, message: "the body is not valid JSON")
@@ -102,14 +107,20 @@ extension RegisterFunctionRequest: StrictBody {
         "arguments": ["key", "default_value", "allow_overwrite"], "inputs": ["name", "description", "optional"],
         "outputs": ["name", "description", "optional"],
     ]
+    static var maxBytes: Int { APIServer.maxBodyBytes }
 }
 extension UpdateFunctionRequest: StrictBody {
     static let fields = [
         "name", "description", "payload", "public", "arguments", "inputs", "outputs", "user_allowlist", "usage_quota",
     ]
     static let nestedFields = RegisterFunctionRequest.nestedFields
+    static var maxBytes: Int { APIServer.maxBodyBytes }
 }
-extension RegisterInputRequest: StrictBody { static let fields = ["url", "scheme", "key", "iv", "tag"] }
+extension RegisterInputRequest: StrictBody {
+    static let fields = ["url", "scheme", "key", "iv", "tag"]
+    /// A `data:` URL of up to 16 MiB, and the rest.
+    static var maxBytes: Int { (16 << 20) + (64 << 10) }
+}
 extension RegisterOutputRequest: StrictBody { static let fields = ["url", "scheme", "key", "iv", "owners"] }
 extension RegisterInputFromOutputRequest: StrictBody { static let fields = ["output_id"] }
 extension CreateTaskRequest: StrictBody {

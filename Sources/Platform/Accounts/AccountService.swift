@@ -5,14 +5,19 @@ import Logging
 /// Users: registration by role, login, tokens, passwords.
 ///
 /// Who may register whom is `Role.mayRegister`. A user is visible to itself, to admins and to
-/// whoever registered it; to anyone else it does not exist (404). Updating, deleting and resetting
-/// the password of a user needs the right to register its role and, for non-admins, to be the one
-/// who registered it.
+/// whoever registered it; to anyone else it does not exist (404). Updating and deleting a user
+/// needs the right to register its role and, for non-admins, to be the one who registered it.
+/// Only an admin resets a password (a user changes its own).
+///
+/// Logins are throttled per client address and per account before any password is checked
+/// (`LoginThrottle`), and passwords are hashed on a bounded pool of their own (`BcryptPool`).
 public struct AccountService: Sendable {
     let users: RecordTable<UserRecord>
     let hasher: PasswordHasher
     let signer: TokenSigner
     let audit: AuditLog
+    let throttle: LoginThrottle
+    let revocations: TokenRevocations
     /// A hash of a random password, checked against for unknown users.
     let decoyHash: String
 
@@ -20,37 +25,72 @@ public struct AccountService: Sendable {
     /// password that is returned (to be shown once). Nil when users exist already.
     func bootstrapAdmin(password: String?) async throws -> (id: String, password: String, generated: Bool)? {
         guard try await users.list().isEmpty else { return nil }
+        // A chosen password follows the rules of every other (bcrypt would cut a longer one).
+        if let password { try Validation.password(password, field: "CLOISTER_ADMIN_PASSWORD") }
         let chosen = password ?? PasswordHasher.randomPassword()
         let record = UserRecord(
             id: "admin", role: Role.platformAdmin.description, registeredBy: nil,
-            passwordHash: await hasher.hash(chosen), generation: 1, createdAt: Date())
+            passwordHash: try await hasher.hash(chosen), generation: 1, createdAt: Date())
         guard try await users.insert(record) else { return nil }
         await audit.record(user: "-", action: "user.bootstrap", object: "admin", allowed: true)
         return ("admin", chosen, password == nil)
     }
 
     /// Checks a password and signs a token. Unknown users and wrong passwords get the same answer.
-    public func login(_ request: LoginRequest) async throws -> LoginResponse {
+    /// `address` is the client's address, for the per-address limit (nil: not counted).
+    ///
+    /// An id that is not a valid user id is refused before anything is looked up or hashed, and
+    /// recorded without the id itself: the audit log never holds unchecked text from a caller.
+    /// An attempt past a limit is refused before that; only the first refusal of each lock is
+    /// recorded, so a flood adds a bounded number of entries.
+    public func login(_ request: LoginRequest, address: String? = nil) async throws -> LoginResponse {
+        let valid = Validation.isIdentifier(request.id)
+        do {
+            try throttle.admit(account: valid ? request.id : nil, address: address)
+        } catch {
+            if error.isFirst {
+                await audit.record(
+                    user: valid ? request.id : "-", action: "user.login", object: valid ? request.id : "", allowed: false,
+                    detail: "throttled: \(error.error.description)")
+            }
+            throw error.error
+        }
+        guard valid else {
+            await audit.record(
+                user: "-", action: "user.login", allowed: false, detail: "malformed user id (\(request.id.utf8.count) bytes)")
+            throw PlatformError.unauthorized("wrong user id or password")
+        }
         let record = try await users.get(request.id)
         // A user who does not exist still costs a hash, so timing does not tell the two apart.
         let live = record?.deleted == false ? record : nil
-        let matches = await hasher.verify(request.password, against: live?.passwordHash ?? decoyHash)
+        let matches = try await hasher.verify(request.password, against: live?.passwordHash ?? decoyHash)
         guard let record = live, matches else {
+            throttle.failed(account: request.id)
             await audit.record(user: request.id, action: "user.login", object: request.id, allowed: false, detail: "bad credentials")
             throw PlatformError.unauthorized("wrong user id or password")
         }
+        throttle.succeeded(account: record.id)
         let (token, expiresAt) = signer.sign(user: record.id, generation: record.generation)
         await audit.record(user: record.id, action: "user.login", object: record.id, allowed: true)
         return LoginResponse(token: token, expiresAt: expiresAt, user: record.api)
     }
 
-    /// The caller a bearer token stands for; 401 unless it verifies, has not expired and its user
-    /// still exists at the same credential generation.
+    /// The caller a bearer token stands for; 401 unless it verifies, has not expired, was not
+    /// ended by a logout and its user still exists at the same credential generation.
     public func authenticate(token: String) async throws -> Caller {
         guard let claims = signer.verify(token), let record = try await users.get(claims.sub), !record.deleted,
-            record.generation == claims.gen
+            record.generation == claims.gen, try await !revocations.isRevoked(claims.jti)
         else { throw PlatformError.unauthorized("the token is invalid or expired; log in again") }
         return Caller(id: record.id, role: record.parsedRole)
+    }
+
+    /// Ends `token` (a logout): it never works again; the user's other tokens still do.
+    public func logout(_ caller: Caller, token: String) async throws {
+        guard let claims = signer.verify(token), claims.sub == caller.id else {
+            throw PlatformError.unauthorized("the token is invalid or expired; log in again")
+        }
+        try await revocations.revoke(claims.jti, expiresAt: claims.exp)
+        await audit.record(user: caller.id, action: "user.logout", object: caller.id, allowed: true)
     }
 
     public func register(_ caller: Caller, _ request: RegisterUserRequest) async throws -> User {
@@ -65,7 +105,7 @@ public struct AccountService: Sendable {
             }
             let record = UserRecord(
                 id: request.id, role: role.description, registeredBy: caller.id,
-                passwordHash: await hasher.hash(request.password), generation: 1, createdAt: Date())
+                passwordHash: try await hasher.hash(request.password), generation: 1, createdAt: Date())
             guard try await users.insert(record) else {
                 throw PlatformError.conflict("the user id \(request.id) is taken (ids of deleted users are never reused)")
             }
@@ -134,11 +174,11 @@ public struct AccountService: Sendable {
         try await audit.decision(user: caller.id, action: "user.change_password", object: id) {
             let record = try await visible(caller, id)
             guard record.id == caller.id else { throw PlatformError.forbidden("only \(id) may change its password; use reset") }
-            guard await hasher.verify(request.oldPassword, against: record.passwordHash) else {
+            guard try await hasher.verify(request.oldPassword, against: record.passwordHash) else {
                 throw PlatformError.forbidden("the old password is wrong")
             }
             try Validation.password(request.newPassword, field: "new_password")
-            let hash = await hasher.hash(request.newPassword)
+            let hash = try await hasher.hash(request.newPassword)
             _ = try await users.modify(id) { record in
                 record.passwordHash = hash
                 record.generation += 1
@@ -147,12 +187,19 @@ public struct AccountService: Sendable {
         }
     }
 
-    /// Sets a random password on a user the caller manages and returns it; its tokens stop working.
+    /// Sets a random password on a user and returns it; its tokens stop working. Admins only: a
+    /// reset lets whoever makes it log in as the user, so no other party may make one.
     public func resetPassword(_ caller: Caller, _ id: String) async throws -> String {
         try await audit.decision(user: caller.id, action: "user.reset_password", object: id) {
-            _ = try await managed(caller, id)
+            let record = try await visible(caller, id)
+            guard caller.isAdmin, record.id != caller.id else {
+                throw PlatformError.forbidden(
+                    record.id == caller.id
+                        ? "a user may not manage its own account this way; change the password with the old one"
+                        : "only a PlatformAdmin may reset a password; \(id) can change its own")
+            }
             let password = PasswordHasher.randomPassword()
-            let hash = await hasher.hash(password)
+            let hash = try await hasher.hash(password)
             _ = try await users.modify(id) { record in
                 record.passwordHash = hash
                 record.generation += 1

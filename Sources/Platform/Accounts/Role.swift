@@ -1,10 +1,15 @@
 /// A user's role: what calls it may make and whom it may register.
 ///
-/// - `PlatformAdmin` registers anyone, manages users, cancels any task and reads the audit log.
-/// - `FunctionOwner` manages its functions and registers `DataOwnerManager-<attr>` users.
+/// - `PlatformAdmin` registers anyone, manages users, resets passwords, cancels any task and
+///   reads the audit log.
+/// - `FunctionOwner` manages its functions; it registers and manages nobody. The party that
+///   writes code never manages an account that owns data: if it could, it could log in as a data
+///   owner and run its own function over that owner's data.
 /// - `DataOwnerManager-<attr>` registers `DataOwner-<attr>` users (the same attribute) and, like a
 ///   data owner, registers data and takes part in tasks.
 /// - `DataOwner-<attr>` registers data and takes part in tasks.
+///
+/// Only an admin resets a password; any user changes its own (giving the old one).
 public enum Role: Sendable, Hashable, CustomStringConvertible {
     case platformAdmin
     case functionOwner
@@ -48,7 +53,6 @@ public enum Role: Sendable, Hashable, CustomStringConvertible {
     public func mayRegister(_ role: Role) -> Bool {
         switch (self, role) {
         case (.platformAdmin, _): return true
-        case (.functionOwner, .dataOwnerManager): return true
         case (.dataOwnerManager(let mine), .dataOwner(let theirs)): return mine == theirs
         default: return false
         }

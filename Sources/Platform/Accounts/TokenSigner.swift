@@ -3,9 +3,10 @@ import Foundation
 
 /// Signs and checks the API's bearer tokens: JSON Web Tokens (RFC 7519) signed with HS256.
 ///
-/// The claims are the user (`sub`), the expiry (`exp`), the issue time (`iat`) and the user's
-/// credential generation (`gen`), which a password change or reset bumps so that older tokens stop
-/// working. The key is 32 random bytes the platform keeps in its data folder.
+/// The claims are the user (`sub`), the expiry (`exp`), the issue time (`iat`), the token's own
+/// random id (`jti`, which a logout revokes) and the user's credential generation (`gen`), which a
+/// password change or reset bumps so that older tokens stop working. The key is 32 random bytes
+/// the platform keeps in its data folder.
 public struct TokenSigner: Sendable {
     private let keyBytes: [UInt8]
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
@@ -17,6 +18,7 @@ public struct TokenSigner: Sendable {
         var exp: Int
         var iat: Int
         var gen: Int
+        var jti: String
     }
 
     public init(key: [UInt8], lifetime: TimeInterval) {
@@ -30,7 +32,8 @@ public struct TokenSigner: Sendable {
     func sign(user: String, generation: Int, now: Date = Date()) -> (token: String, expiresAt: Date) {
         let expiresAt = now.addingTimeInterval(lifetime)
         let claims = Claims(
-            sub: user, exp: Int(expiresAt.timeIntervalSince1970), iat: Int(now.timeIntervalSince1970), gen: generation)
+            sub: user, exp: Int(expiresAt.timeIntervalSince1970), iat: Int(now.timeIntervalSince1970), gen: generation,
+            jti: Self.base64URL(SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }))
         let payload = Self.base64URL(try! JSONEncoder().encode(claims))
         let signingInput = Self.header + "." + payload
         let signature = HMAC<SHA256>.authenticationCode(for: Data(signingInput.utf8), using: key)

@@ -8,10 +8,14 @@ public struct DataService: Sendable {
     let files: RecordTable<FileRecord>
     let audit: AuditLog
     let sql: any SQLDatabase
+    /// Wraps the keys the table keeps; the fingerprints of aes-gcm (key, IV) pairs.
+    let keys: DataKeys
     /// The folders `file://` URLs may point into.
     let roots: [String]
     /// Where the platform keeps outputs registered without a URL.
     let outputFolder: String
+    /// Where http(s) inputs may come from.
+    let httpInputs: HTTPInputPolicy
 
     private func checkRole(_ caller: Caller) throws(PlatformError) {
         guard caller.role.usesData else { throw .forbidden("a \(caller.role) may not register data") }
@@ -33,6 +37,36 @@ public struct DataService: Sendable {
         return scheme
     }
 
+    /// Checks an input's location beyond its syntax: a `file://` URL names a file (not a folder),
+    /// an http(s) URL whose host is an address names one the operator allows.
+    private func checkInputLocation(_ location: DataLocation) throws(PlatformError) {
+        switch location {
+        case .file(let path):
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+                throw .field("url", "names a folder; an input is one file")
+            }
+        case .http(let url):
+            let host = url.host ?? ""
+            let literal = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+            if let address = IPAddress.parse(literal), let range = httpInputs.refusal(of: address) {
+                throw .field("url", "\(literal) is a \(range) address, which this server does not download from (the operator may allow it)")
+            }
+        case .inline:
+            break
+        }
+    }
+
+    /// The wrapped key of a new record `id` and, for aes-gcm, the fingerprint of its (key, IV) pair.
+    private func sealKey(_ key: String, iv: String?, scheme: Scheme, for id: String) async throws -> (wrapped: String, fingerprint: String?) {
+        let fingerprint = try scheme.takesIV
+            ? keys.fingerprint(key: Validation.hex(key, field: "key"), iv: Validation.hex(iv ?? "", field: "iv")) : nil
+        return (try await keys.wrap(hex: key, for: id), fingerprint)
+    }
+
+    private static let reusedPair =
+        "this key and IV have been used on this platform already; AES-GCM must never encrypt twice under one pair: draw a fresh IV (cloister keygen)"
+
     private func insert(_ record: FileRecord) async throws {
         _ = try await files.insert(record)
         for owner in record.owners {
@@ -48,14 +82,23 @@ public struct DataService: Sendable {
             if scheme == .raw, case .inline = location {} else if scheme == .raw {
                 throw PlatformError.field("scheme", "a raw (plaintext) input must be a data: URL; a file or download must be encrypted")
             }
+            try checkInputLocation(location)
             if let tag = request.tag {
                 let bytes = try Validation.hex(tag, field: "tag")
                 guard scheme != .raw else { throw PlatformError.field("tag", "a raw input has no tag") }
                 guard !bytes.isEmpty else { throw PlatformError.field("tag", "must not be empty") }
             }
+            let id = "input-" + UUID().uuidString.lowercased()
+            let (wrapped, fingerprint) = try await sealKey(request.key, iv: request.iv, scheme: scheme, for: id)
+            if let fingerprint {
+                // The same file registered twice is fine; a pair an output holds is not (the
+                // platform encrypts that output under it).
+                let holder = try await keys.claim(fingerprint, for: id)
+                if holder != id, try await files.get(holder)?.kind != .input { throw PlatformError.field("iv", Self.reusedPair) }
+            }
             let record = FileRecord(
-                id: "input-" + UUID().uuidString.lowercased(), kind: .input, url: request.url, scheme: scheme.rawValue,
-                key: request.key.lowercased(), iv: request.iv?.lowercased(), tag: request.tag?.lowercased(), owners: [caller.id],
+                id: id, kind: .input, url: request.url, scheme: scheme.rawValue,
+                key: wrapped, iv: request.iv?.lowercased(), tag: request.tag?.lowercased(), owners: [caller.id],
                 createdBy: caller.id, createdAt: Date())
             try await insert(record)
             return record.api
@@ -76,9 +119,13 @@ public struct DataService: Sendable {
             guard owners.count <= 100 else { throw PlatformError.field("owners", "more than 100 owners") }
             for (index, owner) in owners.enumerated() { try Validation.identifier(owner, field: "owners[\(index)]") }
             guard owners.contains(caller.id) else { throw PlatformError.field("owners", "must include the caller, \(caller.id)") }
+            let id = "output-" + UUID().uuidString.lowercased()
+            let (wrapped, fingerprint) = try await sealKey(request.key, iv: request.iv, scheme: scheme, for: id)
+            // The platform will encrypt under this pair: it must be one it has never seen.
+            if let fingerprint, try await keys.claim(fingerprint, for: id) != id { throw PlatformError.field("iv", Self.reusedPair) }
             let record = FileRecord(
-                id: "output-" + UUID().uuidString.lowercased(), kind: .output, url: request.url, scheme: scheme.rawValue,
-                key: request.key.lowercased(), iv: request.iv?.lowercased(), tag: nil, owners: owners,
+                id: id, kind: .output, url: request.url, scheme: scheme.rawValue,
+                key: wrapped, iv: request.iv?.lowercased(), tag: nil, owners: owners,
                 createdBy: caller.id, createdAt: Date())
             try await insert(record)
             return record.api
@@ -95,9 +142,13 @@ public struct DataService: Sendable {
             guard let tag = output.tag else {
                 throw PlatformError.conflict("output \(output.id) has not been written yet")
             }
+            // The same ciphertext under the same key: nothing new is encrypted, so the (key, IV)
+            // pair stays the output's. The key is wrapped again, for the new record.
+            let id = "input-" + UUID().uuidString.lowercased()
+            let key = try await keys.kek.wrap(try await keys.key(of: output), context: id)
             let record = FileRecord(
-                id: "input-" + UUID().uuidString.lowercased(), kind: .input,
-                url: output.url, scheme: output.scheme, key: output.key, iv: output.iv,
+                id: id, kind: .input,
+                url: output.url, scheme: output.scheme, key: key, iv: output.iv,
                 tag: tag, owners: output.owners, sourceOutput: output.url == nil ? output.id : nil,
                 createdBy: caller.id, createdAt: Date())
             try await insert(record)

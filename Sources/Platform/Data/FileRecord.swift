@@ -1,7 +1,8 @@
 import CloisterAPI
 import Foundation
 
-/// An input or output file as stored, its key included (keys leave the database only for a worker).
+/// An input or output file as stored, its key included: wrapped by the key-encryption key for this
+/// record's id (`DataKeys`); unwrapped only for a worker.
 struct FileRecord: StoredRecord {
     static let table = "files"
     typealias Kind = DataFileKind
@@ -11,6 +12,8 @@ struct FileRecord: StoredRecord {
     /// Where the file is; nil for an output the platform keeps in its data folder.
     var url: String?
     var scheme: String
+    /// The data key, wrapped (`kek1:…`); hex in a database from before keys were wrapped, until
+    /// the next open wraps it.
     var key: String
     var iv: String?
     var tag: String?

@@ -69,6 +69,23 @@ enum Migrations {
                 .column("detail", type: .text, .notNull)
                 .run()
         },
+        Migration(version: 2, name: "wrapped data keys, key uses, revoked tokens") { sql in
+            // Secrets the platform keeps wrapped by its key-encryption key (`fingerprint_key`).
+            try await sql.create(table: "platform_secrets").ifNotExists()
+                .column("name", type: .text, .primaryKey(autoIncrement: false))
+                .column("value", type: .text, .notNull)
+                .run()
+            // Every (key, IV) pair of an aes-gcm file, by a keyed fingerprint, and the file it belongs to.
+            try await sql.create(table: "key_uses").ifNotExists()
+                .column("fingerprint", type: .text, .primaryKey(autoIncrement: false))
+                .column("file_id", type: .text, .notNull)
+                .run()
+            // Tokens ended by a logout, kept until they would have expired anyway.
+            try await sql.create(table: "revoked_tokens").ifNotExists()
+                .column("jti", type: .text, .primaryKey(autoIncrement: false))
+                .column("expires_at", type: .bigint, .notNull)
+                .run()
+        },
     ]
 
     static func apply(to sql: any SQLDatabase) async throws {

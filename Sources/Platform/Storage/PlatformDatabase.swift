@@ -25,10 +25,21 @@ public final class PlatformDatabase: Sendable {
     /// The connection waits up to 10 s for a lock another process holds (a `cloister worker`
     /// beside `cloister serve`), and the journal is a write-ahead log, so a crash loses nothing
     /// committed.
+    ///
+    /// The file is created 0600 before SQLite opens it (SQLite gives its `-wal` and `-shm` files
+    /// the database's mode), and an existing one is made 0600, whatever the umask. Deleted content
+    /// is overwritten with zeros (`secure_delete`), so what a row held does not linger in free pages.
     public static func openSQLite(at path: String, logger: Logger = Logger(label: "cloister.db")) async throws -> PlatformDatabase {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw PlatformSetupError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let restricted = fchmod(fd, 0o600) == 0
+        Glibc.close(fd)
+        guard restricted else { throw PlatformSetupError("cannot make \(path) private (chmod 0600)") }
+        for suffix in ["-wal", "-shm", "-journal"] { chmod(path + suffix, 0o600) }
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         let sql = connection.sql()
         do {
+            try await sql.raw("PRAGMA secure_delete = ON").run()
             try await sql.raw("PRAGMA busy_timeout = 10000").run()
             try await sql.raw("PRAGMA journal_mode = WAL").run()
             try await sql.raw("PRAGMA synchronous = FULL").run()
@@ -44,6 +55,13 @@ public final class PlatformDatabase: Sendable {
     /// Applies every migration not applied yet, in order.
     public func migrate() async throws {
         try await Migrations.apply(to: sql)
+    }
+
+    /// Rewrites the whole database and empties its write-ahead log, so that no old page (of
+    /// rows since changed) stays in either file.
+    func compact() async throws {
+        try await sql.raw("VACUUM").run()
+        try await sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").run()
     }
 
     /// Closes the connection.

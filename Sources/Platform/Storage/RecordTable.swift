@@ -28,16 +28,17 @@ struct RecordTable<Record: StoredRecord>: Sendable {
         return record
     }
 
-    /// Inserts a new record (version 1); false if its id is taken.
+    /// Inserts a new record (version 1); false if its id is taken, also when another writer
+    /// inserts the same id at the same moment (the database decides, not an earlier read).
     func insert(_ record: Record) async throws -> Bool {
-        if try await get(record.id) != nil { return false }
         var stored = record
         stored.version = 1
         let columns = ["id", "version", "body"] + record.indexColumns.map(\.0)
         let values: [any SQLExpression] = [SQLBind(record.id), SQLBind(1), SQLBind(try Self.encode(stored))]
             + record.indexColumns.map { SQLBind($0.1) }
-        try await sql.insert(into: Record.table).columns(columns).values(values).run()
-        return true
+        let inserted = try await sql.insert(into: Record.table).columns(columns).values(values)
+            .ignoringConflicts(with: "id").returning("id").all()
+        return !inserted.isEmpty
     }
 
     /// The record `id`, if any.

@@ -14,6 +14,8 @@ public enum PlatformError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(String)
     /// The function's usage quota is used up.
     case quotaExceeded(String)
+    /// Too many attempts (logins) or requests at once; `retryAfter` seconds until the next may succeed.
+    case tooManyRequests(String, retryAfter: Int)
 
     /// A bad field: "field 'name': message".
     static func field(_ field: String, _ message: String) -> PlatformError {
@@ -29,6 +31,7 @@ public enum PlatformError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notFound: return .notFound
         case .conflict: return .conflict
         case .quotaExceeded: return .quotaExceeded
+        case .tooManyRequests: return .tooManyRequests
         }
     }
 
@@ -37,7 +40,7 @@ public enum PlatformError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badRequest(let field?, let message): return "field '\(field)': \(message)"
         case .badRequest(nil, let message): return message
         case .unauthorized(let message), .forbidden(let message), .notFound(let message), .conflict(let message),
-            .quotaExceeded(let message):
+            .quotaExceeded(let message), .tooManyRequests(let message, _):
             return message
         }
     }

@@ -26,10 +26,21 @@ enum Validation {
         }
     }
 
-    /// A password: 8 to 256 bytes.
+    /// The longest password: bcrypt reads no more than 72 bytes.
+    static let maxPasswordBytes = 72
+
+    /// A password: 8 to 72 bytes, no NUL (bcrypt would ignore what follows either).
     static func password(_ text: String, field: String) throws(PlatformError) {
         guard text.utf8.count >= 8 else { throw .field(field, "must be at least 8 bytes") }
-        guard text.utf8.count <= 256 else { throw .field(field, "longer than 256 bytes") }
+        guard text.utf8.count <= maxPasswordBytes else {
+            throw .field(field, "longer than \(maxPasswordBytes) bytes (bcrypt would ignore the rest)")
+        }
+        guard !text.utf8.contains(0) else { throw .field(field, "contains a NUL byte") }
+    }
+
+    /// Whether bcrypt would read all of `text` (at most 72 bytes, no NUL).
+    static func isAcceptablePassword(_ text: String) -> Bool {
+        text.utf8.count <= maxPasswordBytes && !text.utf8.contains(0)
     }
 
     /// Lower-case or upper-case hex bytes.

@@ -203,7 +203,13 @@ public struct TaskService: Sendable {
             if let failure { throw failure }
             guard function != nil else { throw PlatformError.conflict("function \(task.functionId) was deleted") }
             do {
+                // The state is checked again inside the compare-and-swap: between the read above
+                // and this write another invoke may have queued the task and a worker claimed it,
+                // and Running → Staged is a move the state machine allows (a lost worker's retry).
                 return try await change(caller, id) { record in
+                    guard record.state == .approved else {
+                        throw PlatformError.conflict("task \(id) is \(record.state.rawValue); it cannot be invoked")
+                    }
                     try record.move(to: .staged, for: "be invoked")
                     record.queuedAt = Date()
                 }.api

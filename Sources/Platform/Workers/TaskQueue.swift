@@ -37,15 +37,18 @@ struct TaskQueue: Sendable {
         }
     }
 
-    /// Renews `worker`'s claim on task `id`; the task's state (not `Running` when it was canceled,
-    /// or recovered from a worker thought lost).
-    func heartbeat(_ id: String, worker: String, started: Bool = false) async throws -> TaskState? {
-        try await tasks.modify(id) { record in
-            guard record.state == .running, record.worker == worker else { return false }
+    /// Renews `worker`'s claim on task `id`; false when the worker holds it no more (it was
+    /// canceled, or recovered from a worker thought lost, perhaps claimed by another since).
+    func heartbeat(_ id: String, worker: String, started: Bool = false) async throws -> Bool {
+        var held = false
+        _ = try await tasks.modify(id) { record in
+            held = record.state == .running && record.worker == worker
+            guard held else { return false }
             record.heartbeatAt = Date()
             if started, record.startedAt == nil { record.startedAt = Date() }
             return true
-        }?.state
+        }
+        return held
     }
 
     /// Records how the task ended, if `worker` still holds it. Output tags go to the output files.

@@ -3,11 +3,21 @@ import CloisterAPI
 import Executors
 import Crypto
 import Foundation
+import Logging
 import NIOCore
 import ProtectedFiles
 
 /// Runs one claimed task: fetches and checks its inputs, stages its outputs, runs the function
 /// through the executor registry and moves the outputs to where their owners registered them.
+///
+/// Nothing lands on the worker's disk in the clear: every staged file is 0600 in the task's
+/// folder (itself in the 0700 data folder), encrypted inputs are copied as they are, and a `data:`
+/// input, which is plaintext, is encrypted on the way in under a key of this run alone.
+///
+/// Every task participant reads a failed task's reason, so the reasons this runner gives name an
+/// input or output, never where it is: no URL (which may carry credentials or a signature), no
+/// host path, no status code of a server (which would make the worker an oracle for probing
+/// internal services). The operator's log has the cause.
 struct TaskRunner: Sendable {
     let files: RecordTable<FileRecord>
     let functions: FunctionService
@@ -15,16 +25,17 @@ struct TaskRunner: Sendable {
     let registry: ExecutorRegistry
     let limits: FunctionLimits
     let workFolder: String
+    let logger: Logger
     /// The largest input a worker downloads over HTTP.
     static let maxDownloadBytes = 1 << 30
 
-    /// A run's failure: the reason recorded on the task.
+    /// A run's failure: the reason recorded on the task, for every participant to read.
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
     /// Prepares the run; `execute` then runs it. The runtime is returned first so that a cancel
-    /// can reach it.
+    /// can reach it. A canceled Swift task stops a download or a copy under way.
     func prepare(_ task: TaskRecord, folder: String) async throws -> (runtime: FunctionRuntime, run: @Sendable () throws -> String) {
         guard let function = try await functions.functions.get(task.functionId),
             let payload = try await functions.payload(of: task.functionId)
@@ -32,18 +43,26 @@ struct TaskRunner: Sendable {
         guard function.payloadSha256 == task.payloadSha256, function.name == task.functionName,
             Hex.encode(SHA256.hash(data: payload)) == task.payloadSha256
         else { throw Failure(description: "function \(task.functionId) changed after the task was created; create a new task") }
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try PrivateFiles.makeFolder(folder)
         var inputs: [String: StagedFile] = [:]
         for (name, fileId) in task.assignedInputs.sorted(by: { $0.key < $1.key }) {
             guard let file = try await files.get(fileId) else { throw Failure(description: "input \(name): file \(fileId) was deleted") }
-            inputs[name] = try await stageInput(name, file, folder: folder)
+            inputs[name] = try await stageInput(name, file, folder: folder, task: task.id)
         }
         var outputs: [String: StagedFile] = [:]
         for (name, fileId) in task.assignedOutputs {
             guard let file = try await files.get(fileId) else { throw Failure(description: "output \(name): file \(fileId) was deleted") }
-            outputs[name] = StagedFile(
-                path: folder + "/output-" + name, scheme: Scheme(rawValue: file.scheme)!, key: try Validation.hex(file.key, field: "key"),
-                iv: try file.iv.map { text throws(PlatformError) in try Validation.hex(text, field: "iv") })
+            let key = try await key(of: file, "output \(name)")
+            let iv = try file.iv.map { text throws(PlatformError) in try Validation.hex(text, field: "iv") }
+            if let iv, Scheme(rawValue: file.scheme)?.takesIV == true {
+                // AES-GCM under a (key, IV) pair that another file holds would let anyone who has
+                // both ciphertexts recover the plaintexts: refuse to encrypt.
+                guard try await data.keys.claim(data.keys.fingerprint(key: key, iv: iv), for: file.id) == file.id else {
+                    throw Failure(
+                        description: "output \(name): its key and IV were used for another file on this platform; register the output again with a fresh IV")
+                }
+            }
+            outputs[name] = StagedFile(path: folder + "/output-" + name, scheme: Scheme(rawValue: file.scheme)!, key: key, iv: iv)
         }
         let runtime = FunctionRuntime(inputs: inputs, outputs: outputs, limits: limits)
         let executor: any FunctionExecutor
@@ -59,42 +78,94 @@ struct TaskRunner: Sendable {
         return (runtime, { try executor.execute(name: name, arguments: functionArguments, payload: payload, runtime: runtime) })
     }
 
-    /// Puts input `name` where the executor reads it, after checking its integrity tag.
-    private func stageInput(_ name: String, _ file: FileRecord, folder: String) async throws -> StagedFile {
-        let path: String
-        if let url = file.url {
-            switch try DataLocation.parse(url, roots: data.roots, field: "url") {
-            case .file(let filePath):
-                // A copy: the file checked is the file the function reads, whatever happens to the original.
-                path = folder + "/input-" + name
-                do { try FileManager.default.copyItem(atPath: filePath, toPath: path) } catch {
-                    throw Failure(description: "input \(name): \(url) cannot be read")
-                }
-            case .inline(let bytes):
-                path = folder + "/input-" + name
-                guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-                    throw Failure(description: "input \(name): could not stage it")
-                }
-            case .http(let source):
-                path = folder + "/input-" + name
-                try await download(source, to: path, name: name)
-            }
-        } else {
-            path = folder + "/input-" + name
-            do { try FileManager.default.copyItem(atPath: try data.destination(of: file), toPath: path) } catch {
-                throw Failure(description: "input \(name): the output it was registered from is gone")
-            }
+    /// The data key of `file`, unwrapped for this run.
+    private func key(of file: FileRecord, _ what: String) async throws -> [UInt8] {
+        do {
+            return try await data.keys.key(of: file)
+        } catch {
+            logger.error("\(what) (\(file.id)): \(error)")
+            throw Failure(description: "\(what): its key cannot be unwrapped on this worker")
         }
-        guard FileManager.default.fileExists(atPath: path) else { throw Failure(description: "input \(name): \(file.url ?? file.id) does not exist") }
-        let staged = StagedFile(
-            path: path, scheme: Scheme(rawValue: file.scheme)!, key: try Validation.hex(file.key, field: "key"),
-            iv: try file.iv.map { text throws(PlatformError) in try Validation.hex(text, field: "iv") })
-        if let tag = file.tag { try verify(staged, tag: tag, name: name) }
-        return staged
     }
 
-    /// Reads the file through, which authenticates it, and compares its tag with the registered one.
-    private func verify(_ file: StagedFile, tag: String, name: String) throws {
+    /// Puts input `name` where the executor reads it, after checking its integrity tag.
+    private func stageInput(_ name: String, _ file: FileRecord, folder: String, task: String) async throws -> StagedFile {
+        let path = folder + "/input-" + name
+        let scheme = Scheme(rawValue: file.scheme)!
+        let key = try await key(of: file, "input \(name)")
+        let iv = try file.iv.map { text throws(PlatformError) in try Validation.hex(text, field: "iv") }
+        guard let url = file.url else {
+            try copyRegularFile(try data.destination(of: file), to: path, name: name, task: task)
+            return try verified(StagedFile(path: path, scheme: scheme, key: key, iv: iv), tag: file.tag, name: name)
+        }
+        let location: DataLocation
+        do {
+            location = try DataLocation.parse(url, roots: data.roots, field: "url")
+        } catch {
+            logger.warning("task \(task) input \(name): its URL no longer parses: \(error)")
+            throw Failure(description: "input \(name): its location is no longer valid on this server")
+        }
+        switch location {
+        case .file(let source):
+            try copyRegularFile(source, to: path, name: name, task: task)
+        case .inline(let bytes) where scheme == .raw:
+            // Plaintext given in the registration: encrypted under a key of this run alone.
+            let runKey = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+            try writeStaged(path, name: name, task: task) { output in
+                let writer = try ProtectedFileWriter(scheme: .cloisterFile256, key: runKey, output: output)
+                try writer.write(bytes)
+                _ = try writer.finish()
+            }
+            return StagedFile(path: path, scheme: .cloisterFile256, key: runKey)
+        case .inline(let bytes):
+            // Ciphertext given in the registration: staged as it is.
+            try writeStaged(path, name: name, task: task) { output in try bytes.withUnsafeBytes { try output.write($0) } }
+        case .http(let source):
+            try await download(source, to: path, name: name, task: task)
+        }
+        return try verified(StagedFile(path: path, scheme: scheme, key: key, iv: iv), tag: file.tag, name: name)
+    }
+
+    /// Writes a new 0600 file at `path` with `body`.
+    private func writeStaged(_ path: String, name: String, task: String, _ body: (HostFile) throws -> Void) throws {
+        do {
+            try body(try HostFile.create(path))
+        } catch {
+            logger.error("task \(task) input \(name): could not stage a data: input: \(error)")
+            throw Failure(description: "input \(name): could not be staged")
+        }
+    }
+
+    /// Copies the regular file at `source` (never a folder, a device or a FIFO) to a new 0600
+    /// file at `path`, in pieces, stopping when the Swift task is canceled.
+    private func copyRegularFile(_ source: String, to path: String, name: String, task: String) throws {
+        do {
+            let fd = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            guard fd >= 0 else { throw ProtectedFileError.io("open: \(String(cString: strerror(errno)))") }
+            let input = HostFile(fd: fd, path: source, closeOnDeinit: true)
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw ProtectedFileError.io("not a regular file") }
+            let output = try HostFile.create(path)
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var offset: UInt64 = 0
+            while true {
+                try Task.checkCancellation()
+                let count = try buffer.withUnsafeMutableBytes { try input.read(at: offset, into: $0) }
+                if count == 0 { break }
+                try buffer.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                offset += UInt64(count)
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            logger.warning("task \(task) input \(name): cannot copy \(source): \(error)")
+            throw Failure(description: "input \(name): cannot be read")
+        }
+    }
+
+    /// `file`, after reading it through (which authenticates it) and comparing its tag with the registered one.
+    private func verified(_ file: StagedFile, tag: String?, name: String) throws -> StagedFile {
+        guard let tag else { return file }
         do {
             let reader = try ProtectedFileReader(scheme: file.scheme, key: file.key, iv: file.iv, input: try HostFile.openForReading(file.path))
             while try reader.read() != nil {}
@@ -103,37 +174,71 @@ struct TaskRunner: Sendable {
             }
         } catch let failure as Failure {
             throw failure
-        } catch {
+        } catch let error as ProtectedFileError {
+            if case .io = error { throw Failure(description: "input \(name): cannot be read") }
             throw Failure(description: "input \(name): \(error)")
+        } catch {
+            throw Failure(description: "input \(name): cannot be read")
+        }
+        return file
+    }
+
+    /// Downloads `url` to a new 0600 file at `path`, from an address the operator allows, with
+    /// short connect and read timeouts, no retried connection and no redirect followed.
+    private func download(_ url: URL, to path: String, name: String, task: String) async throws {
+        let failure = Failure(description: "input \(name): could not be fetched")
+        let host = url.host ?? ""
+        let addresses = try await runOnThread(name: "cloister-resolve") { HTTPInputPolicy.resolve(host) }
+        guard let first = addresses.first else {
+            logger.warning("task \(task) input \(name): \(host) does not resolve")
+            throw failure
+        }
+        for address in addresses {
+            if let range = data.httpInputs.refusal(of: address) {
+                logger.warning("task \(task) input \(name): \(host) is \(IPAddress.format(address)), a \(range) address; not fetched")
+                throw failure
+            }
+        }
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        // Connect to the address checked, not to whatever the name resolves to next.
+        if IPAddress.parse(host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host) == nil {
+            configuration.dnsOverride = [host: IPAddress.format(first)]
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            try await fetch(url, with: client, to: path)
+            try await client.shutdown()
+        } catch {
+            try? await client.shutdown()
+            if error is CancellationError || Task.isCancelled { throw CancellationError() }
+            if let failure = error as? Failure { throw failure }
+            logger.warning("task \(task) input \(name): fetching from \(host) failed: \(error)")
+            throw failure
         }
     }
 
-    private func download(_ url: URL, to path: String, name: String) async throws {
-        let request = HTTPClientRequest(url: url.absoluteString)
-        let response: HTTPClientResponse
-        do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
-        } catch {
-            throw Failure(description: "input \(name): could not fetch \(url.absoluteString): \(error)")
-        }
-        guard response.status == .ok else {
-            throw Failure(description: "input \(name): fetching \(url.absoluteString) answered \(response.status.code)")
-        }
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw Failure(description: "input \(name): could not stage it")
-        }
-        defer { try? handle.close() }
+    private func fetch(_ url: URL, with client: HTTPClient, to path: String) async throws {
+        let response = try await client.execute(HTTPClientRequest(url: url.absoluteString), timeout: .seconds(300))
+        guard response.status == .ok else { throw HTTPStatusError(status: Int(response.status.code)) }
+        let output = try HostFile.create(path)
         var total = 0
         for try await buffer in response.body {
             total += buffer.readableBytes
-            guard total <= Self.maxDownloadBytes else {
-                throw Failure(description: "input \(name): larger than \(Self.maxDownloadBytes) bytes")
-            }
-            try handle.write(contentsOf: Data(buffer.readableBytesView))
+            guard total <= Self.maxDownloadBytes else { throw HTTPStatusError(status: 0, detail: "larger than \(Self.maxDownloadBytes) bytes") }
+            try buffer.withUnsafeReadableBytes { try output.write($0) }
         }
     }
 
-    /// Moves each written output to its destination; the tags of those that were written.
+    /// A download that answered something other than 200 (for the operator's log only).
+    struct HTTPStatusError: Error, CustomStringConvertible {
+        let status: Int
+        var detail = ""
+        var description: String { detail.isEmpty ? "answered \(status)" : detail }
+    }
+
+    /// Moves each written output to its destination (0600); the tags of those that were written.
     func deliverOutputs(_ task: TaskRecord, runtime: FunctionRuntime) async throws -> [String: String] {
         var tags: [String: String] = [:]
         for (name, tag) in runtime.outputTags {
@@ -143,14 +248,35 @@ struct TaskRunner: Sendable {
             let destination = try data.destination(of: file)
             try FileManager.default.createDirectory(
                 atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            chmod(staged.path, 0o600)
             // link(2) never replaces a file: an output cannot overwrite anything already there.
             guard link(staged.path, destination) == 0 else {
-                throw Failure(description: "output \(name): \(file.url ?? destination) already exists; nothing was replaced")
+                logger.warning("task \(task.id) output \(name): \(destination) exists already")
+                throw Failure(description: "output \(name): a file exists already where it goes; nothing was replaced")
             }
             unlink(staged.path)
             tags[name] = Hex.encode(tag)
         }
         return tags
+    }
+
+    /// The reason recorded for a run that threw `error`: what participants may read.
+    func reason(for error: any Error, task: String) -> String {
+        switch error {
+        case let failure as Failure:
+            return failure.description
+        case let error as ExecutorError:
+            if case .file(let name, .io) = error {
+                logger.warning("task \(task): \(error)")
+                return "file \"\(name)\": an I/O error on the worker"
+            }
+            return error.description
+        case let error as PlatformError:
+            return error.description
+        default:
+            logger.error("task \(task): \(error)")
+            return "the worker could not run the task (an internal error; the operator's log has the cause)"
+        }
     }
 }
 

@@ -20,7 +20,8 @@ public final class WorkerPool: Sendable {
     let heartbeatInterval: Duration
     let staleAfter: TimeInterval
     let logger: Logger
-    private let running = Mutex<[String: FunctionRuntime]>([:])
+    /// How to stop each task this pool holds: its staging (a download, a copy) or its function.
+    private let running = Mutex<[String: @Sendable () -> Void]>([:])
     private let stopping = Atomic<Bool>(false)
 
     init(
@@ -56,7 +57,7 @@ public final class WorkerPool: Sendable {
     /// Stops claiming and stops every running function (their tasks go back to the queue).
     public func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        for runtime in running.withLock({ Array($0.values) }) { runtime.cancel() }
+        for stop in running.withLock({ Array($0.values) }) { stop() }
         signal.signal()
     }
 
@@ -64,7 +65,7 @@ public final class WorkerPool: Sendable {
 
     /// Stops task `id` if it runs in this pool (a cancel).
     func cancel(_ id: String) {
-        running.withLock { $0[id] }?.cancel()
+        running.withLock { $0[id] }?()
     }
 
     private func slotLoop(_ worker: String) async {
@@ -93,35 +94,45 @@ public final class WorkerPool: Sendable {
         }
     }
 
+    /// Runs a claimed task. The heartbeat starts with the claim, so that staging (a download of
+    /// minutes) counts as the worker being alive; a heartbeat that finds the task canceled or taken
+    /// away stops whatever runs, staging included.
     private func execute(_ task: TaskRecord, worker: String) async {
         let folder = runner.workFolder + "/\(task.id)-\(task.attempts)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         logger.info("worker \(worker): running \(task.id) (\(task.functionName) on \(task.executor))")
+        let staging = Task { try await runner.prepare(task, folder: folder) }
+        let runtime = RuntimeSlot()
+        let stop: @Sendable () -> Void = {
+            staging.cancel()
+            runtime.cancel()
+        }
+        running.withLock { $0[task.id] = stop }
+        defer { _ = running.withLock { $0.removeValue(forKey: task.id) } }
+        let heartbeats = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: heartbeatInterval)
+                if Task.isCancelled { break }
+                if let held = try? await queue.heartbeat(task.id, worker: worker), !held {
+                    stop()
+                    break
+                }
+            }
+        }
+        defer { heartbeats.cancel() }
         var result = TaskResult(returnValue: "", outputTags: [:], log: "")
         var failure: String?
         do {
-            let prepared = try await runner.prepare(task, folder: folder)
-            running.withLock { $0[task.id] = prepared.runtime }
-            defer { _ = running.withLock { $0.removeValue(forKey: task.id) } }
-            guard !isStopping, try await queue.heartbeat(task.id, worker: worker, started: true) == .running else {
+            let prepared = try await staging.value
+            runtime.attach(prepared.runtime)
+            guard !isStopping, try await queue.heartbeat(task.id, worker: worker, started: true) else {
                 if isStopping { try? await queue.release(task.id, worker: worker) }
                 return
             }
-            let heartbeats = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: heartbeatInterval)
-                    if Task.isCancelled { break }
-                    if let state = try? await queue.heartbeat(task.id, worker: worker), state != .running {
-                        prepared.runtime.cancel()
-                        break
-                    }
-                }
-            }
-            defer { heartbeats.cancel() }
             do {
                 let value = try await runOnThread(name: "cloister-task") { try prepared.run() }
                 // Canceled (or taken away) while it ran: deliver nothing.
-                guard try await queue.heartbeat(task.id, worker: worker) == .running else { return }
+                guard try await queue.heartbeat(task.id, worker: worker) else { return }
                 let tags = try await runner.deliverOutputs(task, runtime: prepared.runtime)
                 result = TaskResult(returnValue: value, outputTags: tags, log: prepared.runtime.log, engine: prepared.runtime.engine?.rawValue)
             } catch {
@@ -131,15 +142,38 @@ public final class WorkerPool: Sendable {
                 }
                 result.log = prepared.runtime.log
                 result.engine = prepared.runtime.engine?.rawValue
-                failure = "\(error)"
+                failure = runner.reason(for: error, task: task.id)
             }
         } catch {
-            failure = "\(error)"
+            if isStopping {
+                try? await queue.release(task.id, worker: worker)
+                return
+            }
+            // Staging stopped because the task was canceled or taken away: nothing to record.
+            if error is CancellationError || staging.isCancelled { return }
+            failure = runner.reason(for: error, task: task.id)
         }
         do {
             _ = try await queue.complete(task.id, worker: worker, result: result, failure: failure)
         } catch {
             logger.error("worker \(worker): could not record the end of \(task.id): \(error)")
         }
+    }
+}
+
+/// The function runtime of a task once staging made it, for a stop that may come at any time.
+private final class RuntimeSlot: Sendable {
+    private let runtime = Mutex<FunctionRuntime?>(nil)
+    private let canceled = Atomic<Bool>(false)
+
+    /// Attaches the runtime; cancels it at once if a stop came first.
+    func attach(_ value: FunctionRuntime) {
+        runtime.withLock { $0 = value }
+        if canceled.load(ordering: .sequentiallyConsistent) { value.cancel() }
+    }
+
+    func cancel() {
+        canceled.store(true, ordering: .sequentiallyConsistent)
+        runtime.withLock { $0 }?.cancel()
     }
 }

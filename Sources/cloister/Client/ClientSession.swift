@@ -129,11 +129,29 @@ struct LoginCommand: AsyncParsableCommand {
 }
 
 /// `cloister logout`.
-struct LogoutCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Forget the kept token.")
-    func run() throws {
+struct LogoutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logout", abstract: "End the kept token on the server and forget it.")
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: ClientSession.path),
+            let session = try? WireFormat.decoder().decode(ClientSession.self, from: data)
+        else {
+            print("not logged in")
+            return
+        }
+        var ended = true
+        do {
+            try await ClientSession.withClient(url: session.url, caFile: session.caFile) { client in
+                try await client.with(token: session.token).logout()
+            }
+        } catch let error as CloisterClientError where error.status == 401 {
+            // Expired or revoked already: nothing left to end.
+        } catch {
+            ended = false
+            FileHandle.standardError.write(Data("cloister: could not end the token on \(session.url): \(error)\n".utf8))
+        }
         try? FileManager.default.removeItem(atPath: ClientSession.path)
-        print("logged out")
+        print(ended ? "logged out" : "forgot the token (the server could not be told; it stays valid until it expires)")
     }
 }
 

@@ -10,7 +10,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register a user (admins anyone; function owners DataOwnerManager-<attr>; DataOwnerManager-<attr> DataOwner-<attr>).",
+            abstract: "Register a user (admins anyone; DataOwnerManager-<attr> DataOwner-<attr>).",
             discussion: "The new user's password is read from standard input.")
         @Option(help: "The new user's id.") var id: String
         @Option(help: "PlatformAdmin, FunctionOwner, DataOwnerManager-<attr> or DataOwner-<attr>.") var role: String

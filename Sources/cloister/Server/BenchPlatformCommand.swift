@@ -62,7 +62,7 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         let admin = base.with(token: try await base.login(id: "admin", password: adminPassword).token)
         _ = try await admin.registerUser(RegisterUserRequest(id: "fo", password: "bench-password", role: "FunctionOwner"))
         let owner = base.with(token: try await base.login(id: "fo", password: "bench-password").token)
-        _ = try await owner.registerUser(RegisterUserRequest(id: "mgr", password: "bench-password", role: "DataOwnerManager-b"))
+        _ = try await admin.registerUser(RegisterUserRequest(id: "mgr", password: "bench-password", role: "DataOwnerManager-b"))
         let user = base.with(token: try await base.login(id: "mgr", password: "bench-password").token)
         let function = try await owner.registerFunction(RegisterFunctionRequest(
             name: "builtin-echo", executorType: "builtin", public: false,

@@ -23,16 +23,37 @@ struct PlatformOptions: ParsableArguments {
     @Option(name: .long, help: "The engine WebAssembly and Python functions run on: wasmtime (the default, when its library loads) or wasmkit.")
     var engine: String?
 
+    @Option(
+        name: .customLong("kek-file"),
+        help: ArgumentHelp(
+            "The key-encryption key that wraps the data keys in the database: 32 bytes, raw or in hex (default <data>/secrets/kek.key, created on first use).",
+            valueName: "file"))
+    var kekFile: String?
+
+    @Option(
+        name: .customLong("allow-input-network"),
+        help: ArgumentHelp(
+            "A network http(s) inputs may be downloaded from even inside the ranges refused by default (loopback, private, link-local, …); repeat for more.",
+            valueName: "cidr"))
+    var allowInputNetworks: [String] = []
+
+    @Flag(name: .customLong("no-public-inputs"), help: "Download http(s) inputs only from the --allow-input-network networks.")
+    var noPublicInputs = false
+
     func validate() throws {
         guard workers >= 0, workers <= 256 else { throw ValidationError("--workers must be 0 to 256") }
         guard staleAfter >= 1 else { throw ValidationError("--stale-after must be at least 1 second") }
         guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
+        for network in allowInputNetworks where IPNetwork(network) == nil {
+            throw ValidationError("--allow-input-network takes an address or ADDRESS/PREFIX, got \(network)")
+        }
         if let engine {
             do { _ = try EngineKind(parsing: engine) } catch { throw ValidationError("--engine: \(error.reason)") }
         }
     }
 
-    var configuration: PlatformConfiguration {
+    /// The platform's configuration; loads the key-encryption key when one is given.
+    func configuration() throws -> PlatformConfiguration {
         let current = FileManager.default.currentDirectoryPath
         let absolute = { (path: String) in path.hasPrefix("/") ? path : current + "/" + path }
         var configuration = PlatformConfiguration(dataFolder: absolute(data))
@@ -41,6 +62,14 @@ struct PlatformOptions: ParsableArguments {
         configuration.staleAfter = staleAfter
         configuration.passwordCost = passwordCost
         configuration.heartbeatInterval = .milliseconds(Int64(min(1000, staleAfter * 1000 / 4)))
+        if let kekFile {
+            do {
+                configuration.keyEncryptionKey = try LocalKeyEncryptionKey.load(path: absolute(kekFile))
+            } catch {
+                throw ValidationError("--kek-file: \(error)")
+            }
+        }
+        configuration.httpInputs = HTTPInputPolicy(allowedNetworks: allowInputNetworks.compactMap(IPNetwork.init), allowPublic: !noPublicInputs)
         configuration.useEngine(engine.flatMap { EngineKind(rawValue: $0) })
         return configuration
     }

@@ -45,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "cloister")
         logger.logLevel = ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let configuration = platform.configuration
+        let configuration = try platform.configuration()
         print("cloister: opening the platform in \(configuration.dataFolder)")
         let instance = try await Platform.open(configuration, logger: logger)
         let scheme = tlsCertificate == nil ? "http" : "https"
@@ -103,7 +103,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "cloister.worker")
         logger.logLevel = ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        var configuration = platform.configuration
+        var configuration = try platform.configuration()
         if configuration.workers == 0 { configuration.workers = 2 }
         let instance = try await Platform.open(configuration, logger: logger)
         let pool = instance.workers

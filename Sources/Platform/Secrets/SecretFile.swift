@@ -1,0 +1,42 @@
+import Foundation
+
+/// Files that hold secrets: created exclusively with mode 0600 whatever the umask, written in
+/// full, then renamed into place.
+enum SecretFile {
+    /// Writes `bytes` to `path` through `path.partial`; false if it could not.
+    static func write(_ bytes: [UInt8], to path: String) -> Bool {
+        let temporary = path + ".partial"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        // open(2)'s mode is masked by the umask; fchmod is not.
+        let written = fchmod(fd, 0o600) == 0 && bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) } == bytes.count
+            && fsync(fd) == 0
+        close(fd)
+        guard written, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            return false
+        }
+        return true
+    }
+}
+
+/// The data folder's own folders and files: owner-only, whatever the umask.
+enum PrivateFiles {
+    /// Creates `path` (and its parents) if needed and makes it 0700.
+    static func makeFolder(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard chmod(path, 0o700) == 0 else {
+            throw PlatformSetupError("cannot make \(path) private (chmod 0700): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Makes every regular file directly in `folder` 0600.
+    static func restrictFiles(in folder: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            let path = folder + "/" + name
+            var info = stat()
+            if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG { chmod(path, 0o600) }
+        }
+    }
+}
