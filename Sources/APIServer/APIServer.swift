@@ -29,21 +29,26 @@ public enum APIServer {
         /// Bytes of request bodies one client address may have in flight at once (default
         /// 100 MiB: two of the largest bodies).
         public var bodyBytesPerClient: Int
+        /// The bearer token a Prometheus scraper sends to `GET /metrics` (nil: only admins' tokens).
+        public var metricsToken: String?
 
         public init(
             host: String = "127.0.0.1", port: Int = 8470, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
-            bodyBytesPerClient: Int = 100 << 20
+            bodyBytesPerClient: Int = 100 << 20, metricsToken: String? = nil
         ) {
             self.host = host
             self.port = port
             self.tlsCertificatePath = tlsCertificatePath
             self.tlsKeyPath = tlsKeyPath
             self.bodyBytesPerClient = bodyBytesPerClient
+            self.metricsToken = metricsToken
         }
     }
 
     /// The router with every route of the API.
-    public static func router(for platform: Platform, bodyBytesPerClient: Int = 100 << 20) -> Router<APIRequestContext> {
+    public static func router(
+        for platform: Platform, bodyBytesPerClient: Int = 100 << 20, metricsToken: String? = nil
+    ) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         let routes = RouteMethods()
         router.add(middleware: ErrorMiddleware(routes: routes))
@@ -57,6 +62,7 @@ public enum APIServer {
         DataRoutes(platform: platform).add(to: authenticated)
         TaskRoutes(platform: platform).add(to: authenticated)
         SystemRoutes(platform: platform).add(to: authenticated)
+        SystemRoutes(platform: platform).addMetrics(to: router, token: metricsToken)
         routes.record(router)
         return router
     }
@@ -80,7 +86,8 @@ public enum APIServer {
         }
         let services: [any Service] = [WorkerService(pool: platform.workers)]
         return Application(
-            router: router(for: platform, bodyBytesPerClient: configuration.bodyBytesPerClient), server: server,
+            router: router(for: platform, bodyBytesPerClient: configuration.bodyBytesPerClient, metricsToken: configuration.metricsToken),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Cloister"),
             services: services,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },

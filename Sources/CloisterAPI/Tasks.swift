@@ -12,15 +12,19 @@ public struct CreateTaskRequest: Codable, Sendable {
     public var inputsOwnership: [String: [String]]?
     /// The owners of each declared output by name (optional outputs may be left out).
     public var outputsOwnership: [String: [String]]?
+    /// The instruction engine a `wasm` or `python` task must run on (`wasmtime`, `wasmkit`):
+    /// only a worker running that engine claims it. Absent: any worker that runs the executor.
+    public var engine: String?
     public init(
         functionId: String, functionArguments: [String: ArgumentValue]? = nil, executor: String,
-        inputsOwnership: [String: [String]]? = nil, outputsOwnership: [String: [String]]? = nil
+        inputsOwnership: [String: [String]]? = nil, outputsOwnership: [String: [String]]? = nil, engine: String? = nil
     ) {
         self.functionId = functionId
         self.functionArguments = functionArguments
         self.executor = executor
         self.inputsOwnership = inputsOwnership
         self.outputsOwnership = outputsOwnership
+        self.engine = engine
     }
 }
 
@@ -120,11 +124,13 @@ public struct TaskInfo: Codable, Sendable, Equatable {
     public var reason: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The engine the task must run on, when its creator chose one.
+    public var engine: String?
     public init(
         id: String, functionId: String, functionOwner: String, creator: String, executor: String,
         functionArguments: [String: String], inputsOwnership: [String: [String]], outputsOwnership: [String: [String]],
         participants: [String], approvedBy: [String], assignedInputs: [String: String], assignedOutputs: [String: String],
-        state: TaskState, result: TaskResult?, reason: String?, createdAt: Date, updatedAt: Date
+        state: TaskState, result: TaskResult?, reason: String?, createdAt: Date, updatedAt: Date, engine: String? = nil
     ) {
         self.id = id
         self.functionId = functionId
@@ -143,6 +149,7 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         self.reason = reason
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.engine = engine
     }
 }
 

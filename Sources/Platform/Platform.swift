@@ -22,6 +22,8 @@ public final class Platform: Sendable {
     /// The in-process workers. With `configuration.workers` 0 the pool runs no task but still
     /// settles the tasks of lost workers (those of `cloister worker` processes).
     public let workers: WorkerPool
+    /// The figures `/metrics` reports.
+    public let metrics: PlatformMetrics
 
     /// The threads that hash passwords.
     private let passwordPool: BcryptPool
@@ -33,38 +35,32 @@ public final class Platform: Sendable {
         self.configuration = configuration
         self.database = database
         self.passwordPool = passwordPool
-        let sql = database.sql
-        let audit = AuditLog(sql: sql, logger: logger)
-        let users = RecordTable<UserRecord>(sql: sql)
-        let functionTable = RecordTable<FunctionRecord>(sql: sql)
-        let fileTable = RecordTable<FileRecord>(sql: sql)
-        let taskTable = RecordTable<TaskRecord>(sql: sql)
-        let signal = WakeSignal()
+        let audit = AuditLog(database: database, logger: logger)
         accounts = AccountService(
-            users: users, hasher: PasswordHasher(cost: configuration.passwordCost, pool: passwordPool),
+            database: database, hasher: PasswordHasher(cost: configuration.passwordCost, pool: passwordPool),
             signer: TokenSigner(key: tokenKey, lifetime: configuration.tokenLifetime), audit: audit,
-            throttle: LoginThrottle(limits: configuration.loginLimits), revocations: TokenRevocations(sql: sql), decoyHash: decoyHash)
-        functions = FunctionService(
-            functions: functionTable, audit: audit, sql: sql, maxPayloadBytes: configuration.maxPayloadBytes)
+            throttle: LoginThrottle(limits: configuration.loginLimits), decoyHash: decoyHash)
+        functions = FunctionService(database: database, audit: audit, maxPayloadBytes: configuration.maxPayloadBytes)
         data = DataService(
-            files: fileTable, audit: audit, sql: sql, keys: keys, roots: configuration.dataRoots, outputFolder: configuration.outputFolder,
-            httpInputs: configuration.httpInputs)
-        let queue = TaskQueue(tasks: taskTable, files: fileTable, sql: sql, audit: audit)
+            database: database, audit: audit, keys: keys, roots: configuration.dataRoots, outputFolder: configuration.outputFolder,
+            httpInputs: configuration.httpInputs, delivery: OutputDelivery(outputFolder: configuration.outputFolder, logger: logger))
+        let queue = TaskQueue(database: database, lease: Int(configuration.staleAfter * 1000), maxAttempts: configuration.maxAttempts)
         let runner = TaskRunner(
-            files: fileTable, functions: functions, data: data, registry: configuration.registry,
+            database: database, functions: functions, data: data, registry: configuration.registry,
             limits: configuration.functionLimits, workFolder: configuration.workFolder, logger: logger)
-        let pool = WorkerPool(
-            concurrency: configuration.workers, queue: queue, runner: runner, signal: signal,
-            heartbeatInterval: configuration.heartbeatInterval, staleAfter: configuration.staleAfter, logger: logger)
-        workers = pool
-        tasks = TaskService(
-            tasks: taskTable, functions: functionTable, files: fileTable, audit: audit, sql: sql,
-            onQueued: { signal.signal() }, onCanceled: { id in pool.cancel(id) })
+        workers = WorkerPool(
+            concurrency: configuration.workers, queue: queue, runner: runner, directory: WorkerDirectory(database: database),
+            capabilities: WorkerCapability.of(configuration.registry, engine: WorkerCapability.effectiveEngine(configured: configuration.engine)),
+            heartbeatInterval: configuration.heartbeatInterval, staleAfter: configuration.staleAfter, hooks: configuration.workerHooks,
+            logger: logger)
+        tasks = TaskService(database: database, audit: audit)
+        metrics = PlatformMetrics(database: database, staleAfter: configuration.staleAfter)
         self.audit = audit
     }
 
-    /// Opens the platform in `configuration.dataFolder`, creating the folder, the database, the
-    /// token key and the key-encryption key on first use.
+    /// Opens the platform in `configuration.dataFolder` and its database, creating the folder, the
+    /// database (SQLite), the key-encryption key (unless one is given) and the platform's own keys
+    /// on first use, and migrating the database (or, for a worker, checking its schema).
     ///
     /// Whatever the umask, the data folder and the folders the platform keeps in it are made 0700
     /// and its files (database, secrets, kept outputs) 0600. Data keys still stored in the clear
@@ -79,22 +75,23 @@ public final class Platform: Sendable {
         }
         PrivateFiles.restrictFiles(in: configuration.outputFolder)
         PrivateFiles.restrictFiles(in: configuration.secretsFolder)
-        let tokenKey = try loadOrCreateKey(at: configuration.tokenKeyPath)
         let kek: any KeyEncryptionKey
         do {
             kek = try configuration.keyEncryptionKey ?? LocalKeyEncryptionKey.loadOrCreate(path: configuration.keyEncryptionKeyPath)
         } catch {
             throw PlatformSetupError("\(error)")
         }
-        let database = try await PlatformDatabase.openSQLite(at: configuration.databasePath, logger: logger)
+        let database = try await PlatformDatabase.open(configuration.database, logger: logger)
         let passwordPool = BcryptPool(threads: configuration.passwordThreads, queueLimit: configuration.passwordQueueLimit)
         do {
-            let keys = try await DataKeys.open(sql: database.sql, kek: kek)
-            let wrapped = try await keys.wrapClearKeys(in: RecordTable<FileRecord>(sql: database.sql))
+            if configuration.runsMigrations { try await database.migrate() } else { try await database.checkSchema() }
+            let keys = try await DataKeys.open(database: database, kek: kek)
+            let wrapped = try await keys.wrapClearKeys()
             if wrapped > 0 {
                 try await database.compact()
                 logger.info("wrapped \(wrapped) data key(s) that were stored in the clear")
             }
+            let tokenKey = try await tokenKey(database: database, kek: kek, legacyFile: configuration.tokenKeyPath)
             let decoyHash = try await PasswordHasher(cost: configuration.passwordCost, pool: passwordPool).hash(PasswordHasher.randomPassword())
             return Platform(
                 configuration: configuration, database: database, tokenKey: tokenKey, keys: keys, passwordPool: passwordPool,
@@ -106,13 +103,17 @@ public final class Platform: Sendable {
         }
     }
 
-    private static func loadOrCreateKey(at path: String) throws -> [UInt8] {
-        if let data = FileManager.default.contents(atPath: path) {
-            guard data.count == 32 else { throw PlatformSetupError("\(path) is not a 32-byte key; delete it to make a new one") }
-            return Array(data)
+    /// The key that signs login tokens, kept in the database wrapped by the KEK so that every server
+    /// shares it. A data folder of an older version kept it in `secrets/token.key`: that key moves
+    /// into the database (its tokens keep working) and the file is removed.
+    private static func tokenKey(database: PlatformDatabase, kek: any KeyEncryptionKey, legacyFile: String) async throws -> [UInt8] {
+        var legacy: [UInt8]?
+        if let data = FileManager.default.contents(atPath: legacyFile) {
+            guard data.count == 32 else { throw PlatformSetupError("\(legacyFile) is not a 32-byte key; delete it to make a new one") }
+            legacy = Array(data)
         }
-        let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        guard SecretFile.write(key, to: path) else { throw PlatformSetupError("could not write \(path)") }
+        let key = try await PlatformSecrets.key("token_key", in: database, kek: kek, initial: legacy)
+        if legacy != nil { unlink(legacyFile) }
         return key
     }
 

@@ -5,11 +5,30 @@ import LibOS
 /// How a platform instance is set up. The defaults are the embedded single-host platform:
 /// SQLite and every file in one data folder.
 public struct PlatformConfiguration: Sendable {
-    /// The folder of the database (`cloister.sqlite`), the token key and key-encryption key
-    /// (`secrets/`), the outputs the platform keeps (`outputs/`) and the workers' scratch space
-    /// (`work/`). The platform makes it and every folder in it 0700, and its files 0600, whatever
+    /// The folder of the SQLite database (`cloister.sqlite`, unless ``database`` is elsewhere), the
+    /// key-encryption key (`secrets/`), the outputs the platform keeps (`outputs/`, unless
+    /// ``outputFolder`` is elsewhere), the workers' scratch space (`work/`) and compiled programs
+    /// (`cache/`). The platform makes it and every folder in it 0700, and its files 0600, whatever
     /// the umask.
     public var dataFolder: String
+    /// The database (default: SQLite in `<dataFolder>/cloister.sqlite`). Every server and worker of
+    /// one platform uses the same one.
+    public var database: DatabaseLocation {
+        get { chosenDatabase ?? .sqlite(path: dataFolder + "/cloister.sqlite") }
+        set { chosenDatabase = newValue }
+    }
+    private var chosenDatabase: DatabaseLocation?
+    /// Whether opening the platform brings the database's schema up to date (servers), or only
+    /// checks that it is the one this version knows (workers).
+    public var runsMigrations = true
+    /// The folder of the outputs the platform keeps (default `<dataFolder>/outputs`). On several
+    /// hosts, one folder every server and worker shares (servers serve downloads from it, workers
+    /// write into it).
+    public var outputFolder: String {
+        get { chosenOutputFolder ?? dataFolder + "/outputs" }
+        set { chosenOutputFolder = newValue }
+    }
+    private var chosenOutputFolder: String?
     /// The folders `file://` data URLs may point into (default: `<dataFolder>/files`).
     public var dataRoots: [String]
     /// How long a login token is valid.
@@ -21,8 +40,12 @@ public struct PlatformConfiguration: Sendable {
     public var workers = 2
     /// How often a worker renews its claim on a running task.
     public var heartbeatInterval: Duration = .seconds(1)
-    /// After how many seconds without a heartbeat a running task's worker counts as lost.
+    /// After how many seconds without a heartbeat a running task's worker counts as lost: the
+    /// length of the lease a claim or heartbeat takes.
     public var staleAfter: TimeInterval = 15
+    /// How many claims a task gets: a task whose lease runs out runs again until it has had this
+    /// many attempts, then fails.
+    public var maxAttempts = 3
     /// The limits every function runs under.
     public var functionLimits: FunctionLimits = .standard
     /// The largest function payload, in bytes.
@@ -44,6 +67,11 @@ public struct PlatformConfiguration: Sendable {
     /// Where workers may download http(s) inputs from.
     public var httpInputs = HTTPInputPolicy()
 
+    /// The engine the sandboxes were configured with (nil: `CLOISTER_ENGINE`, else the LibOS's default).
+    public private(set) var engine: EngineKind?
+    /// Test hooks of the workers.
+    var workerHooks = WorkerHooks()
+
     public init(dataFolder: String) {
         self.dataFolder = (dataFolder as NSString).standardizingPath
         dataRoots = [self.dataFolder + "/files"]
@@ -52,14 +80,13 @@ public struct PlatformConfiguration: Sendable {
 
     /// Runs WebAssembly and Python functions on `engine` (nil: the default).
     public mutating func useEngine(_ engine: EngineKind?) {
+        self.engine = engine
         registry = .standard(sandbox: SandboxConfiguration(engine: engine, cacheDirectory: cacheFolder))
     }
 
     /// The host-private folder of compiled programs (`<dataFolder>/cache`).
     public var cacheFolder: String { dataFolder + "/cache" }
 
-    var databasePath: String { dataFolder + "/cloister.sqlite" }
-    var outputFolder: String { dataFolder + "/outputs" }
     var workFolder: String { dataFolder + "/work" }
     var secretsFolder: String { dataFolder + "/secrets" }
     var tokenKeyPath: String { secretsFolder + "/token.key" }

@@ -163,6 +163,9 @@ struct BadInputTests {
         configuration.adminPassword = nil
         configuration.passwordCost = 4
         configuration.workers = 0
+        let database = try await TestDatabase.make()
+        if let database { configuration.database = database }
+        defer { Task { await TestDatabase.drop(database) } }
         let first = try await Platform.open(configuration)
         let admin = try #require(try await first.bootstrapAdmin())
         #expect(admin.generated && admin.password.count == 24)

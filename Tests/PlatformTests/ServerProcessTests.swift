@@ -55,6 +55,7 @@ struct ServerProcessTests {
         let spin = try await owner.registerFunction(RegisterFunctionRequest(
             name: "spin", executorType: "wasm", payload: Data(try RestartTests.spinner(seconds: 30)).base64EncodedString()))
         let workerArguments = ["worker", "--data", folder + "/data", "--workers", "1", "--stale-after", "2", "--password-cost", "4"]
+            + (try await TestDatabase.arguments(folder: folder))
 
         let task = try await user.createTask(CreateTaskRequest(functionId: echo.id, executor: "builtin"))
         _ = try await user.invokeTask(task.id)

@@ -29,10 +29,19 @@ struct TestServer: Sendable {
         configuration.passwordCost = 4
         configuration.workers = workers
         configuration.functionLimits.timeout = 120_000_000_000
+        let database = try await TestDatabase.make()
+        if let database { configuration.database = database }
         configure(&configuration)
         var logger = Logger(label: "cloister.test")
         logger.logLevel = .critical
-        let platform = try await Platform.open(configuration, logger: logger)
+        let platform: Platform
+        do {
+            platform = try await Platform.open(configuration, logger: logger)
+        } catch {
+            await TestDatabase.drop(database)
+            throw error
+        }
+        defer { Task { await TestDatabase.drop(database) } }
         _ = try await platform.bootstrapAdmin()
         let ports = AsyncStream<Int>.makeStream()
         let group: ServiceGroup
@@ -110,16 +119,52 @@ extension CloisterClient {
     }
 }
 
+/// The database the platform suite runs on: SQLite files in each test's folder (the default), or,
+/// when `CLOISTER_TEST_POSTGRES` names a PostgreSQL server (as `make test`'s second run does,
+/// through scripts/postgres.sh), a new database on it for each platform a test starts.
+enum TestDatabase {
+    /// The PostgreSQL server of this run, if any.
+    static var postgresServer: String? {
+        ProcessInfo.processInfo.environment["CLOISTER_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    static var isPostgres: Bool { postgresServer != nil }
+
+    /// A new database for one platform, or nil for the default SQLite file in its data folder.
+    static func make() async throws -> DatabaseLocation? {
+        guard let server = postgresServer else { return nil }
+        return .postgres(url: try await ScratchDatabase.create(on: server, prefix: "cloister_test"))
+    }
+
+    /// Drops a database `make` made.
+    static func drop(_ location: DatabaseLocation?) async {
+        guard let server = postgresServer, case .postgres(let url) = location else { return }
+        try? await ScratchDatabase.drop(url, on: server)
+    }
+
+    /// The `--database` arguments of a `cloister` process whose data is in `folder`: one database
+    /// per folder, kept in `folder/database` so that a restart finds it again.
+    static func arguments(folder: String) async throws -> [String] {
+        guard postgresServer != nil else { return [] }
+        let file = folder + "/database"
+        if let url = try? String(contentsOfFile: file, encoding: .utf8) { return ["--database", url] }
+        guard case .postgres(let url) = try await make() else { return [] }
+        try url.write(toFile: file, atomically: true, encoding: .utf8)
+        return ["--database", url]
+    }
+}
+
 /// The real `cloister` executable as a server process, for tests that kill or restart it.
 enum ServerProcess {
     /// Starts `cloister serve` on a free port with `--data <folder>/data` (one worker, a 2 s stale
-    /// limit, cheap password hashes) and `arguments`; the process and a client of it (`scheme`).
+    /// limit, cheap password hashes), the test database and `arguments`; the process and a client of
+    /// it (`scheme`).
     static func start(folder: String, arguments: [String] = [], scheme: String = "http") async throws -> (Foundation.Process, CloisterClient) {
         let portFile = folder + "/port"
         try? FileManager.default.removeItem(atPath: portFile)
         let process = try launch(
             ["serve", "--data", folder + "/data", "--port", "0", "--port-file", portFile, "--workers", "1", "--stale-after", "2",
-             "--password-cost", "4"] + arguments)
+             "--password-cost", "4"] + (try await TestDatabase.arguments(folder: folder)) + arguments)
         let port = { () -> Int? in
             (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }

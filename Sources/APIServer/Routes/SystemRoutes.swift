@@ -4,9 +4,38 @@ import Hummingbird
 import NIOCore
 import Platform
 
-/// `/v1/health`, `/v1/openapi.json` (no token needed) and `/v1/audit` (admins).
+/// `/v1/health`, `/v1/openapi.json` (no token needed), `/v1/audit` (admins) and `/metrics`
+/// (Prometheus; an admin's token or the operator's metrics token).
 struct SystemRoutes {
     let platform: Platform
+
+    /// `GET /metrics`: the platform's figures in Prometheus' text format (`PlatformMetrics`), for a
+    /// scraper that sends `Authorization: Bearer <metricsToken>` (a static secret the operator
+    /// gives `cloister serve --metrics-token-file`) or an admin's login token.
+    func addMetrics(to router: Router<APIRequestContext>, token metricsToken: String?) {
+        router.get("metrics") { request, _ in
+            guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+                throw PlatformError.unauthorized("sign in first: Authorization: Bearer <token>")
+            }
+            let token = String(header.dropFirst(7))
+            if let metricsToken, Self.same(token, metricsToken) {
+                // the operator's scraper
+            } else {
+                let caller = try await platform.accounts.authenticate(token: token)
+                guard caller.role == .platformAdmin else { throw PlatformError.forbidden("only a PlatformAdmin (or the metrics token) may read the metrics") }
+            }
+            let text = try await platform.metrics.render()
+            return Response(
+                status: .ok, headers: [.contentType: PlatformMetrics.contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+    }
+
+    /// Compares two secrets in time that does not depend on where they differ.
+    private static func same(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
 
     func addPublic(to group: RouterGroup<APIRequestContext>) {
         group.get("health") { _, _ in

@@ -124,6 +124,6 @@ extension RegisterInputRequest: StrictBody {
 extension RegisterOutputRequest: StrictBody { static let fields = ["url", "scheme", "key", "iv", "owners"] }
 extension RegisterInputFromOutputRequest: StrictBody { static let fields = ["output_id"] }
 extension CreateTaskRequest: StrictBody {
-    static let fields = ["function_id", "function_arguments", "executor", "inputs_ownership", "outputs_ownership"]
+    static let fields = ["function_id", "function_arguments", "executor", "inputs_ownership", "outputs_ownership", "engine"]
 }
 extension AssignDataRequest: StrictBody { static let fields = ["inputs", "outputs"] }

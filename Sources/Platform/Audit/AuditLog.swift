@@ -3,27 +3,85 @@ import Foundation
 import Logging
 import SQLKit
 
-/// The audit log: every state change and every access decision, in the database.
+/// The audit log: every state change and every access decision, in the database, written in the
+/// same transaction as the change it records (``append(_:in:)`` is the one place an entry is
+/// written).
 public struct AuditLog: Sendable {
-    let sql: any SQLDatabase
+    let database: PlatformDatabase
     let logger: Logger
 
-    /// Records that `user` asked for `action` on `object` and whether it was allowed.
-    /// A failure to write the entry is logged, never thrown: the call it describes has happened.
+    /// One entry, before it is cleaned and stored.
+    struct Entry: Sendable {
+        var user: String
+        var action: String
+        var object: String = ""
+        var allowed: Bool
+        var detail: String = ""
+    }
+
+    /// Appends `entry` inside `transaction`: it commits with the change it describes, or not at all.
     ///
     /// Every field is bounded and has its control characters escaped (`Self.clean`), so that no
     /// caller can grow the log by more than a few kilobytes per entry or make one entry read as two.
+    static func append(_ entry: Entry, in transaction: Transaction) async throws {
+        try await transaction.sql.insert(into: "audit")
+            .columns("time", "user_id", "action", "object", "decision", "detail")
+            .values(
+                SQLBind(Clock.milliseconds()), SQLBind(clean(entry.user, limit: 128)), SQLBind(clean(entry.action, limit: 64)),
+                SQLBind(clean(entry.object, limit: 256)), SQLBind(entry.allowed ? "allowed" : "denied"),
+                SQLBind(clean(entry.detail, limit: 2000)))
+            .run()
+    }
+
+    /// Records, in a transaction of its own, that `user` asked for `action` on `object` and whether
+    /// it was allowed: for decisions made before any other write (a login, a refusal). A failure to
+    /// write the entry is logged, never thrown: the call it describes has happened.
     func record(user: String, action: String, object: String = "", allowed: Bool, detail: String = "") async {
         do {
-            try await sql.insert(into: "audit")
-                .columns("time", "user_id", "action", "object", "decision", "detail")
-                .values(
-                    SQLBind(Clock.milliseconds()), SQLBind(Self.clean(user, limit: 128)), SQLBind(Self.clean(action, limit: 64)),
-                    SQLBind(Self.clean(object, limit: 256)), SQLBind(allowed ? "allowed" : "denied"),
-                    SQLBind(Self.clean(detail, limit: 2000)))
-                .run()
+            try await database.write(action) { transaction in
+                try await transaction.audit(user: user, action: action, object: object, allowed: allowed, detail: detail)
+            }
         } catch {
             logger.error("audit: could not record \(action) by \(user) on \(object): \(error)")
+        }
+    }
+
+    /// One API call: runs `body` in one transaction together with its `allowed` entry (`created`
+    /// names the object a successful call made). When `body` throws a `PlatformError` nothing it
+    /// wrote stays, and the `denied` entry (with the reason) is written in a transaction of its own;
+    /// any other error (the database failing) rolls everything back and is rethrown as it is.
+    func call<T: Sendable>(
+        user: String, action: String, object: String = "", created: (@Sendable (T) -> String)? = nil,
+        durability: Durability = .durable, _ body: @escaping @Sendable (Transaction) async throws -> T
+    ) async throws -> T {
+        try await call(user: user, action: action, object: object, created: created, durability: durability, prepare: {}) { transaction, _ in
+            try await body(transaction)
+        }
+    }
+
+    /// As above, with the slow part of the call first, outside the transaction (checking a password,
+    /// hashing one, wrapping a key, hashing a payload): `prepare` runs before the transaction opens,
+    /// so the database is never held while it works, and its refusals are recorded like the body's.
+    /// The body checks again whatever `prepare` read that may have changed since.
+    func call<Prepared: Sendable, T: Sendable>(
+        user: String, action: String, object: String = "", created: (@Sendable (T) -> String)? = nil,
+        durability: Durability = .durable, prepare: () async throws -> Prepared,
+        _ body: @escaping @Sendable (Transaction, Prepared) async throws -> T
+    ) async throws -> T {
+        do {
+            let prepared = try await prepare()
+            return try await database.write(action, durability: durability) { transaction in
+                let value = try await body(transaction, prepared)
+                if let created {
+                    try await transaction.audit(user: user, action: action, object: created(value), allowed: true, detail: object)
+                } else {
+                    try await transaction.audit(user: user, action: action, object: object, allowed: true)
+                }
+                return value
+            }
+        } catch let error as PlatformError {
+            await record(user: user, action: action, object: object, allowed: false, detail: error.description)
+            throw error
         }
     }
 
@@ -48,27 +106,12 @@ public struct AuditLog: Sendable {
         return result + "…"
     }
 
-    /// Records the outcome of `body`: allowed when it returns, denied (with the reason) when it
-    /// throws a `PlatformError`. `created` names the object a successful call made (its id).
-    func decision<T>(
-        user: String, action: String, object: String = "", created: ((T) -> String)? = nil, _ body: () async throws -> T
-    ) async throws -> T {
-        do {
-            let value = try await body()
-            if let created {
-                await record(user: user, action: action, object: created(value), allowed: true, detail: object)
-            } else {
-                await record(user: user, action: action, object: object, allowed: true)
-            }
-            return value
-        } catch let error as PlatformError {
-            await record(user: user, action: action, object: object, allowed: false, detail: error.description)
-            throw error
-        }
-    }
-
     /// Entries, newest first, optionally only those of `user` or on `object`.
     func entries(user: String?, object: String?, limit: Int) async throws -> [AuditEntry] {
+        try await database.read { sql in try await Self.entries(sql, user: user, object: object, limit: limit) }
+    }
+
+    private static func entries(_ sql: any SQLDatabase, user: String?, object: String?, limit: Int) async throws -> [AuditEntry] {
         var query = sql.select().columns("id", "time", "user_id", "action", "object", "decision", "detail").from("audit")
         if let user { query = query.where("user_id", .equal, user) }
         if let object { query = query.where("object", .equal, object) }

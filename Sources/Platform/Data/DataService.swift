@@ -5,9 +5,8 @@ import SQLKit
 
 /// Input and output files: registered by data owners (and their managers), seen only by their owners.
 public struct DataService: Sendable {
-    let files: RecordTable<FileRecord>
+    let database: PlatformDatabase
     let audit: AuditLog
-    let sql: any SQLDatabase
     /// Wraps the keys the table keeps; the fingerprints of aes-gcm (key, IV) pairs.
     let keys: DataKeys
     /// The folders `file://` URLs may point into.
@@ -16,6 +15,8 @@ public struct DataService: Sendable {
     let outputFolder: String
     /// Where http(s) inputs may come from.
     let httpInputs: HTTPInputPolicy
+    /// How written outputs are moved into place.
+    let delivery: OutputDelivery
 
     private func checkRole(_ caller: Caller) throws(PlatformError) {
         guard caller.role.usesData else { throw .forbidden("a \(caller.role) may not register data") }
@@ -67,15 +68,16 @@ public struct DataService: Sendable {
     private static let reusedPair =
         "this key and IV have been used on this platform already; AES-GCM must never encrypt twice under one pair: draw a fresh IV (cloister keygen)"
 
-    private func insert(_ record: FileRecord) async throws {
-        _ = try await files.insert(record)
+    private static func insert(_ record: FileRecord, in transaction: Transaction) async throws {
+        _ = try await transaction.files.insert(record)
         for owner in record.owners {
-            try await sql.insert(into: "file_owners").columns("file_id", "user_id").values(SQLBind(record.id), SQLBind(owner)).run()
+            try await transaction.sql.insert(into: "file_owners").columns("file_id", "user_id")
+                .values(SQLBind(record.id), SQLBind(owner)).run()
         }
     }
 
     public func registerInput(_ caller: Caller, _ request: RegisterInputRequest) async throws -> DataFile {
-        try await audit.decision(user: caller.id, action: "data.register_input", created: { $0.id }) {
+        try await audit.call(user: caller.id, action: "data.register_input", created: { $0.id }, prepare: { () async throws -> (FileRecord, String?) in
             try checkRole(caller)
             let scheme = try checkKey(scheme: request.scheme, key: request.key, iv: request.iv)
             let location = try DataLocation.parse(request.url, roots: roots, field: "url")
@@ -90,23 +92,28 @@ public struct DataService: Sendable {
             }
             let id = "input-" + UUID().uuidString.lowercased()
             let (wrapped, fingerprint) = try await sealKey(request.key, iv: request.iv, scheme: scheme, for: id)
-            if let fingerprint {
-                // The same file registered twice is fine; a pair an output holds is not (the
-                // platform encrypts that output under it).
-                let holder = try await keys.claim(fingerprint, for: id)
-                if holder != id, try await files.get(holder)?.kind != .input { throw PlatformError.field("iv", Self.reusedPair) }
-            }
             let record = FileRecord(
                 id: id, kind: .input, url: request.url, scheme: scheme.rawValue,
                 key: wrapped, iv: request.iv?.lowercased(), tag: request.tag?.lowercased(), owners: [caller.id],
                 createdBy: caller.id, createdAt: Date())
-            try await insert(record)
+            return (record, fingerprint)
+        }) { transaction, prepared in
+            let (record, fingerprint) = prepared
+            if let fingerprint {
+                // The same file registered twice is fine; a pair an output holds is not (the
+                // platform encrypts that output under it).
+                let holder = try await DataKeys.claim(fingerprint, for: record.id, in: transaction)
+                if holder != record.id, try await transaction.files.get(holder)?.kind != .input {
+                    throw PlatformError.field("iv", Self.reusedPair)
+                }
+            }
+            try await Self.insert(record, in: transaction)
             return record.api
         }
     }
 
     public func registerOutput(_ caller: Caller, _ request: RegisterOutputRequest) async throws -> DataFile {
-        try await audit.decision(user: caller.id, action: "data.register_output", created: { $0.id }) {
+        try await audit.call(user: caller.id, action: "data.register_output", created: { $0.id }, prepare: { () async throws -> (FileRecord, String?) in
             try checkRole(caller)
             let scheme = try checkKey(scheme: request.scheme, key: request.key, iv: request.iv)
             guard scheme != .raw else { throw PlatformError.field("scheme", "an output must be encrypted (raw is for inputs only)") }
@@ -121,70 +128,90 @@ public struct DataService: Sendable {
             guard owners.contains(caller.id) else { throw PlatformError.field("owners", "must include the caller, \(caller.id)") }
             let id = "output-" + UUID().uuidString.lowercased()
             let (wrapped, fingerprint) = try await sealKey(request.key, iv: request.iv, scheme: scheme, for: id)
-            // The platform will encrypt under this pair: it must be one it has never seen.
-            if let fingerprint, try await keys.claim(fingerprint, for: id) != id { throw PlatformError.field("iv", Self.reusedPair) }
             let record = FileRecord(
                 id: id, kind: .output, url: request.url, scheme: scheme.rawValue,
                 key: wrapped, iv: request.iv?.lowercased(), tag: nil, owners: owners,
                 createdBy: caller.id, createdAt: Date())
-            try await insert(record)
+            return (record, fingerprint)
+        }) { transaction, prepared in
+            let (record, fingerprint) = prepared
+            // The platform will encrypt under this pair: it must be one it has never seen.
+            if let fingerprint, try await DataKeys.claim(fingerprint, for: record.id, in: transaction) != record.id {
+                throw PlatformError.field("iv", Self.reusedPair)
+            }
+            try await Self.insert(record, in: transaction)
             return record.api
         }
     }
 
     /// An input over a written output: same location, key, owners and tag.
     public func registerInputFromOutput(_ caller: Caller, _ request: RegisterInputFromOutputRequest) async throws -> DataFile {
-        try await audit.decision(
-            user: caller.id, action: "data.register_input_from_output", object: request.outputId, created: { $0.id }
-        ) {
-            try checkRole(caller)
-            let output = try await owned(caller, request.outputId, kind: .output)
-            guard let tag = output.tag else {
-                throw PlatformError.conflict("output \(output.id) has not been written yet")
+        try await audit.call(
+            user: caller.id, action: "data.register_input_from_output", object: request.outputId, created: { $0.id },
+            prepare: { () async throws -> FileRecord in
+                try checkRole(caller)
+                let output = try await owned(caller, request.outputId, kind: .output)
+                guard let tag = output.tag else {
+                    throw PlatformError.conflict("output \(output.id) has not been written yet")
+                }
+                // Its file in place before anything reads it (a worker that stopped after the commit).
+                delivery.settle(output, destination: try destination(of: output))
+                // The same ciphertext under the same key: nothing new is encrypted, so the (key, IV)
+                // pair stays the output's. The key is wrapped again, for the new record.
+                let id = "input-" + UUID().uuidString.lowercased()
+                let key = try await keys.kek.wrap(try await keys.key(of: output), context: id)
+                return FileRecord(
+                    id: id, kind: .input,
+                    url: output.url, scheme: output.scheme, key: key, iv: output.iv,
+                    tag: tag, owners: output.owners, sourceOutput: output.url == nil ? output.id : nil,
+                    createdBy: caller.id, createdAt: Date())
             }
-            // The same ciphertext under the same key: nothing new is encrypted, so the (key, IV)
-            // pair stays the output's. The key is wrapped again, for the new record.
-            let id = "input-" + UUID().uuidString.lowercased()
-            let key = try await keys.kek.wrap(try await keys.key(of: output), context: id)
-            let record = FileRecord(
-                id: id, kind: .input,
-                url: output.url, scheme: output.scheme, key: key, iv: output.iv,
-                tag: tag, owners: output.owners, sourceOutput: output.url == nil ? output.id : nil,
-                createdBy: caller.id, createdAt: Date())
-            try await insert(record)
+        ) { transaction, record in
+            try await Self.insert(record, in: transaction)
             return record.api
         }
     }
 
     /// A file of `kind` the caller owns, or 404.
     func owned(_ caller: Caller, _ id: String, kind: FileRecord.Kind) async throws -> FileRecord {
-        guard let record = try await files.get(id), record.kind == kind, record.owners.contains(caller.id) else {
+        try Self.owned(caller, id, kind: kind, record: try await database.record(FileRecord.self, id))
+    }
+
+    private static func owned(_ caller: Caller, _ id: String, kind: FileRecord.Kind, record: FileRecord?) throws(PlatformError) -> FileRecord {
+        guard let record, record.kind == kind, record.owners.contains(caller.id) else {
             throw PlatformError.notFound("no \(kind.rawValue) file \(id)")
         }
         return record
     }
 
+    /// A file the caller owns. Its audit entry commits with the next durable write (a read changes
+    /// nothing a caller is told about).
     public func get(_ caller: Caller, _ id: String, kind: DataFileKind) async throws -> DataFile {
-        try await audit.decision(user: caller.id, action: "data.get", object: id) { try await owned(caller, id, kind: kind).api }
+        try await audit.call(user: caller.id, action: "data.get", object: id, durability: .deferred) { transaction in
+            try Self.owned(caller, id, kind: kind, record: try await transaction.files.get(id)).api
+        }
     }
 
     public func list(_ caller: Caller, kind: DataFileKind) async throws -> [DataFile] {
-        let ids = try await sql.select().column("file_id").from("file_owners").where("user_id", .equal, caller.id)
-            .all(decodingColumn: "file_id", as: String.self)
-        return try await files.list(ids: ids).filter { $0.kind == kind }.map(\.api)
+        try await database.read { sql in
+            let ids = try await sql.select().column("file_id").from("file_owners").where("user_id", .equal, caller.id)
+                .all(decodingColumn: "file_id", as: String.self)
+            return try await RecordTable<FileRecord>(sql: sql).list(ids: ids).filter { $0.kind == kind }.map(\.api)
+        }
     }
 
     /// Where the written output `id` is on this host, for its owners to download.
     public func outputContentPath(_ caller: Caller, _ id: String) async throws -> String {
-        try await audit.decision(user: caller.id, action: "data.download_output", object: id) {
+        try await audit.call(user: caller.id, action: "data.download_output", object: id, durability: .deferred, prepare: {
             let record = try await owned(caller, id, kind: .output)
             guard record.tag != nil else { throw PlatformError.conflict("output \(id) has not been written yet") }
             let path = try destination(of: record)
+            delivery.settle(record, destination: path)
             guard FileManager.default.fileExists(atPath: path) else {
                 throw PlatformError.conflict("output \(id) was written but its file is gone from \(record.url ?? "the platform's store")")
             }
             return path
-        }
+        }) { _, path in path }
     }
 
     /// The host path an output is written to, or a file input read from (an input without a URL

@@ -20,6 +20,11 @@ struct FileRecord: StoredRecord {
     var owners: [String]
     /// For an input registered from an output the platform keeps: that output's id.
     var sourceOutput: String? = nil
+    /// For a written output: where the run that wrote it left the file before it was moved into
+    /// place, relative to the outputs folder's `.pending/` (`<task>.<attempt>/output-<name>`). If
+    /// the worker stopped between the commit and the move, whoever next needs the file moves it
+    /// (`OutputDelivery`).
+    var deliveredFrom: String? = nil
     var createdBy: String
     var createdAt: Date
 

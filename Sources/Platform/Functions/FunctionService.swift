@@ -8,14 +8,13 @@ import SQLKit
 /// Functions: registered by function owners, read by anyone they are visible to (public,
 /// allowlisted, their owner, admins), changed by their owner or an admin.
 public struct FunctionService: Sendable {
-    let functions: RecordTable<FunctionRecord>
+    let database: PlatformDatabase
     let audit: AuditLog
-    let sql: any SQLDatabase
     /// The largest payload accepted, in bytes.
     let maxPayloadBytes: Int
 
     public func register(_ caller: Caller, _ request: RegisterFunctionRequest) async throws -> Function {
-        try await audit.decision(user: caller.id, action: "function.register", created: { $0.id }) {
+        try await audit.call(user: caller.id, action: "function.register", created: { $0.id }, prepare: { () async throws -> (FunctionRecord, [UInt8]) in
             guard caller.role.managesFunctions else {
                 throw PlatformError.forbidden("a \(caller.role) may not register functions")
             }
@@ -34,9 +33,12 @@ public struct FunctionService: Sendable {
                 outputs: request.outputs ?? [], userAllowlist: request.userAllowlist ?? [], usageQuota: request.usageQuota,
                 owner: caller.id, disabled: false, invocations: 0, createdAt: now, updatedAt: now)
             try validate(&record)
-            try await sql.insert(into: "payloads").columns("function_id", "payload")
+            return (record, payload)
+        }) { transaction, prepared in
+            let (record, payload) = prepared
+            try await transaction.sql.insert(into: "payloads").columns("function_id", "payload")
                 .values(SQLBind(record.id), SQLBind(Data(payload))).run()
-            _ = try await functions.insert(record)
+            _ = try await transaction.functions.insert(record)
             return record.api
         }
     }
@@ -97,33 +99,35 @@ public struct FunctionService: Sendable {
     }
 
     /// A function the caller may see, or 404.
-    func visible(_ caller: Caller, _ id: String) async throws -> FunctionRecord {
-        guard let record = try await functions.get(id), record.isVisible(to: caller) else {
-            throw PlatformError.notFound("no function \(id)")
-        }
+    private static func visible(_ caller: Caller, _ id: String, _ record: FunctionRecord?) throws(PlatformError) -> FunctionRecord {
+        guard let record, record.isVisible(to: caller) else { throw PlatformError.notFound("no function \(id)") }
         return record
     }
 
     /// A function the caller may change: 404 if it may not see it, 403 if it may only see it.
-    private func managed(_ caller: Caller, _ id: String) async throws -> FunctionRecord {
-        guard let record = try await functions.get(id), record.isVisible(to: caller) || record.isManaged(by: caller) else {
+    private static func managed(_ caller: Caller, _ id: String, _ record: FunctionRecord?) throws(PlatformError) -> FunctionRecord {
+        guard let record, record.isVisible(to: caller) || record.isManaged(by: caller) else {
             throw PlatformError.notFound("no function \(id)")
         }
         guard record.isManaged(by: caller) else { throw PlatformError.forbidden("only the owner of \(id) may change it") }
         return record
     }
 
+    /// A function the caller may see. Its audit entry commits with the next durable write (a read
+    /// changes nothing a caller is told about).
     public func get(_ caller: Caller, _ id: String) async throws -> Function {
-        try await audit.decision(user: caller.id, action: "function.get", object: id) { try await visible(caller, id).api }
+        try await audit.call(user: caller.id, action: "function.get", object: id, durability: .deferred) { transaction in
+            try Self.visible(caller, id, try await transaction.functions.get(id)).api
+        }
     }
 
     public func list(_ caller: Caller) async throws -> [Function] {
-        try await functions.list().filter { $0.isVisible(to: caller) }.map(\.api)
+        try await database.read { sql in try await RecordTable<FunctionRecord>(sql: sql).list() }.filter { $0.isVisible(to: caller) }.map(\.api)
     }
 
     public func update(_ caller: Caller, _ id: String, _ request: UpdateFunctionRequest) async throws -> Function {
-        try await audit.decision(user: caller.id, action: "function.update", object: id) {
-            let current = try await managed(caller, id)
+        try await audit.call(user: caller.id, action: "function.update", object: id, prepare: { () async throws -> (bytes: [UInt8], sha256: String)? in
+            let current = try Self.managed(caller, id, try await database.record(FunctionRecord.self, id))
             let type = ExecutorType(rawValue: current.executorType)!
             var newPayload: [UInt8]?
             if let text = request.payload { newPayload = try decodePayload(text, type: type, name: request.name ?? current.name) }
@@ -133,8 +137,11 @@ public struct FunctionService: Sendable {
                     throw PlatformError.field("name", "no builtin function \(Validation.quoted(name))")
                 }
             }
+            return newPayload.map { ($0, Hex.encode(SHA256.hash(data: $0))) }
+        }) { transaction, newPayload in
+            _ = try Self.managed(caller, id, try await transaction.functions.get(id, lock: true))
             var failure: PlatformError?
-            let written = try await functions.modify(id) { record in
+            let written = try await transaction.functions.modify(id) { record in
                 if let name = request.name { record.name = name }
                 if let description = request.description { record.description = description }
                 if let flag = request.public { record.isPublic = flag }
@@ -144,8 +151,8 @@ public struct FunctionService: Sendable {
                 if let allowlist = request.userAllowlist { record.userAllowlist = allowlist }
                 if let quota = request.usageQuota { record.usageQuota = quota }
                 if let payload = newPayload {
-                    record.payloadSize = payload.count
-                    record.payloadSha256 = Hex.encode(SHA256.hash(data: payload))
+                    record.payloadSize = payload.bytes.count
+                    record.payloadSha256 = payload.sha256
                 }
                 record.updatedAt = Date()
                 do throws(PlatformError) { try validate(&record) } catch {
@@ -157,25 +164,25 @@ public struct FunctionService: Sendable {
             if let failure { throw failure }
             guard let written else { throw PlatformError.notFound("no function \(id)") }
             if let payload = newPayload {
-                try await sql.update("payloads").set("payload", to: Data(payload)).where("function_id", .equal, id).run()
+                try await transaction.sql.update("payloads").set("payload", to: Data(payload.bytes)).where("function_id", .equal, id).run()
             }
             return written.api
         }
     }
 
     public func delete(_ caller: Caller, _ id: String) async throws {
-        try await audit.decision(user: caller.id, action: "function.delete", object: id) {
-            _ = try await managed(caller, id)
-            try await functions.delete(id)
-            try await sql.delete(from: "payloads").where("function_id", .equal, id).run()
+        try await audit.call(user: caller.id, action: "function.delete", object: id) { transaction in
+            _ = try Self.managed(caller, id, try await transaction.functions.get(id, lock: true))
+            try await transaction.functions.delete(id)
+            try await transaction.sql.delete(from: "payloads").where("function_id", .equal, id).run()
         }
     }
 
     /// Disables a function: no new task may use it; tasks already created fail when invoked.
     public func disable(_ caller: Caller, _ id: String) async throws -> Function {
-        try await audit.decision(user: caller.id, action: "function.disable", object: id) {
-            _ = try await managed(caller, id)
-            guard let written = try await functions.modify(id, { record in
+        try await audit.call(user: caller.id, action: "function.disable", object: id) { transaction in
+            _ = try Self.managed(caller, id, try await transaction.functions.get(id, lock: true))
+            guard let written = try await transaction.functions.modify(id, { record in
                 record.disabled = true
                 record.updatedAt = Date()
                 return true
@@ -185,9 +192,9 @@ public struct FunctionService: Sendable {
     }
 
     public func usage(_ caller: Caller, _ id: String) async throws -> FunctionUsage {
-        try await audit.decision(user: caller.id, action: "function.usage", object: id) {
-            let record = try await managed(caller, id)
-            let rows = try await sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count")
+        try await audit.call(user: caller.id, action: "function.usage", object: id, durability: .deferred) { transaction in
+            let record = try Self.managed(caller, id, try await transaction.functions.get(id))
+            let rows = try await transaction.sql.select().column("state").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count")
                 .from("tasks").where("function_id", .equal, id).groupBy("state").all()
             var byState: [String: Int] = [:]
             for row in rows {
@@ -201,9 +208,11 @@ public struct FunctionService: Sendable {
 
     /// The payload of function `id` (for workers).
     func payload(of id: String) async throws -> [UInt8]? {
-        guard let row = try await sql.select().column("payload").from("payloads").where("function_id", .equal, id).first() else {
-            return nil
+        try await database.read { sql in
+            guard let row = try await sql.select().column("payload").from("payloads").where("function_id", .equal, id).first() else {
+                return nil
+            }
+            return Array(try row.decode(column: "payload", as: Data.self))
         }
-        return Array(try row.decode(column: "payload", as: Data.self))
     }
 }

@@ -13,28 +13,14 @@ import SQLKit
 struct DataKeys: Sendable {
     let kek: any KeyEncryptionKey
     private let fingerprintKey: [UInt8]
-    let sql: any SQLDatabase
+    let database: PlatformDatabase
 
     private static let fingerprintKeyName = "fingerprint_key"
 
-    /// Opens the keys of the database behind `sql` with `kek`: reads (or, on a database that has
-    /// none yet, creates) the fingerprint key, which also proves that `kek` is this database's KEK.
-    static func open(sql: any SQLDatabase, kek: any KeyEncryptionKey) async throws -> DataKeys {
-        let stored = try await sql.select().column("value").from("platform_secrets")
-            .where("name", .equal, fingerprintKeyName).first(decodingColumn: "value", as: String.self)
-        if let stored {
-            do {
-                return DataKeys(kek: kek, fingerprintKey: try await kek.unwrap(stored, context: fingerprintKeyName), sql: sql)
-            } catch {
-                throw PlatformSetupError("the key-encryption key \(kek.identifier) does not open this database's keys: \(error)")
-            }
-        }
-        let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        let wrapped = try await kek.wrap(key, context: fingerprintKeyName)
-        try await sql.insert(into: "platform_secrets").columns("name", "value")
-            .values(SQLBind(fingerprintKeyName), SQLBind(wrapped)).ignoringConflicts(with: "name").run()
-        // Another process may have created it first: use the one stored.
-        return try await open(sql: sql, kek: kek)
+    /// Opens the keys of `database` with `kek`: reads (or, on a database that has none yet,
+    /// creates) the fingerprint key, which also proves that `kek` is this database's KEK.
+    static func open(database: PlatformDatabase, kek: any KeyEncryptionKey) async throws -> DataKeys {
+        DataKeys(kek: kek, fingerprintKey: try await PlatformSecrets.key(fingerprintKeyName, in: database, kek: kek), database: database)
     }
 
     /// The data key `hex` (as registered) wrapped for the file `id`.
@@ -52,18 +38,18 @@ struct DataKeys: Sendable {
         Hex.encode(HMAC<SHA256>.authenticationCode(for: key + iv, using: SymmetricKey(data: fingerprintKey)))
     }
 
-    /// Records that the pair `fingerprint` belongs to `fileId` unless it belongs to a file
-    /// already; the file it belongs to (`fileId` when it was free).
-    func claim(_ fingerprint: String, for fileId: String) async throws -> String {
-        try await sql.insert(into: "key_uses").columns("fingerprint", "file_id")
+    /// Records, in `transaction`, that the pair `fingerprint` belongs to `fileId` unless it belongs
+    /// to a file already; the file it belongs to (`fileId` when it was free).
+    static func claim(_ fingerprint: String, for fileId: String, in transaction: Transaction) async throws -> String {
+        try await transaction.sql.insert(into: "key_uses").columns("fingerprint", "file_id")
             .values(SQLBind(fingerprint), SQLBind(fileId)).ignoringConflicts(with: "fingerprint").run()
-        return try await holder(of: fingerprint) ?? fileId
+        return try await transaction.sql.select().column("file_id").from("key_uses").where("fingerprint", .equal, fingerprint)
+            .first(decodingColumn: "file_id", as: String.self) ?? fileId
     }
 
-    /// The file the pair `fingerprint` belongs to, if any.
-    func holder(of fingerprint: String) async throws -> String? {
-        try await sql.select().column("file_id").from("key_uses").where("fingerprint", .equal, fingerprint)
-            .first(decodingColumn: "file_id", as: String.self)
+    /// As above, in a transaction of its own (a worker about to encrypt an output).
+    func claim(_ fingerprint: String, for fileId: String) async throws -> String {
+        try await database.write("data.key_use") { transaction in try await Self.claim(fingerprint, for: fileId, in: transaction) }
     }
 
     /// Whether a stored key is in the clear: hex digits only (wrapped keys never are).
@@ -73,18 +59,22 @@ struct DataKeys: Sendable {
 
     /// Wraps every key still stored in the clear (a database from before keys were wrapped) and
     /// records the (key, IV) pairs of its aes-gcm files, oldest first; how many keys it wrapped.
-    func wrapClearKeys(in files: RecordTable<FileRecord>) async throws -> Int {
+    func wrapClearKeys() async throws -> Int {
         var wrapped = 0
-        for record in try await files.list().sorted(by: { $0.createdAt < $1.createdAt }) where Self.isClear(record.key) {
+        let records = try await database.read { sql in try await RecordTable<FileRecord>(sql: sql).list() }
+        for record in records.sorted(by: { $0.createdAt < $1.createdAt }) where Self.isClear(record.key) {
             let clear = try Validation.hex(record.key, field: "key")
-            if let ivText = record.iv, Scheme(rawValue: record.scheme)?.takesIV == true {
-                _ = try await claim(fingerprint(key: clear, iv: try Validation.hex(ivText, field: "iv")), for: record.id)
+            let pair = try record.iv.flatMap { text in
+                Scheme(rawValue: record.scheme)?.takesIV == true ? fingerprint(key: clear, iv: try Validation.hex(text, field: "iv")) : nil
             }
             let sealed = try await kek.wrap(clear, context: record.id)
-            _ = try await files.modify(record.id) { stored in
-                guard Self.isClear(stored.key) else { return false }
-                stored.key = sealed
-                return true
+            try await database.write("data.wrap_key") { transaction in
+                if let pair { _ = try await Self.claim(pair, for: record.id, in: transaction) }
+                try await transaction.files.modify(record.id) { stored in
+                    guard Self.isClear(stored.key) else { return false }
+                    stored.key = sealed
+                    return true
+                }
             }
             wrapped += 1
         }

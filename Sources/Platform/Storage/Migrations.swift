@@ -86,9 +86,67 @@ enum Migrations {
                 .column("expires_at", type: .bigint, .notNull)
                 .run()
         },
+        Migration(version: 3, name: "leases, worker capabilities, task engines") { sql in
+            // The queue's columns: who holds a running task and until when (the database's clock),
+            // which attempt it is, what it needs to run, and when it ended.
+            for (column, type) in [
+                ("worker", SQLDataType.text), ("lease_until", .bigint), ("executor_type", .text), ("executor", .text),
+                ("engine", .text), ("ended_at", .bigint),
+            ] {
+                try await sql.alter(table: "tasks").column(column, type: type).run()
+            }
+            try await sql.alter(table: "tasks").column("attempt", type: .bigint, .notNull, .default(0)).run()
+            try await sql.raw("ALTER TABLE tasks DROP COLUMN heartbeat_at").run()
+            try await sql.create(index: "tasks_by_lease").on("tasks").column("state").column("lease_until").run()
+            for row in try await sql.select().columns("id", "body").from("tasks").all() {
+                let id = try row.decode(column: "id", as: String.self)
+                let body = try row.decode(column: "body", as: String.self)
+                let task = try JSONDecoder.records.decode(TaskRecord.self, from: Data(body.utf8))
+                try await sql.update("tasks")
+                    .set("executor_type", to: task.executorType).set("executor", to: task.executor)
+                    .set("worker", to: task.worker).set("attempt", to: task.attempts)
+                    .where("id", .equal, id).run()
+            }
+            // The worker pools alive: what each can run, and when it was last seen.
+            try await sql.create(table: "workers").ifNotExists()
+                .column("id", type: .text, .primaryKey(autoIncrement: false))
+                .column("host", type: .text, .notNull)
+                .column("pid", type: .bigint, .notNull)
+                .column("slots", type: .bigint, .notNull)
+                .column("capabilities", type: .text, .notNull)
+                .column("started_at", type: .bigint, .notNull)
+                .column("seen_at", type: .bigint, .notNull)
+                .run()
+        },
     ]
 
-    static func apply(to sql: any SQLDatabase) async throws {
+    /// The version the newest migration brings the schema to.
+    static var latest: Int { all.last!.version }
+
+    /// The highest migration applied to the database behind `sql` (0: none).
+    static func currentVersion(_ sql: any SQLDatabase) async throws -> Int {
+        let tables = try await tableNames(sql)
+        guard tables.contains("schema_migrations") else { return 0 }
+        let versions = try await sql.select().column("version").from("schema_migrations").all(decodingColumn: "version", as: Int.self)
+        return versions.max() ?? 0
+    }
+
+    private static func tableNames(_ sql: any SQLDatabase) async throws -> Set<String> {
+        if sql.dialect.name == "postgresql" {
+            return Set(try await sql.raw("SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()")
+                .all(decodingColumn: "name", as: String.self))
+        }
+        return Set(try await sql.raw("SELECT name FROM sqlite_master WHERE type = 'table'").all(decodingColumn: "name", as: String.self))
+    }
+
+    /// Applies, inside `transaction`, every migration not applied yet. On PostgreSQL the
+    /// transaction first takes an advisory lock, so that of several servers started at once one
+    /// migrates and the others wait, then find nothing left to do.
+    static func apply(in transaction: Transaction) async throws {
+        let sql = transaction.sql
+        if transaction.kind == .postgres {
+            try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: advisoryLock))").run()
+        }
         try await sql.create(table: "schema_migrations").ifNotExists()
             .column("version", type: .bigint, .primaryKey(autoIncrement: false))
             .column("name", type: .text, .notNull)
@@ -96,6 +154,9 @@ enum Migrations {
             .run()
         let applied = Set(try await sql.select().column("version").from("schema_migrations")
             .all(decodingColumn: "version", as: Int.self))
+        if let newest = applied.max(), newest > latest {
+            throw PlatformSetupError("the database has schema version \(newest), newer than this cloister knows (\(latest)): upgrade this cloister")
+        }
         for migration in all where !applied.contains(migration.version) {
             try await migration.apply(sql)
             try await sql.insert(into: "schema_migrations")
@@ -104,4 +165,7 @@ enum Migrations {
                 .run()
         }
     }
+
+    /// The key of the advisory lock migrations hold on PostgreSQL ("cloister" in ASCII).
+    static let advisoryLock: Int64 = 0x636c_6f69_7374_6572
 }

@@ -41,11 +41,12 @@ struct RecordTable<Record: StoredRecord>: Sendable {
         return !inserted.isEmpty
     }
 
-    /// The record `id`, if any.
-    func get(_ id: String) async throws -> Record? {
-        guard let row = try await sql.select().columns("body", "version").from(Record.table)
-            .where("id", .equal, id).first()
-        else { return nil }
+    /// The record `id`, if any. With `lock`, its row stays locked (PostgreSQL `FOR UPDATE`) until
+    /// the transaction ends: what a read that is followed by a write of the same record takes.
+    func get(_ id: String, lock: Bool = false) async throws -> Record? {
+        var query = sql.select().columns("body", "version").from(Record.table).where("id", .equal, id)
+        if lock { query = query.lockingClause(LockForUpdate()) }
+        guard let row = try await query.first() else { return nil }
         return try Self.decode(row)
     }
 
@@ -63,28 +64,32 @@ struct RecordTable<Record: StoredRecord>: Sendable {
             .where("id", .in, ids).orderBy("id").all().map(Self.decode)
     }
 
-    /// Writes `record` if the stored version is still `record.version`; the record as written
-    /// (its version one higher), or nil if someone else wrote it first.
-    func update(_ record: Record) async throws -> Record? {
+    /// Writes `record` (and `columns`, beside its index columns) if the stored version is still
+    /// `record.version`; the record as written, its version one higher. Another writer having come
+    /// first is a `WriteConflict`: inside a transaction that read the record with `lock`, it cannot
+    /// happen.
+    @discardableResult
+    func update(_ record: Record, setting columns: [(String, any SQLExpression)] = []) async throws -> Record {
         var next = record
         next.version = record.version + 1
         var query = sql.update(Record.table)
             .set("version", to: next.version)
             .set("body", to: try Self.encode(next))
         for (column, value) in record.indexColumns { query = query.set(SQLColumn(column), to: SQLBind(value)) }
+        for (column, value) in columns { query = query.set(SQLColumn(column), to: value) }
         let rows = try await query.where("id", .equal, record.id).where("version", .equal, record.version)
             .returning("id").all()
-        return rows.isEmpty ? nil : next
+        guard !rows.isEmpty else { throw WriteConflict(table: Record.table, id: record.id) }
+        return next
     }
 
-    /// Reads `id`, applies `change` and writes it back, again if another writer came first.
-    /// `change` returns false to leave the record as it is. Nil if there is no record `id`.
+    /// Reads `id` (locked), applies `change` and writes it back. `change` returns false to leave
+    /// the record as it is. Nil if there is no record `id`.
+    @discardableResult
     func modify(_ id: String, _ change: (inout Record) throws -> Bool) async throws -> Record? {
-        while true {
-            guard var record = try await get(id) else { return nil }
-            guard try change(&record) else { return record }
-            if let written = try await update(record) { return written }
-        }
+        guard var record = try await get(id, lock: true) else { return nil }
+        guard try change(&record) else { return record }
+        return try await update(record)
     }
 
     /// Deletes the record `id`.
@@ -109,13 +114,5 @@ extension JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         return decoder
-    }
-}
-
-/// Wall-clock time as the tables store it.
-enum Clock {
-    /// Milliseconds since 1970.
-    static func milliseconds(_ date: Date = Date()) -> Int {
-        Int((date.timeIntervalSince1970 * 1000).rounded())
     }
 }

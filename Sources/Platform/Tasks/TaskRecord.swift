@@ -15,6 +15,8 @@ struct TaskRecord: StoredRecord {
     var executorType: String
     var creator: String
     var executor: String
+    /// The engine the task must run on (`wasmtime`, `wasmkit`); nil: any engine a worker runs.
+    var engine: String? = nil
     var functionArguments: [String: String]
     var inputsOwnership: [String: [String]]
     var outputsOwnership: [String: [String]]
@@ -22,24 +24,24 @@ struct TaskRecord: StoredRecord {
     var approvedBy: [String]
     var assignedInputs: [String: String]
     var assignedOutputs: [String: String]
-    var state: TaskState
+    /// Changed only by ``move(to:for:)`` and ``advance()``, which keep to the state machine.
+    private(set) var state: TaskState
     var result: TaskResult?
     var reason: String?
     var createdAt: Date
     var updatedAt: Date
-    /// When it was invoked (the queue's order).
+    /// When it was invoked (the queue orders by the `queued_at` column, the database's clock).
     var queuedAt: Date?
-    /// The worker that claimed it, its last heartbeat, and whether the function had started.
+    /// The worker slot that claimed it last (its lease, `lease_until`, is a column only: heartbeats
+    /// renew it without rewriting the record).
     var worker: String?
-    var heartbeatAt: Date?
-    var startedAt: Date?
-    /// How many times a worker claimed it.
+    /// How many times a worker claimed it; the attempt a worker holds is this number at its claim.
     var attempts = 0
 
     var indexColumns: [(String, any Encodable & Sendable)] {
         [
-            ("state", state.rawValue), ("function_id", functionId),
-            ("queued_at", queuedAt.map { Clock.milliseconds($0) }), ("heartbeat_at", heartbeatAt.map { Clock.milliseconds($0) }),
+            ("state", state.rawValue), ("function_id", functionId), ("executor_type", executorType), ("executor", executor),
+            ("engine", engine), ("worker", worker), ("attempt", attempts),
         ]
     }
 
@@ -61,8 +63,8 @@ struct TaskRecord: StoredRecord {
 
     /// Moves on through DataAssigned and Approved as far as its data and approvals allow.
     mutating func advance() {
-        if state == .created, isDataComplete { state = .dataAssigned }
-        if state == .dataAssigned, isFullyApproved { state = .approved }
+        if state == .created, isDataComplete { try! move(to: .dataAssigned, for: "take its data") }
+        if state == .dataAssigned, isFullyApproved { try! move(to: .approved, for: "be approved") }
         updatedAt = Date()
     }
 
@@ -72,15 +74,15 @@ struct TaskRecord: StoredRecord {
             functionArguments: functionArguments, inputsOwnership: inputsOwnership, outputsOwnership: outputsOwnership,
             participants: participants, approvedBy: approvedBy.sorted(), assignedInputs: assignedInputs,
             assignedOutputs: assignedOutputs, state: state, result: result, reason: reason, createdAt: createdAt,
-            updatedAt: updatedAt)
+            updatedAt: updatedAt, engine: engine)
     }
 }
 
 extension TaskState {
     /// The transitions of the task state machine:
     /// Created → DataAssigned → Approved → Staged → Running → Finished | Failed, any state that is
-    /// not final → Canceled, and Running → Staged (a worker was
-    /// lost before the function started; retried once).
+    /// not final → Canceled, and Running → Staged (its worker's lease ran out, or the worker shut
+    /// down: the task runs again).
     public func canMove(to next: TaskState) -> Bool {
         switch (self, next) {
         case (.created, .dataAssigned), (.dataAssigned, .approved), (.approved, .staged), (.staged, .running),

@@ -1,27 +1,24 @@
 import CloisterAPI
 import Executors
 import Foundation
+import LibOS
 import SQLKit
 
 /// Tasks: created by a data owner over a function it may use, given data by the owners of each
 /// declared file, approved by every participant, invoked by the creator, run by a worker.
 ///
 /// A task is visible to its participants only; to anyone else it does not exist (404).
+///
+/// Each call is one transaction (`AuditLog.call`); every change of a task goes through
+/// `TaskLifecycle.apply`.
 public struct TaskService: Sendable {
-    let tasks: RecordTable<TaskRecord>
-    let functions: RecordTable<FunctionRecord>
-    let files: RecordTable<FileRecord>
+    let database: PlatformDatabase
     let audit: AuditLog
-    let sql: any SQLDatabase
-    /// Called when a task is queued (wakes the in-process workers).
-    let onQueued: @Sendable () -> Void
-    /// Called when a task is canceled (stops it if it runs in this process).
-    let onCanceled: @Sendable (String) -> Void
 
     public func create(_ caller: Caller, _ request: CreateTaskRequest) async throws -> TaskInfo {
-        try await audit.decision(user: caller.id, action: "task.create", object: request.functionId, created: { $0.id }) {
+        try await audit.call(user: caller.id, action: "task.create", object: request.functionId, created: { $0.id }) { transaction in
             guard caller.role.usesData else { throw PlatformError.forbidden("a \(caller.role) may not create tasks") }
-            guard let function = try await functions.get(request.functionId),
+            guard let function = try await transaction.functions.get(request.functionId),
                 function.isPublic || function.userAllowlist.contains(caller.id)
             else { throw PlatformError.notFound("no function \(request.functionId)") }
             guard !function.disabled else { throw PlatformError.conflict("function \(function.id) is disabled") }
@@ -33,6 +30,13 @@ public struct TaskService: Sendable {
             let runs: [ExecutorType: Executor] = [.builtin: .builtin, .python: .cpython, .wasm: .wasmkit]
             guard runs[type] == executor else {
                 throw PlatformError.field("executor", "a \(type.rawValue) function runs on \(runs[type]!.rawValue), not \(executor.rawValue)")
+            }
+            if let engine = request.engine {
+                guard EngineKind(rawValue: engine) != nil else {
+                    throw PlatformError.field(
+                        "engine", "unknown engine \(Validation.quoted(engine)); expected one of: \(EngineKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                guard type != .builtin else { throw PlatformError.field("engine", "a builtin function runs natively; an engine applies to wasm and python functions") }
             }
             let arguments = try Self.arguments(request.functionArguments ?? [:], of: function)
             let inputs = try Self.ownership(request.inputsOwnership ?? [:], declared: function.inputs, field: "inputs_ownership")
@@ -48,14 +52,9 @@ public struct TaskService: Sendable {
                 participants: participants.sorted(), approvedBy: participants == [caller.id] ? [caller.id] : [],
                 assignedInputs: [:], assignedOutputs: [:], state: .created, result: nil, reason: nil,
                 createdAt: now, updatedAt: now)
+            record.engine = request.engine
             record.advance()
-            _ = try await tasks.insert(record)
-            for user in record.participants {
-                try await sql.insert(into: "task_participants").columns("task_id", "user_id")
-                    .values(SQLBind(record.id), SQLBind(user)).run()
-            }
-            await audit.record(user: caller.id, action: "task.state", object: record.id, allowed: true, detail: record.state.rawValue)
-            return record.api
+            return try await TaskLifecycle.apply(.created(record), to: record.id, in: transaction).api
         }
     }
 
@@ -99,37 +98,18 @@ public struct TaskService: Sendable {
     }
 
     /// A task the caller takes part in, or 404.
-    private func participating(_ caller: Caller, _ id: String) async throws -> TaskRecord {
-        guard let record = try await tasks.get(id), record.participants.contains(caller.id) else {
+    private static func participating(_ caller: Caller, _ id: String, in transaction: Transaction) async throws -> TaskRecord {
+        guard let record = try await transaction.tasks.get(id), record.participants.contains(caller.id) else {
             throw PlatformError.notFound("no task \(id)")
         }
         return record
     }
 
-    /// Applies `change` to the task (again if another writer came first) and records the new state.
-    private func change(_ caller: Caller, _ id: String, _ body: (inout TaskRecord) throws -> Void) async throws -> TaskRecord {
-        var failure: (any Error)?
-        let before = try await tasks.get(id)?.state
-        guard let written = try await tasks.modify(id, { record in
-            do {
-                try body(&record)
-                return true
-            } catch {
-                failure = error
-                return false
-            }
-        }) else { throw PlatformError.notFound("no task \(id)") }
-        if let failure { throw failure }
-        if written.state != before {
-            await audit.record(user: caller.id, action: "task.state", object: id, allowed: true, detail: written.state.rawValue)
-        }
-        return written
-    }
-
     public func assignData(_ caller: Caller, _ id: String, _ request: AssignDataRequest) async throws -> TaskInfo {
-        try await audit.decision(user: caller.id, action: "task.assign_data", object: id) {
-            let task = try await participating(caller, id)
-            var chosen: [(kind: FileRecord.Kind, name: String, file: FileRecord)] = []
+        try await audit.call(user: caller.id, action: "task.assign_data", object: id) { transaction in
+            let task = try await Self.participating(caller, id, in: transaction)
+            var inputs: [String: String] = [:]
+            var outputs: [String: String] = [:]
             for (kind, field, given, ownership) in [
                 (FileRecord.Kind.input, "inputs", request.inputs ?? [:], task.inputsOwnership),
                 (.output, "outputs", request.outputs ?? [:], task.outputsOwnership),
@@ -141,7 +121,7 @@ public struct TaskService: Sendable {
                     guard owners.contains(caller.id) else {
                         throw PlatformError.forbidden("only an owner of \(kind.rawValue) \(name) (\(owners.joined(separator: ", "))) may assign it")
                     }
-                    guard let file = try await files.get(fileId), file.kind == kind, file.owners.contains(caller.id) else {
+                    guard let file = try await transaction.files.get(fileId), file.kind == kind, file.owners.contains(caller.id) else {
                         throw PlatformError.notFound("no \(kind.rawValue) file \(fileId)")
                     }
                     guard file.owners.sorted() == owners else {
@@ -149,108 +129,58 @@ public struct TaskService: Sendable {
                             "the owners of \(fileId) (\(file.owners.sorted().joined(separator: ", "))) are not the declared owners of \(kind.rawValue) \(name) (\(owners.joined(separator: ", ")))")
                     }
                     if kind == .output, file.tag != nil { throw PlatformError.conflict("output \(fileId) has been written already") }
-                    chosen.append((kind, name, file))
+                    if kind == .input { inputs[name] = file.id } else { outputs[name] = file.id }
                 }
             }
-            return try await change(caller, id) { record in
-                guard record.state == .created else {
-                    throw PlatformError.conflict("task \(id) is \(record.state.rawValue); it cannot take data")
-                }
-                for (kind, name, file) in chosen {
-                    if kind == .input { record.assignedInputs[name] = file.id } else { record.assignedOutputs[name] = file.id }
-                }
-                record.advance()
-            }.api
+            return try await TaskLifecycle.apply(.dataAssigned(by: caller.id, inputs: inputs, outputs: outputs), to: id, in: transaction).api
         }
     }
 
     public func approve(_ caller: Caller, _ id: String) async throws -> TaskInfo {
-        try await audit.decision(user: caller.id, action: "task.approve", object: id) {
-            _ = try await participating(caller, id)
-            return try await change(caller, id) { record in
-                guard record.state == .dataAssigned else {
-                    throw PlatformError.conflict("task \(id) is \(record.state.rawValue); it cannot be approved")
-                }
-                guard !record.approvedBy.contains(caller.id) else {
-                    throw PlatformError.conflict("\(caller.id) has approved task \(id) already")
-                }
-                record.approvedBy.append(caller.id)
-                record.advance()
-            }.api
+        try await audit.call(user: caller.id, action: "task.approve", object: id) { transaction in
+            _ = try await Self.participating(caller, id, in: transaction)
+            return try await TaskLifecycle.apply(.approved(by: caller.id), to: id, in: transaction).api
         }
     }
 
+    /// Queues the task: its state is checked, the function's quota charged and the task moved to
+    /// `Staged` in one transaction, so of concurrent invokes exactly one succeeds and the quota is
+    /// charged once.
     public func invoke(_ caller: Caller, _ id: String) async throws -> TaskInfo {
-        let info = try await audit.decision(user: caller.id, action: "task.invoke", object: id) {
-            let task = try await participating(caller, id)
+        try await audit.call(user: caller.id, action: "task.invoke", object: id) { transaction in
+            let task = try await Self.participating(caller, id, in: transaction)
             guard task.creator == caller.id else { throw PlatformError.forbidden("only the creator of \(id) may invoke it") }
-            guard task.state == .approved else {
-                throw PlatformError.conflict("task \(id) is \(task.state.rawValue); it cannot be invoked")
-            }
-            var failure: PlatformError?
-            let function = try await functions.modify(task.functionId) { function in
-                if function.disabled {
-                    failure = .conflict("function \(function.id) is disabled")
-                    return false
-                }
-                if let quota = function.usageQuota, function.invocations >= quota {
-                    failure = .quotaExceeded("function \(function.id) has used its quota of \(quota) invocations")
-                    return false
-                }
-                function.invocations += 1
-                return true
-            }
-            if let failure { throw failure }
-            guard function != nil else { throw PlatformError.conflict("function \(task.functionId) was deleted") }
-            do {
-                // The state is checked again inside the compare-and-swap: between the read above
-                // and this write another invoke may have queued the task and a worker claimed it,
-                // and Running → Staged is a move the state machine allows (a lost worker's retry).
-                return try await change(caller, id) { record in
-                    guard record.state == .approved else {
-                        throw PlatformError.conflict("task \(id) is \(record.state.rawValue); it cannot be invoked")
-                    }
-                    try record.move(to: .staged, for: "be invoked")
-                    record.queuedAt = Date()
-                }.api
-            } catch {
-                // Another call moved the task first: give the invocation back.
-                _ = try await functions.modify(task.functionId) { function in
-                    function.invocations -= 1
-                    return true
-                }
-                throw error
-            }
+            return try await TaskLifecycle.apply(.invoked(by: caller.id), to: id, in: transaction).api
         }
-        onQueued()
-        return info
     }
 
+    /// A task the caller takes part in. Its audit entry commits with the next durable write (a
+    /// read changes nothing a caller is told about).
     public func get(_ caller: Caller, _ id: String) async throws -> TaskInfo {
-        try await audit.decision(user: caller.id, action: "task.get", object: id) { try await participating(caller, id).api }
+        try await audit.call(user: caller.id, action: "task.get", object: id, durability: .deferred) { transaction in
+            try await Self.participating(caller, id, in: transaction).api
+        }
     }
 
     public func list(_ caller: Caller) async throws -> [TaskInfo] {
-        let ids = try await sql.select().column("task_id").from("task_participants").where("user_id", .equal, caller.id)
-            .all(decodingColumn: "task_id", as: String.self)
-        return try await tasks.list(ids: ids).map(\.api)
+        try await database.read { sql in
+            let ids = try await sql.select().column("task_id").from("task_participants").where("user_id", .equal, caller.id)
+                .all(decodingColumn: "task_id", as: String.self)
+            return try await RecordTable<TaskRecord>(sql: sql).list(ids: ids).map(\.api)
+        }
     }
 
-    /// Cancels a task that has not ended (the creator or an admin); a running task is stopped.
+    /// Cancels a task that has not ended (the creator or an admin); a running task is stopped (by
+    /// the worker that runs it, which hears of the cancel when it commits).
     public func cancel(_ caller: Caller, _ id: String) async throws -> TaskInfo {
-        let info = try await audit.decision(user: caller.id, action: "task.cancel", object: id) {
-            guard let task = try await tasks.get(id), task.participants.contains(caller.id) || caller.isAdmin else {
+        try await audit.call(user: caller.id, action: "task.cancel", object: id) { transaction in
+            guard let task = try await transaction.tasks.get(id), task.participants.contains(caller.id) || caller.isAdmin else {
                 throw PlatformError.notFound("no task \(id)")
             }
             guard task.creator == caller.id || caller.isAdmin else {
                 throw PlatformError.forbidden("only the creator of \(id) or an admin may cancel it")
             }
-            return try await change(caller, id) { record in
-                try record.move(to: .canceled, for: "be canceled")
-                record.reason = "canceled by \(caller.id)"
-            }.api
+            return try await TaskLifecycle.apply(.canceled(by: caller.id), to: id, in: transaction).api
         }
-        onCanceled(id)
-        return info
     }
 }

@@ -2,136 +2,92 @@ import CloisterAPI
 import Foundation
 import SQLKit
 
-/// The task queue, kept in the tasks table: invoked tasks are `Staged` in `queued_at` order; a
-/// worker claims one by moving it to `Running` under its name (a compare-and-swap, so two workers
-/// never claim the same task), keeps a heartbeat on it and records how it ended.
+/// The task queue, kept in the tasks table: invoked tasks are `Staged`, oldest `queued_at` first; a
+/// worker slot claims one it can run by moving it to `Running` under its name with a lease, renews
+/// the lease with heartbeats and records how the run ended. Every move goes through
+/// `TaskLifecycle.apply`, each in a transaction of its own.
+///
+/// Claims lock the row they take and skip rows another claim holds (`FOR UPDATE SKIP LOCKED` on
+/// PostgreSQL; on SQLite the write transaction holds the whole database), so two workers never
+/// claim one task and neither waits for the other. A lease that runs out (its worker stopped, or
+/// lost its connection) is settled by whichever pool sees it first: the task runs again, up to
+/// `maxAttempts` times. A worker whose lease was taken cannot record a result: `complete` checks
+/// the attempt it holds.
 struct TaskQueue: Sendable {
-    let tasks: RecordTable<TaskRecord>
-    let files: RecordTable<FileRecord>
-    let sql: any SQLDatabase
-    let audit: AuditLog
+    let database: PlatformDatabase
+    /// How long a claim or heartbeat holds the task, in milliseconds.
+    let lease: Int
+    /// How many claims a task gets before a run out of lease fails it.
+    let maxAttempts: Int
 
-    /// Claims the oldest staged task for `worker`, or nil when none waits.
-    func claim(worker: String) async throws -> TaskRecord? {
-        while true {
-            guard let id = try await sql.select().column("id").from("tasks").where("state", .equal, TaskState.staged.rawValue)
-                .orderBy("queued_at").limit(1).first(decodingColumn: "id", as: String.self)
-            else { return nil }
-            var claimed = false
-            let record = try await tasks.modify(id) { record in
-                claimed = false
-                guard record.state == .staged else { return false }
-                record.state = .running
-                record.worker = worker
-                record.heartbeatAt = Date()
-                record.startedAt = nil
-                record.attempts += 1
-                record.updatedAt = Date()
-                claimed = true
-                return true
-            }
-            if claimed, let record {
-                await audit.record(user: "-", action: "task.state", object: id, allowed: true, detail: "Running on \(worker)")
-                return record
-            }
+    /// Claims the oldest staged task that one of `capabilities` runs, or nil when none waits.
+    func claim(worker: String, capabilities: [WorkerCapability]) async throws -> TaskRecord? {
+        guard !capabilities.isEmpty else { return nil }
+        let lease = lease
+        return try await database.write("task.claim", durability: .deferred) { transaction in
+            let candidate = try await transaction.sql.select().column("id").from("tasks")
+                .where("state", .equal, TaskState.staged.rawValue)
+                .where(WorkerCapability.filter(capabilities))
+                .orderBy("queued_at").orderBy("id").limit(1)
+                .lockingClause(LockForUpdate(skipLocked: true))
+                .first(decodingColumn: "id", as: String.self)
+            guard let id = candidate else { return nil }
+            return try await TaskLifecycle.apply(.claimed(worker: worker, lease: lease), to: id, in: transaction)
         }
     }
 
-    /// Renews `worker`'s claim on task `id`; false when the worker holds it no more (it was
-    /// canceled, or recovered from a worker thought lost, perhaps claimed by another since).
-    func heartbeat(_ id: String, worker: String, started: Bool = false) async throws -> Bool {
-        var held = false
-        _ = try await tasks.modify(id) { record in
-            held = record.state == .running && record.worker == worker
-            guard held else { return false }
-            record.heartbeatAt = Date()
-            if started, record.startedAt == nil { record.startedAt = Date() }
-            return true
+    /// Renews `worker`'s lease on attempt `attempt` of task `id`: one statement, no record rewritten.
+    /// False when the worker holds it no more (it was canceled, or its lease ran out and the task
+    /// was settled or taken over since).
+    func heartbeat(_ id: String, worker: String, attempt: Int) async throws -> Bool {
+        let lease = lease
+        return try await database.write("task.heartbeat", durability: .deferred) { transaction in
+            try await !transaction.sql.update("tasks").set("lease_until", to: DatabaseNow(offset: lease))
+                .where("id", .equal, id).where("state", .equal, TaskState.running.rawValue)
+                .where("worker", .equal, worker).where("attempt", .equal, attempt)
+                .returning("id").all().isEmpty
         }
-        return held
     }
 
-    /// Records how the task ended, if `worker` still holds it. Output tags go to the output files.
-    func complete(_ id: String, worker: String, result: TaskResult, failure: String?) async throws -> Bool {
-        guard let current = try await tasks.get(id), current.state == .running, current.worker == worker else { return false }
-        if failure == nil {
-            for (name, tag) in result.outputTags {
-                guard let fileId = current.assignedOutputs[name] else { continue }
-                _ = try await files.modify(fileId) { file in
-                    file.tag = tag
-                    return true
-                }
-            }
+    /// Records how attempt `attempt` ended: the result, the outputs' tags (`delivery`: where each
+    /// written output waits to be moved into place) and the final state, together. The task as
+    /// written (`Finished`, or `Failed` — also when an output turned out to be written by another
+    /// task first); `LeaseLost` when the worker no longer holds the attempt.
+    func complete(
+        _ id: String, worker: String, attempt: Int, result: TaskResult, failure: String?, delivery: [String: String]
+    ) async throws -> TaskRecord {
+        try await database.write("task.complete") { transaction in
+            try await TaskLifecycle.apply(
+                .completed(worker: worker, attempt: attempt, result: result, failure: failure, delivery: delivery), to: id, in: transaction)
         }
-        var recorded = false
-        _ = try await tasks.modify(id) { record in
-            recorded = false
-            guard record.state == .running, record.worker == worker else { return false }
-            record.state = failure == nil ? .finished : .failed
-            record.result = result
-            record.reason = failure
-            record.updatedAt = Date()
-            recorded = true
-            return true
-        }
-        if recorded {
-            await audit.record(
-                user: "-", action: "task.state", object: id, allowed: true,
-                detail: failure.map { "Failed: \($0)" } ?? TaskState.finished.rawValue)
-        }
-        return recorded
     }
 
-    /// Settles the running tasks whose worker has sent no heartbeat for `staleAfter` seconds: a
-    /// task whose function had not started goes back to the queue once; any other fails with the reason.
-    func recoverStale(after staleAfter: TimeInterval) async throws -> Int {
-        let cutoff = Date().addingTimeInterval(-staleAfter)
-        let ids = try await sql.select().column("id").from("tasks").where("state", .equal, TaskState.running.rawValue)
-            .where("heartbeat_at", .lessThan, Clock.milliseconds(cutoff)).all(decodingColumn: "id", as: String.self)
-        var settled = 0
-        for id in ids {
-            var outcome: String?
-            _ = try await tasks.modify(id) { record in
-                outcome = nil
-                guard record.state == .running, let beat = record.heartbeatAt, beat < cutoff else { return false }
-                if record.startedAt == nil, record.attempts < 2 {
-                    outcome = "Staged: retried, its worker \(record.worker ?? "?") stopped before the function started"
-                    record.state = .staged
-                    record.worker = nil
-                } else {
-                    record.state = .failed
-                    record.reason = "the worker running the task stopped (no heartbeat for \(Int(staleAfter)) s)"
-                    outcome = "Failed: \(record.reason!)"
-                }
-                record.updatedAt = Date()
-                return true
+    /// Settles the running tasks whose lease ran out: each runs again, or fails after
+    /// `maxAttempts`. How many it settled.
+    func recoverExpired() async throws -> Int {
+        let maxAttempts = maxAttempts
+        return try await database.write("task.recover") { transaction in
+            let ids = try await transaction.sql.select().column("id").from("tasks")
+                .where("state", .equal, TaskState.running.rawValue)
+                .where(SQLGroupExpression(SQLBinaryExpression(
+                    SQLBinaryExpression(SQLColumn("lease_until"), .is, SQLLiteral.null), .or,
+                    SQLBinaryExpression(SQLColumn("lease_until"), .lessThan, DatabaseNow()))))
+                .orderBy("id").limit(100)
+                .lockingClause(LockForUpdate(skipLocked: true))
+                .all(decodingColumn: "id", as: String.self)
+            for id in ids {
+                try await TaskLifecycle.apply(.leaseExpired(maxAttempts: maxAttempts), to: id, in: transaction)
             }
-            if let outcome {
-                settled += 1
-                await audit.record(user: "-", action: "task.state", object: id, allowed: true, detail: outcome)
-            }
+            return ids.count
         }
-        return settled
     }
-}
 
-extension TaskQueue {
-    /// Puts a task `worker` holds back in the queue (its pool is shutting down).
-    func release(_ id: String, worker: String) async throws {
-        var released = false
-        _ = try await tasks.modify(id) { record in
-            released = false
-            guard record.state == .running, record.worker == worker else { return false }
-            record.state = .staged
-            record.worker = nil
-            record.startedAt = nil
-            record.attempts = max(0, record.attempts - 1)
-            record.updatedAt = Date()
-            released = true
-            return true
-        }
-        if released {
-            await audit.record(user: "-", action: "task.state", object: id, allowed: true, detail: "Staged: requeued at shutdown")
-        }
+    /// Puts a task `worker` holds back in the queue (its pool is shutting down), not counting the attempt.
+    func release(_ id: String, worker: String, attempt: Int) async throws {
+        do {
+            try await database.write("task.release") { transaction in
+                try await TaskLifecycle.apply(.released(worker: worker, attempt: attempt), to: id, in: transaction)
+            }
+        } catch is LeaseLost {}
     }
 }

@@ -19,7 +19,7 @@ import ProtectedFiles
 /// host path, no status code of a server (which would make the worker an oracle for probing
 /// internal services). The operator's log has the cause.
 struct TaskRunner: Sendable {
-    let files: RecordTable<FileRecord>
+    let database: PlatformDatabase
     let functions: FunctionService
     let data: DataService
     let registry: ExecutorRegistry
@@ -37,7 +37,7 @@ struct TaskRunner: Sendable {
     /// Prepares the run; `execute` then runs it. The runtime is returned first so that a cancel
     /// can reach it. A canceled Swift task stops a download or a copy under way.
     func prepare(_ task: TaskRecord, folder: String) async throws -> (runtime: FunctionRuntime, run: @Sendable () throws -> String) {
-        guard let function = try await functions.functions.get(task.functionId),
+        guard let function = try await database.record(FunctionRecord.self, task.functionId),
             let payload = try await functions.payload(of: task.functionId)
         else { throw Failure(description: "function \(task.functionId) was deleted") }
         guard function.payloadSha256 == task.payloadSha256, function.name == task.functionName,
@@ -46,12 +46,16 @@ struct TaskRunner: Sendable {
         try PrivateFiles.makeFolder(folder)
         var inputs: [String: StagedFile] = [:]
         for (name, fileId) in task.assignedInputs.sorted(by: { $0.key < $1.key }) {
-            guard let file = try await files.get(fileId) else { throw Failure(description: "input \(name): file \(fileId) was deleted") }
+            guard let file = try await database.record(FileRecord.self, fileId) else {
+                throw Failure(description: "input \(name): file \(fileId) was deleted")
+            }
             inputs[name] = try await stageInput(name, file, folder: folder, task: task.id)
         }
         var outputs: [String: StagedFile] = [:]
         for (name, fileId) in task.assignedOutputs {
-            guard let file = try await files.get(fileId) else { throw Failure(description: "output \(name): file \(fileId) was deleted") }
+            guard let file = try await database.record(FileRecord.self, fileId) else {
+                throw Failure(description: "output \(name): file \(fileId) was deleted")
+            }
             let key = try await key(of: file, "output \(name)")
             let iv = try file.iv.map { text throws(PlatformError) in try Validation.hex(text, field: "iv") }
             if let iv, Scheme(rawValue: file.scheme)?.takesIV == true {
@@ -95,6 +99,10 @@ struct TaskRunner: Sendable {
         let key = try await key(of: file, "input \(name)")
         let iv = try file.iv.map { text throws(PlatformError) in try Validation.hex(text, field: "iv") }
         guard let url = file.url else {
+            // A kept output chained into an input: in place first, if its worker stopped before moving it.
+            if let source = file.sourceOutput, let output = try await database.record(FileRecord.self, source) {
+                data.delivery.settle(output, destination: try data.destination(of: output))
+            }
             try copyRegularFile(try data.destination(of: file), to: path, name: name, task: task)
             return try verified(StagedFile(path: path, scheme: scheme, key: key, iv: iv), tag: file.tag, name: name)
         }
@@ -238,26 +246,55 @@ struct TaskRunner: Sendable {
         var description: String { detail.isEmpty ? "answered \(status)" : detail }
     }
 
-    /// Moves each written output to its destination (0600); the tags of those that were written.
-    func deliverOutputs(_ task: TaskRecord, runtime: FunctionRuntime) async throws -> [String: String] {
+    /// The outputs the run wrote, ready for delivery (`OutputDelivery`): each one's tag, and its
+    /// staged file made 0600 and moved into the attempt's pending folder. An output whose
+    /// destination holds a file already fails the run: nothing is ever replaced.
+    func stageOutputs(_ task: TaskRecord, runtime: FunctionRuntime) async throws -> (tags: [String: String], delivery: [String: String]) {
         var tags: [String: String] = [:]
+        var staged: [String: String] = [:]
         for (name, tag) in runtime.outputTags {
-            guard let fileId = task.assignedOutputs[name], let file = try await files.get(fileId), let staged = runtime.outputs[name] else {
+            guard let fileId = task.assignedOutputs[name], let file = try await database.record(FileRecord.self, fileId),
+                let output = runtime.outputs[name]
+            else {
                 continue
             }
             let destination = try data.destination(of: file)
-            try FileManager.default.createDirectory(
-                atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            chmod(staged.path, 0o600)
-            // link(2) never replaces a file: an output cannot overwrite anything already there.
-            guard link(staged.path, destination) == 0 else {
+            guard access(destination, F_OK) != 0 else {
                 logger.warning("task \(task.id) output \(name): \(destination) exists already")
                 throw Failure(description: "output \(name): a file exists already where it goes; nothing was replaced")
             }
-            unlink(staged.path)
+            chmod(output.path, 0o600)
+            staged[name] = output.path
             tags[name] = Hex.encode(tag)
         }
-        return tags
+        do {
+            return (tags, try data.delivery.stage(staged, task: task.id, attempt: task.attempts))
+        } catch {
+            logger.error("task \(task.id): could not stage its outputs for delivery: \(error)")
+            throw Failure(description: "the worker could not store the outputs (an internal error; the operator's log has the cause)")
+        }
+    }
+
+    /// Finishes or clears the output deliveries left pending by workers that stopped: a finished
+    /// attempt's outputs are moved into place; the folders of attempts that will never commit
+    /// (canceled, failed, taken over) are removed. An attempt still running is left alone.
+    func sweepDeliveries() async throws {
+        let delivery = data.delivery
+        for folder in delivery.pendingFolders() {
+            let task = try await database.record(TaskRecord.self, folder.task)
+            if let task, task.state == .running, task.attempts == folder.attempt { continue }
+            if let task, task.state == .finished, task.attempts == folder.attempt {
+                for fileId in task.assignedOutputs.values.sorted() {
+                    guard let file = try await database.record(FileRecord.self, fileId),
+                        file.deliveredFrom?.hasPrefix(folder.name + "/") == true
+                    else { continue }
+                    delivery.settle(file, destination: try data.destination(of: file))
+                }
+                rmdir(delivery.pendingRoot + "/" + folder.name)
+                continue
+            }
+            delivery.discard(task: folder.task, attempt: folder.attempt)
+        }
     }
 
     /// The reason recorded for a run that threw `error`: what participants may read.

@@ -5,42 +5,82 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// A pool of workers: each slot claims a staged task, runs it under a heartbeat and records how it
-/// ended; the pool also settles tasks whose worker (in any process) stopped sending heartbeats.
+/// Test hooks of a worker pool: awaited at fixed points of a run, to place a cancel or a crash
+/// exactly there.
+struct WorkerHooks: Sendable {
+    /// Awaited after the run's outputs are staged for delivery, before its end is committed.
+    var beforeComplete: (@Sendable (_ task: String) async -> Void)?
+}
+
+/// A pool of workers: each slot claims a staged task it can run, runs it under a lease renewed by
+/// heartbeats and records how it ended; the pool also settles the tasks whose lease ran out (their
+/// worker, in any process on any host, stopped) and finishes or clears output deliveries that a
+/// stopped worker left pending.
+///
+/// The pool advertises what it runs in the `workers` table (its `WorkerCapability`s: executor type,
+/// executor and engine) and claims only such tasks. It wakes when a task is queued — at once in the
+/// process that queued it, through `LISTEN/NOTIFY` in others on PostgreSQL, and at the latest after
+/// a short poll (another process on the same SQLite file).
 ///
 /// On graceful shutdown the pool stops claiming, stops the functions it runs and puts their tasks
-/// back in the queue, so that the next start runs them; nothing is lost.
+/// back in the queue, so that the next start (or another worker) runs them; nothing is lost.
 public final class WorkerPool: Sendable {
     /// This pool's name in the task records (`<host>:<pid>:<random>`); slots are `<name>/<n>`.
     public let name: String
     let concurrency: Int
     let queue: TaskQueue
     let runner: TaskRunner
-    let signal: WakeSignal
+    let directory: WorkerDirectory
+    /// What this pool runs.
+    public let capabilities: [WorkerCapability]
     let heartbeatInterval: Duration
     let staleAfter: TimeInterval
+    let hooks: WorkerHooks
     let logger: Logger
+    let signal = WakeSignal()
     /// How to stop each task this pool holds: its staging (a download, a copy) or its function.
     private let running = Mutex<[String: @Sendable () -> Void]>([:])
     private let stopping = Atomic<Bool>(false)
 
     init(
-        concurrency: Int, queue: TaskQueue, runner: TaskRunner, signal: WakeSignal, heartbeatInterval: Duration,
-        staleAfter: TimeInterval, logger: Logger
+        concurrency: Int, queue: TaskQueue, runner: TaskRunner, directory: WorkerDirectory, capabilities: [WorkerCapability],
+        heartbeatInterval: Duration, staleAfter: TimeInterval, hooks: WorkerHooks, logger: Logger
     ) {
         name = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
         self.concurrency = concurrency
         self.queue = queue
         self.runner = runner
-        self.signal = signal
+        self.directory = directory
+        self.capabilities = capabilities
         self.heartbeatInterval = heartbeatInterval
         self.staleAfter = staleAfter
+        self.hooks = hooks
         self.logger = logger
     }
+
+    /// How long an idle slot waits for a wake-up before it looks at the queue anyway: short on
+    /// SQLite, where another process's tasks wake nobody here, longer where notifications cross
+    /// processes.
+    private var idlePoll: Duration { queue.database.kind == .sqlite ? .milliseconds(500) : .seconds(5) }
 
     /// Runs the slots and the recovery of lost tasks until the task is canceled or a graceful
     /// shutdown begins.
     public func run() async {
+        let subscription = queue.database.subscribe { [weak self] event in
+            guard let self else { return }
+            switch event {
+            case .queued: self.signal.signal()
+            case .canceled(let id): self.cancel(id)
+            }
+        }
+        defer { queue.database.unsubscribe(subscription) }
+        if concurrency > 0 {
+            do {
+                try await directory.register(id: name, slots: concurrency, capabilities: capabilities)
+            } catch {
+                logger.error("worker pool \(name): could not register: \(error)")
+            }
+        }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for slot in 0..<concurrency {
@@ -52,6 +92,7 @@ public final class WorkerPool: Sendable {
         } onGracefulShutdown: {
             self.stop()
         }
+        if concurrency > 0 { try? await directory.remove(id: name) }
     }
 
     /// Stops claiming and stops every running function (their tasks go back to the queue).
@@ -71,10 +112,10 @@ public final class WorkerPool: Sendable {
     private func slotLoop(_ worker: String) async {
         while !isStopping, !Task.isCancelled {
             do {
-                if let task = try await queue.claim(worker: worker) {
+                if let task = try await queue.claim(worker: worker, capabilities: capabilities) {
                     await execute(task, worker: worker)
                 } else {
-                    await signal.wait(timeout: .milliseconds(500))
+                    await signal.wait(timeout: idlePoll)
                 }
             } catch {
                 logger.error("worker \(worker): \(error)")
@@ -83,24 +124,36 @@ public final class WorkerPool: Sendable {
         }
     }
 
+    /// Settles expired leases, keeps this pool's entry in the `workers` table fresh, and sweeps the
+    /// output deliveries left pending by workers that stopped.
     private func recoveryLoop() async {
+        let period = max(0.2, min(staleAfter / 4, 2))
+        var lastTouch = ContinuousClock.now
         while !isStopping, !Task.isCancelled {
             do {
-                if try await queue.recoverStale(after: staleAfter) > 0 { signal.signal() }
+                if try await queue.recoverExpired() > 0 { signal.signal() }
+                if concurrency > 0, ContinuousClock.now - lastTouch > .seconds(period * 2) {
+                    try await directory.touch(id: name, forgetAfter: Int(staleAfter * 4000))
+                    lastTouch = ContinuousClock.now
+                }
+                try await runner.sweepDeliveries()
             } catch {
                 logger.error("recovery: \(error)")
             }
-            try? await Task.sleep(for: .seconds(max(0.2, min(staleAfter / 4, 2))))
+            try? await Task.sleep(for: .seconds(period))
         }
     }
 
     /// Runs a claimed task. The heartbeat starts with the claim, so that staging (a download of
     /// minutes) counts as the worker being alive; a heartbeat that finds the task canceled or taken
-    /// away stops whatever runs, staging included.
+    /// away stops whatever runs, staging included. The run's end, its result and its outputs' tags
+    /// are committed together, and only if this worker still holds the attempt; the outputs are
+    /// moved into place after that commit (`OutputDelivery`).
     private func execute(_ task: TaskRecord, worker: String) async {
-        let folder = runner.workFolder + "/\(task.id)-\(task.attempts)"
+        let attempt = task.attempts
+        let folder = runner.workFolder + "/\(task.id)-\(attempt)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        logger.info("worker \(worker): running \(task.id) (\(task.functionName) on \(task.executor))")
+        logger.info("worker \(worker): running \(task.id) (\(task.functionName) on \(task.executor), attempt \(attempt))")
         let staging = Task { try await runner.prepare(task, folder: folder) }
         let runtime = RuntimeSlot()
         let stop: @Sendable () -> Void = {
@@ -113,7 +166,7 @@ public final class WorkerPool: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: heartbeatInterval)
                 if Task.isCancelled { break }
-                if let held = try? await queue.heartbeat(task.id, worker: worker), !held {
+                if let held = try? await queue.heartbeat(task.id, worker: worker, attempt: attempt), !held {
                     stop()
                     break
                 }
@@ -122,40 +175,72 @@ public final class WorkerPool: Sendable {
         defer { heartbeats.cancel() }
         var result = TaskResult(returnValue: "", outputTags: [:], log: "")
         var failure: String?
+        var delivery: [String: String] = [:]
         do {
             let prepared = try await staging.value
             runtime.attach(prepared.runtime)
-            guard !isStopping, try await queue.heartbeat(task.id, worker: worker, started: true) else {
-                if isStopping { try? await queue.release(task.id, worker: worker) }
+            guard !isStopping else {
+                try? await queue.release(task.id, worker: worker, attempt: attempt)
                 return
             }
             do {
                 let value = try await runOnThread(name: "cloister-task") { try prepared.run() }
-                // Canceled (or taken away) while it ran: deliver nothing.
-                guard try await queue.heartbeat(task.id, worker: worker) else { return }
-                let tags = try await runner.deliverOutputs(task, runtime: prepared.runtime)
-                result = TaskResult(returnValue: value, outputTags: tags, log: prepared.runtime.log, engine: prepared.runtime.engine?.rawValue)
+                let staged = try await runner.stageOutputs(task, runtime: prepared.runtime)
+                delivery = staged.delivery
+                result = TaskResult(
+                    returnValue: value, outputTags: staged.tags, log: prepared.runtime.log, engine: prepared.runtime.engine?.rawValue)
             } catch {
                 if isStopping {
-                    try? await queue.release(task.id, worker: worker)
+                    try? await queue.release(task.id, worker: worker, attempt: attempt)
                     return
                 }
+                // Stopped because the task was canceled or taken away: nothing to record.
+                if runtime.isCanceled { return }
                 result.log = prepared.runtime.log
                 result.engine = prepared.runtime.engine?.rawValue
                 failure = runner.reason(for: error, task: task.id)
             }
         } catch {
             if isStopping {
-                try? await queue.release(task.id, worker: worker)
+                try? await queue.release(task.id, worker: worker, attempt: attempt)
                 return
             }
             // Staging stopped because the task was canceled or taken away: nothing to record.
             if error is CancellationError || staging.isCancelled { return }
             failure = runner.reason(for: error, task: task.id)
         }
+        if let beforeComplete = hooks.beforeComplete { await beforeComplete(task.id) }
+        await record(task, worker: worker, attempt: attempt, result: result, failure: failure, delivery: delivery)
+    }
+
+    /// Commits the end of a run, then moves its outputs into place (or clears them when the commit
+    /// was refused).
+    private func record(
+        _ task: TaskRecord, worker: String, attempt: Int, result: TaskResult, failure: String?, delivery: [String: String]
+    ) async {
+        let outputs = runner.data.delivery
         do {
-            _ = try await queue.complete(task.id, worker: worker, result: result, failure: failure)
+            let written = try await queue.complete(
+                task.id, worker: worker, attempt: attempt, result: result, failure: failure, delivery: delivery)
+            if written.state == .finished {
+                for (name, pending) in delivery.sorted(by: { $0.key < $1.key }) {
+                    guard let fileId = task.assignedOutputs[name],
+                        let file = try await queue.database.record(FileRecord.self, fileId)
+                    else { continue }
+                    do {
+                        try outputs.publish(pending, to: try runner.data.destination(of: file))
+                    } catch {
+                        logger.error("task \(task.id) output \(name): could not move it into place (it stays pending): \(error)")
+                    }
+                }
+            }
+            outputs.discard(task: task.id, attempt: attempt)
+        } catch is LeaseLost {
+            // Canceled, or taken over after the lease ran out: this run delivers nothing.
+            outputs.discard(task: task.id, attempt: attempt)
         } catch {
+            // Whether the commit happened is unknown: the sweep settles the pending outputs once the
+            // task's state says.
             logger.error("worker \(worker): could not record the end of \(task.id): \(error)")
         }
     }
@@ -176,4 +261,6 @@ private final class RuntimeSlot: Sendable {
         canceled.store(true, ordering: .sequentiallyConsistent)
         runtime.withLock { $0 }?.cancel()
     }
+
+    var isCanceled: Bool { canceled.load(ordering: .sequentiallyConsistent) }
 }

@@ -14,17 +14,36 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         commandName: "bench-platform",
         abstract: "Measure a builtin-echo task end to end (create → approve → invoke → result) and throughput under many clients.",
         discussion: """
-            Starts a server of its own (SQLite in a temporary folder, a free loopback port) and \
+            Starts a server of its own (SQLite in a temporary folder, or a new database on the \
+            PostgreSQL server --database names, dropped afterwards; a free loopback port) and \
             drives it over HTTP. The function is private, so each task has two participants and \
             two approvals. Latency: one client, one task at a time. Throughput: --clients clients \
-            at once, each running its tasks one after another.
+            at once, each running its tasks one after another. With --worker-processes P the \
+            server runs no task: P `cloister worker` processes of this binary do, each with \
+            --workers slots.
             """
     )
 
     @Option(help: "Tasks timed one at a time.") var tasks: Int = 200
     @Option(help: "Clients at once for the throughput run.") var clients: Int = 16
     @Option(name: .customLong("tasks-per-client"), help: "Tasks each client runs in the throughput run.") var tasksPerClient: Int = 25
-    @Option(help: "Workers of the server.") var workers: Int = 2
+    @Option(help: "Workers of the server (or of each worker process).") var workers: Int = 2
+    @Option(name: .customLong("worker-processes"), help: "Separate `cloister worker` processes (0: the server's own workers).")
+    var workerProcesses: Int = 0
+    @Option(
+        help: ArgumentHelp(
+            "A PostgreSQL server to measure on (postgres://user:password@host:port/database; the bench creates and drops a database of its own there). Default: SQLite.",
+            valueName: "url"))
+    var database: String?
+
+    func validate() throws {
+        guard tasks > 0, clients > 0, tasksPerClient > 0, workers > 0, workerProcesses >= 0 else {
+            throw ValidationError("--tasks, --clients, --tasks-per-client and --workers must be positive; --worker-processes not negative")
+        }
+        if let database {
+            guard case .postgres = try? DatabaseLocation(parsing: database) else { throw ValidationError("--database takes a postgres:// URL") }
+        }
+    }
 
     func run() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-bench-\(UUID().uuidString)").path
@@ -32,11 +51,31 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         var configuration = PlatformConfiguration(dataFolder: folder)
         configuration.adminPassword = "bench-\(UUID().uuidString)"
         configuration.passwordCost = 10
-        configuration.workers = workers
+        configuration.workers = workerProcesses > 0 ? 0 : workers
+        guard let database else { return try await bench(configuration) }
+        let scratch = try await ScratchDatabase.create(on: database, prefix: "cloister_bench")
+        configuration.database = .postgres(url: scratch)
+        do {
+            try await bench(configuration)
+        } catch {
+            try? await ScratchDatabase.drop(scratch, on: database)
+            throw error
+        }
+        try await ScratchDatabase.drop(scratch, on: database)
+    }
+
+    private func bench(_ configuration: PlatformConfiguration) async throws {
         var logger = Logger(label: "cloister.bench")
         logger.logLevel = .warning
         let platform = try await Platform.open(configuration, logger: logger)
         _ = try await platform.bootstrapAdmin()
+        let processes = try startWorkers(configuration)
+        defer {
+            for process in processes where process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+        }
         let ports = AsyncStream<Int>.makeStream()
         let application = try APIServer.application(
             platform: platform, configuration: .init(port: 0), logger: logger, onRunning: { ports.continuation.yield($0) })
@@ -46,7 +85,7 @@ struct BenchPlatformCommand: AsyncParsableCommand {
             var iterator = ports.stream.makeAsyncIterator()
             guard let port = await iterator.next() else { return }
             do {
-                try await measure(url: "http://127.0.0.1:\(port)", adminPassword: configuration.adminPassword!)
+                try await measure(url: "http://127.0.0.1:\(port)", adminPassword: configuration.adminPassword!, database: platform.database.kind)
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error
@@ -57,7 +96,31 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         try await platform.shutdown()
     }
 
-    private func measure(url: String, adminPassword: String) async throws {
+    /// Starts the --worker-processes `cloister worker` processes against the server's database.
+    private func startWorkers(_ configuration: PlatformConfiguration) throws -> [Foundation.Process] {
+        var processes: [Foundation.Process] = []
+        for index in 0..<workerProcesses {
+            let process = Foundation.Process()
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            var arguments = ["worker", "--workers", "\(workers)", "--password-cost", "4"]
+            switch configuration.database {
+            case .postgres(let url):
+                arguments += [
+                    "--database", url, "--data", configuration.dataFolder + "/worker-\(index)", "--outputs", configuration.outputFolder,
+                    "--kek-file", configuration.dataFolder + "/secrets/kek.key",
+                ]
+            case .sqlite:
+                arguments += ["--data", configuration.dataFolder]
+            }
+            process.arguments = arguments
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            processes.append(process)
+        }
+        return processes
+    }
+
+    private func measure(url: String, adminPassword: String, database: DatabaseKind) async throws {
         let base = CloisterClient(baseURL: url)
         let admin = base.with(token: try await base.login(id: "admin", password: adminPassword).token)
         _ = try await admin.registerUser(RegisterUserRequest(id: "fo", password: "bench-password", role: "FunctionOwner"))
@@ -109,7 +172,8 @@ struct BenchPlatformCommand: AsyncParsableCommand {
             ## Platform: builtin-echo task end to end over HTTP
 
             Each task: create → approve (function owner) → approve (creator) → invoke → poll until Finished \
-            (1 ms between polls); SQLite in a temporary folder, \(workers) in-process workers, one loopback server.
+            (1 ms between polls); \(database == .sqlite ? "SQLite in a temporary folder" : "PostgreSQL"), \
+            \(workerProcesses > 0 ? "\(workerProcesses) worker process(es) × \(workers) slot(s)" : "\(workers) in-process workers"), one loopback server.
 
             | measure | value |
             |---|---|

@@ -5,8 +5,22 @@ import Platform
 
 /// The options `serve` and `worker` share: where the platform's data is and how tasks run.
 struct PlatformOptions: ParsableArguments {
-    @Option(name: .long, help: "The data folder: database, token key, kept outputs (created if missing).")
+    @Option(name: .long, help: "The data folder: the SQLite database, the key-encryption key, kept outputs, scratch space (created if missing).")
     var data: String = "cloister-data"
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The database: postgres://user:password@host:port/database[?sslmode=disable|prefer|require], or sqlite:PATH (default: SQLite in <data>/cloister.sqlite). Every server and worker of one platform uses the same one.",
+            valueName: "url"))
+    var database: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The folder of the outputs the platform keeps (default <data>/outputs); on several hosts, one folder they all share.",
+            valueName: "folder"))
+    var outputs: String?
 
     @Option(name: .customLong("data-root"), help: ArgumentHelp("A folder file:// data URLs may point into (repeat for more; default <data>/files).", valueName: "folder"))
     var dataRoots: [String] = []
@@ -41,6 +55,9 @@ struct PlatformOptions: ParsableArguments {
     var noPublicInputs = false
 
     func validate() throws {
+        if let database {
+            do { _ = try DatabaseLocation(parsing: database) } catch { throw ValidationError("--database: \(error)") }
+        }
         guard workers >= 0, workers <= 256 else { throw ValidationError("--workers must be 0 to 256") }
         guard staleAfter >= 1 else { throw ValidationError("--stale-after must be at least 1 second") }
         guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
@@ -57,6 +74,10 @@ struct PlatformOptions: ParsableArguments {
         let current = FileManager.default.currentDirectoryPath
         let absolute = { (path: String) in path.hasPrefix("/") ? path : current + "/" + path }
         var configuration = PlatformConfiguration(dataFolder: absolute(data))
+        if let database {
+            do { configuration.database = try DatabaseLocation(parsing: database) } catch { throw ValidationError("--database: \(error)") }
+        }
+        if let outputs { configuration.outputFolder = absolute(outputs) }
         if !dataRoots.isEmpty { configuration.dataRoots = dataRoots.map(absolute) }
         configuration.workers = workers
         configuration.staleAfter = staleAfter

@@ -13,10 +13,12 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the platform: the HTTP API, management, the task queue and a pool of workers.",
         discussion: """
             Everything in one process, on the embedded default: SQLite in the data folder and the \
-            API on a loopback port. The first start creates the user `admin` with a random \
-            password it prints once (or with CLOISTER_ADMIN_PASSWORD). SIGTERM or SIGINT stops \
-            it gracefully: running functions are stopped and their tasks queued again, so the \
-            next start runs them; nothing is lost.
+            API on a loopback port. With --database postgres://… any number of servers (and \
+            `cloister worker` processes) share one PostgreSQL database; each start brings the \
+            schema up to date, one server at a time (docs/deployment.md). The first start creates \
+            the user `admin` with a random password it prints once (or with \
+            CLOISTER_ADMIN_PASSWORD). SIGTERM or SIGINT stops it gracefully: running functions are \
+            stopped and their tasks queued again, so the next start runs them; nothing is lost.
             """
     )
 
@@ -37,6 +39,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("port-file"), help: "Write the port to this file once listening (for scripts).")
     var portFile: String?
 
+    @Option(
+        name: .customLong("metrics-token-file"),
+        help: ArgumentHelp("A file holding the bearer token a Prometheus scraper sends to GET /metrics (without it, only admins' tokens).", valueName: "file"))
+    var metricsTokenFile: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
@@ -46,14 +53,21 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "cloister")
         logger.logLevel = ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let configuration = try platform.configuration()
-        print("cloister: opening the platform in \(configuration.dataFolder)")
+        var metricsToken: String?
+        if let metricsTokenFile {
+            guard let text = try? String(contentsOfFile: metricsTokenFile, encoding: .utf8),
+                case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), token.utf8.count >= 16
+            else { throw ValidationError("--metrics-token-file: \(metricsTokenFile) must hold a token of at least 16 characters") }
+            metricsToken = token
+        }
+        print("cloister: opening the platform in \(configuration.dataFolder) (database \(configuration.database))")
         let instance = try await Platform.open(configuration, logger: logger)
         let scheme = tlsCertificate == nil ? "http" : "https"
         let host = host
         let portFile = portFile
         let application = try APIServer.application(
             platform: instance,
-            configuration: .init(host: host, port: port, tlsCertificatePath: tlsCertificate, tlsKeyPath: tlsKey),
+            configuration: .init(host: host, port: port, tlsCertificatePath: tlsCertificate, tlsKeyPath: tlsKey, metricsToken: metricsToken),
             logger: logger,
             onRunning: { port in
                 // Only once the port is ours: a first start that cannot listen shows no password it would lose.
@@ -95,7 +109,14 @@ struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run a pool of workers against a platform's database (beside `cloister serve --workers 0`).",
-        discussion: "Give it the same --data (and --data-root) as the server. SIGTERM or SIGINT stops it gracefully."
+        discussion: """
+            On one host, give it the same --data (and --data-root) as the server. On others, give it \
+            the server's --database, the same key-encryption key (--kek-file), the shared --outputs \
+            folder and the same --data-root folders (docs/deployment.md). It claims only the tasks it \
+            can run (its executors, on its engine). It never changes the database's schema: start \
+            `cloister serve` (or run `cloister migrate`) first. SIGTERM or SIGINT stops it \
+            gracefully.
+            """
     )
 
     @OptionGroup var platform: PlatformOptions
@@ -105,9 +126,11 @@ struct WorkerCommand: AsyncParsableCommand {
         logger.logLevel = ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         var configuration = try platform.configuration()
         if configuration.workers == 0 { configuration.workers = 2 }
+        configuration.runsMigrations = false
         let instance = try await Platform.open(configuration, logger: logger)
         let pool = instance.workers
-        print("cloister: worker pool \(pool.name) running \(configuration.workers) task(s) at once from \(configuration.dataFolder)")
+        print(
+            "cloister: worker pool \(pool.name) running \(configuration.workers) task(s) at once (\(pool.capabilities.map(\.description).joined(separator: ", "))) from \(configuration.database)")
         fflush(nil)
         let group = ServiceGroup(
             configuration: .init(services: [WorkerPoolService(pool: pool)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -120,4 +143,44 @@ struct WorkerCommand: AsyncParsableCommand {
 struct WorkerPoolService: Service {
     let pool: WorkerPool
     func run() async throws { await pool.run() }
+}
+
+/// `cloister migrate`: brings a database's schema up to date and exits (an upgrade's first step).
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Bring the database's schema up to date, then exit.",
+        discussion: """
+            `cloister serve` does the same at every start (one server at a time: the others wait, \
+            then find nothing to do); run this to upgrade before any server starts, or to check. \
+            Workers never migrate: they refuse a schema other than their own.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The database (as `serve --database`).", valueName: "url"))
+    var database: String?
+
+    @Option(name: .long, help: "The data folder (its SQLite database, without --database).")
+    var data: String = "cloister-data"
+
+    func run() async throws {
+        let location: DatabaseLocation
+        do {
+            location = try database.map { try DatabaseLocation(parsing: $0) } ?? PlatformConfiguration(dataFolder: data).database
+        } catch {
+            throw ValidationError("--database: \(error)")
+        }
+        var logger = Logger(label: "cloister.migrate")
+        logger.logLevel = .warning
+        let opened = try await PlatformDatabase.open(location, logger: logger)
+        do {
+            try await opened.migrate()
+            try await opened.checkSchema()
+        } catch {
+            try? await opened.shutdown()
+            throw error
+        }
+        try await opened.shutdown()
+        print("cloister: the database \(location) is at schema version \(PlatformDatabase.schemaVersion)")
+    }
 }

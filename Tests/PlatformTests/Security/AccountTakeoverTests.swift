@@ -27,10 +27,12 @@ struct AccountTakeoverTests {
             let owner = try await server.session("bank-do", "owner-password")
             let secret = try await owner.registerInput(RegisterInputRequest(url: "data:,account%20balances", scheme: "raw", key: ""))
             // A manager registered by a function owner before this fix (a database from main).
-            let users = RecordTable<UserRecord>(sql: server.platform.database.sql)
-            let legacy = try await users.get("bank-mgr")!
-            _ = try await users.insert(UserRecord(
-                id: "legacy-mgr", role: "DataOwnerManager-bank", registeredBy: "fo", passwordHash: legacy.passwordHash, generation: 1, createdAt: Date()))
+            try await server.platform.database.write("test") { transaction in
+                let legacy = try await transaction.users.get("bank-mgr")!
+                _ = try await transaction.users.insert(UserRecord(
+                    id: "legacy-mgr", role: "DataOwnerManager-bank", registeredBy: "fo", passwordHash: legacy.passwordHash, generation: 1,
+                    createdAt: Date()))
+            }
             // Step 2: the function owner resets the password of a manager (its own legacy one, and the bank's).
             #expect(try await fo.send(.POST, "/v1/users/legacy-mgr/password/reset").status == 403)
             #expect(try await fo.send(.POST, "/v1/users/bank-mgr/password/reset").status == 404)

@@ -43,13 +43,15 @@ struct KeyIVReuseTests {
             let key = Self.hex(16), iv = Self.hex(12)
             let first = try await user.registerOutput(RegisterOutputRequest(scheme: "aes-gcm-128", key: key, iv: iv))
             // What main allowed: a second output under the same pair (written here behind the API's back).
-            let keys = try await DataKeys.open(sql: server.platform.database.sql, kek: LocalKeyEncryptionKey.load(path: server.folder + "/secrets/kek.key"))
-            let files = RecordTable<FileRecord>(sql: server.platform.database.sql)
+            let keys = try await DataKeys.open(database: server.platform.database, kek: LocalKeyEncryptionKey.load(path: server.folder + "/secrets/kek.key"))
             let twinId = "output-twin"
-            _ = try await files.insert(FileRecord(
+            let twin = FileRecord(
                 id: twinId, kind: .output, url: nil, scheme: "aes-gcm-128", key: try await keys.wrap(hex: key, for: twinId), iv: iv, tag: nil,
-                owners: ["mgr"], createdBy: "mgr", createdAt: Date()))
-            try await server.platform.database.sql.raw("INSERT INTO file_owners (file_id, user_id) VALUES ('output-twin', 'mgr')").run()
+                owners: ["mgr"], createdBy: "mgr", createdAt: Date())
+            try await server.platform.database.write("test") { transaction in
+                _ = try await transaction.files.insert(twin)
+                try await transaction.sql.raw("INSERT INTO file_owners (file_id, user_id) VALUES ('output-twin', 'mgr')").run()
+            }
             let function = try await SecurityFixtures.function(owner, module: try SecurityFixtures.noop(), outputs: ["result"])
             let written = try await SecurityFixtures.run(user, userId: "mgr", function, outputs: ["result": first.id])
             #expect(written.state == .finished, "\(written.reason ?? "")")

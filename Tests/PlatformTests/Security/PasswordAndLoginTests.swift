@@ -44,9 +44,12 @@ struct PasswordAndLoginTests {
             configuration.workers = 0
             configuration.passwordCost = 4
             configuration.adminPassword = bad
+            let database = try await TestDatabase.make()
+            if let database { configuration.database = database }
+            defer { Task { await TestDatabase.drop(database) } }
             let platform = try await Platform.open(configuration)
             await #expect(throws: PlatformError.self) { _ = try await platform.bootstrapAdmin() }
-            #expect(try await platform.accounts.users.list().isEmpty)
+            #expect(try await platform.database.record(UserRecord.self, "admin") == nil)
             try await platform.shutdown()
         }
     }

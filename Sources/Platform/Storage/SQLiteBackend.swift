@@ -1,0 +1,234 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLKit
+import SQLiteKit
+import Synchronization
+
+/// The embedded database: one SQLite file in WAL mode, one writer connection and a few readers.
+///
+/// **Group commit.** Every write transaction of the process goes through the one writer
+/// connection, in order. While a commit is being flushed, the transactions that arrive queue up;
+/// the writer then runs all of them inside one `BEGIN IMMEDIATE` … `COMMIT`, each in a savepoint of
+/// its own (a body that throws rolls back its savepoint only), and answers each caller once that one
+/// commit is on disk. One fsync acknowledges the whole group, so under load the fsyncs per call fall
+/// well below one; alone, a call costs one.
+///
+/// **Commit policy.** `synchronous = FULL` for a group that holds a durable transaction (the WAL is
+/// fsync'd before any caller hears back: nothing acknowledged is lost, even to a power cut),
+/// `NORMAL` for a group of deferred ones only (written to the WAL, flushed by the next durable
+/// commit or checkpoint; a crash of the process loses nothing, a power cut may lose them).
+///
+/// Another process on the same file (a `cloister worker` beside `cloister serve`) takes the write
+/// lock in turn: `BEGIN IMMEDIATE` waits up to 10 s for it (`busy_timeout`).
+final class SQLiteBackend: DatabaseBackend {
+    let kind = DatabaseKind.sqlite
+    private let writer: SQLiteConnection
+    private let writerSQL: any SQLDatabase
+    private let readers: [SQLiteConnection]
+    private let readerSQL: [any SQLDatabase]
+    private let nextReader = Atomic<Int>(0)
+    private let queue = Mutex(Queue())
+    /// The most transactions one commit takes.
+    private let maxGroup = 128
+
+    private struct Queue {
+        var pending: [WriteRequest] = []
+        var running = false
+        var synchronous = "FULL"
+    }
+
+    /// One queued write transaction.
+    private final class WriteRequest: Sendable {
+        let durability: Durability
+        /// False for work that must run outside any transaction (`VACUUM`): it runs alone.
+        let transactional: Bool
+        let run: @Sendable (any SQLDatabase) async throws -> Void
+        let finish: @Sendable ((any Error)?) -> Void
+
+        init(
+            durability: Durability, transactional: Bool = true, run: @escaping @Sendable (any SQLDatabase) async throws -> Void,
+            finish: @escaping @Sendable ((any Error)?) -> Void
+        ) {
+            self.durability = durability
+            self.transactional = transactional
+            self.run = run
+            self.finish = finish
+        }
+    }
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+        self.writer = writer
+        writerSQL = writer.sql(queryLogLevel: nil)
+        self.readers = readers
+        readerSQL = readers.map { $0.sql(queryLogLevel: nil) }
+    }
+
+    /// Opens (creating if needed) the SQLite file at `path`.
+    ///
+    /// The file is created 0600 before SQLite opens it (SQLite gives its `-wal` and `-shm` files
+    /// the database's mode), and an existing one is made 0600, whatever the umask. Deleted content
+    /// is overwritten with zeros (`secure_delete`), so what a row held does not linger in free pages.
+    static func open(path: String, readers readerCount: Int = 2, logger: Logger) async throws -> SQLiteBackend {
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw PlatformSetupError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let restricted = fchmod(fd, 0o600) == 0
+        Glibc.close(fd)
+        guard restricted else { throw PlatformSetupError("cannot make \(path) private (chmod 0600)") }
+        for suffix in ["-wal", "-shm", "-journal"] { chmod(path + suffix, 0o600) }
+        var connections: [SQLiteConnection] = []
+        do {
+            for index in 0...readerCount {
+                let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                connections.append(connection)
+                let sql = connection.sql(queryLogLevel: nil)
+                try await sql.raw("PRAGMA busy_timeout = 10000").run()
+                if index == 0 {
+                    try await sql.raw("PRAGMA secure_delete = ON").run()
+                    try await sql.raw("PRAGMA journal_mode = WAL").run()
+                    try await sql.raw("PRAGMA synchronous = FULL").run()
+                } else {
+                    try await sql.raw("PRAGMA query_only = ON").run()
+                }
+            }
+        } catch {
+            for connection in connections { try? await connection.close() }
+            throw error
+        }
+        return SQLiteBackend(writer: connections[0], readers: Array(connections.dropFirst()))
+    }
+
+    func write<T: Sendable>(
+        durability: Durability, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await enqueue(durability: durability, transactional: true, body)
+    }
+
+    private func enqueue<T: Sendable>(
+        durability: Durability, transactional: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        let result = Mutex<T?>(nil)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let request = WriteRequest(
+                durability: durability, transactional: transactional,
+                run: { sql in
+                    let value = try await body(sql)
+                    result.withLock { $0 = value }
+                },
+                finish: { error in
+                    if let error {
+                        continuation.resume(throwing: error)
+                    } else {
+                        continuation.resume(returning: result.withLock { $0! })
+                    }
+                })
+            let start = queue.withLock { queue -> Bool in
+                queue.pending.append(request)
+                guard !queue.running else { return false }
+                queue.running = true
+                return true
+            }
+            if start { Task { await self.drain() } }
+        }
+    }
+
+    /// Commits groups until the queue is empty.
+    private func drain() async {
+        while true {
+            let group = queue.withLock { queue -> [WriteRequest] in
+                var group = Array(queue.pending.prefix(maxGroup))
+                if let alone = group.firstIndex(where: { !$0.transactional }) { group = Array(group.prefix(max(alone, 1))) }
+                queue.pending.removeFirst(group.count)
+                if group.isEmpty { queue.running = false }
+                return group
+            }
+            guard !group.isEmpty else { return }
+            await commit(group)
+        }
+    }
+
+    /// Runs `group` in one transaction and answers each request.
+    private func commit(_ group: [WriteRequest]) async {
+        let sql = writerSQL
+        if !group[0].transactional {
+            do {
+                try await group[0].run(sql)
+                group[0].finish(nil)
+            } catch {
+                group[0].finish(error)
+            }
+            return
+        }
+        let synchronous = group.contains { $0.durability == .durable } ? "FULL" : "NORMAL"
+        var outcomes: [(any Error)?] = Array(repeating: nil, count: group.count)
+        do {
+            if queue.withLock({ $0.synchronous }) != synchronous {
+                try await sql.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
+                queue.withLock { $0.synchronous = synchronous }
+            }
+            try await sql.raw("BEGIN IMMEDIATE").run()
+        } catch {
+            for request in group { request.finish(error) }
+            return
+        }
+        if group.count == 1 {
+            do {
+                try await group[0].run(sql)
+            } catch {
+                try? await sql.raw("ROLLBACK").run()
+                group[0].finish(error)
+                return
+            }
+        } else {
+            for (index, request) in group.enumerated() {
+                do {
+                    try await sql.raw("SAVEPOINT one_call").run()
+                    do {
+                        try await request.run(sql)
+                        try await sql.raw("RELEASE one_call").run()
+                    } catch {
+                        try await sql.raw("ROLLBACK TO one_call").run()
+                        try await sql.raw("RELEASE one_call").run()
+                        outcomes[index] = error
+                    }
+                } catch {
+                    // The savepoint itself failed: the connection is in trouble; give up the group.
+                    try? await sql.raw("ROLLBACK").run()
+                    for request in group { request.finish(error) }
+                    return
+                }
+            }
+        }
+        do {
+            try await sql.raw("COMMIT").run()
+        } catch {
+            try? await sql.raw("ROLLBACK").run()
+            for request in group { request.finish(error) }
+            return
+        }
+        for (request, outcome) in zip(group, outcomes) { request.finish(outcome) }
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let index = nextReader.add(1, ordering: .relaxed).newValue % readerSQL.count
+        return try await body(readerSQL[index])
+    }
+
+    /// Another process on the same file tells nothing: its workers find new tasks by polling.
+    func listen(_ deliver: @escaping @Sendable (StoreEvent) -> Void) {}
+
+    func shutdown() async throws {
+        for reader in readers { try? await reader.close() }
+        try await writer.close()
+    }
+
+    /// Rewrites the whole database and empties its write-ahead log, so that no old page (of rows
+    /// since changed) stays in either file.
+    func compact() async throws {
+        try await enqueue(durability: .durable, transactional: false) { sql in
+            try await sql.raw("VACUUM").run()
+            try await sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").run()
+        }
+    }
+}
