@@ -159,12 +159,14 @@ enum ServerProcess {
     /// Starts `cloister serve` on a free port with `--data <folder>/data` (one worker, a 2 s stale
     /// limit, cheap password hashes), the test database and `arguments`; the process and a client of
     /// it (`scheme`).
-    static func start(folder: String, arguments: [String] = [], scheme: String = "http") async throws -> (Foundation.Process, CloisterClient) {
+    static func start(
+        folder: String, arguments: [String] = [], scheme: String = "http", environment: [String: String] = [:]
+    ) async throws -> (Foundation.Process, CloisterClient) {
         let portFile = folder + "/port"
         try? FileManager.default.removeItem(atPath: portFile)
         let process = try launch(
             ["serve", "--data", folder + "/data", "--port", "0", "--port-file", portFile, "--workers", "1", "--stale-after", "2",
-             "--password-cost", "4"] + (try await TestDatabase.arguments(folder: folder)) + arguments)
+             "--password-cost", "4"] + (try await TestDatabase.arguments(folder: folder)) + arguments, environment: environment)
         let port = { () -> Int? in
             (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }

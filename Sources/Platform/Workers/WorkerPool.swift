@@ -10,6 +10,8 @@ import Synchronization
 struct WorkerHooks: Sendable {
     /// Awaited after the run's outputs are staged for delivery, before its end is committed.
     var beforeComplete: (@Sendable (_ task: String) async -> Void)?
+    /// Awaited after the end is committed, before the outputs are moved into place.
+    var beforePublish: (@Sendable (_ task: String) async -> Void)?
 }
 
 /// A pool of workers: each slot claims a staged task it can run, runs it under a lease renewed by
@@ -223,6 +225,7 @@ public final class WorkerPool: Sendable {
             let written = try await queue.complete(
                 task.id, worker: worker, attempt: attempt, result: result, failure: failure, delivery: delivery)
             if written.state == .finished {
+                if let beforePublish = hooks.beforePublish { await beforePublish(task.id) }
                 for (name, pending) in delivery.sorted(by: { $0.key < $1.key }) {
                     guard let fileId = task.assignedOutputs[name],
                         let file = try await queue.database.record(FileRecord.self, fileId)
