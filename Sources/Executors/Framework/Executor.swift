@@ -2,8 +2,10 @@
 public enum Executor: String, CaseIterable, Sendable, Hashable {
     /// The builtin functions, in the worker's process.
     case builtin
-    /// CPython for WASI as a LibOS process.
+    /// CPython 3.11 for WASI as a LibOS process.
     case cpython
+    /// CPython 3.15 with numpy, pandas, scipy and scikit-learn as a LibOS process (on wasmtime).
+    case cpythonSci = "cpython-sci"
     /// WasmKit running the module as a LibOS process.
     case wasmkit
 
