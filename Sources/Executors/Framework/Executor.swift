@@ -9,6 +9,18 @@ public enum Executor: String, CaseIterable, Sendable, Hashable {
     /// WasmKit running the module as a LibOS process.
     case wasmkit
 
+    /// The kind of function it runs.
+    public var runs: ExecutorType {
+        switch self {
+        case .builtin: return .builtin
+        case .cpython, .cpythonSci: return .python
+        case .wasmkit: return .wasm
+        }
+    }
+
+    /// The executors that run functions of `type`.
+    public static func running(_ type: ExecutorType) -> [Executor] { allCases.filter { $0.runs == type } }
+
     /// Parses an executor name; an unknown name is `ExecutorError.unknownExecutor`, which lists the valid ones.
     public init(parsing name: String) throws(ExecutorError) {
         guard let executor = Executor(rawValue: name) else { throw .unknownExecutor(name) }
