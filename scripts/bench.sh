@@ -37,6 +37,17 @@ PEERS=(--cloister "$BIN_DIR/cloister")
 if CLI=$(scripts/fetch-wasmtime-cli.sh); then PEERS+=(--wasmtime-cli "$CLI"); fi
 if [ -f .build/runtimes/python/python-3.11.3.wasm ]; then PEERS+=(--python-dir "$ROOT/.build/runtimes/python"); fi
 if command -v python3 >/dev/null 2>&1; then PEERS+=(--host-python "$(command -v python3)"); fi
+# The scientific section compares with native CPython running the same packages, installed into a
+# venv of the benchmark's own (pinned by hash; never used by Cloister).
+if [ -f .build/runtimes/scientific-python/bin/python.wasm ]; then
+    VENV=.build/bench-venv
+    if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import pandas, sklearn" 2>/dev/null; then
+        echo "bench: installing numpy, pandas and scikit-learn into $VENV (the native peer)" >&2
+        python3 -m venv "$VENV" >&2
+        "$VENV/bin/python" -m pip install --quiet --require-hashes --only-binary=:all: -r scripts/bench-python-requirements.txt >&2
+    fi
+    PEERS+=(--scientific-dir "$ROOT/.build/runtimes/scientific-python" --native-scientific-python "$ROOT/$VENV/bin/python")
+fi
 
 machine() {
     local cpu mem swift_version commit

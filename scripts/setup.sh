@@ -31,3 +31,7 @@ fi
 
 # wasmtime's C API library, the LibOS's fast engine (checked against its SHA-256).
 "$(dirname "${BASH_SOURCE[0]}")/fetch-wasmtime.sh"
+
+# The scientific Python runtime (numpy, pandas, scipy, scikit-learn), for the cpython-sci
+# executor (checked against its SHA-256s).
+"$(dirname "${BASH_SOURCE[0]}")/fetch-scientific-python.sh"

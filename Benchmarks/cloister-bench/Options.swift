@@ -17,7 +17,7 @@ struct Options {
     /// Folder holding <name>.wasm and native/<name> (what scripts/build-guests.sh writes).
     var guests = ".build/guests"
     /// Sections to run: cpu, io, latency, crypto, processes, fuel.
-    var sections: Set<String> = ["engines", "cpu", "io", "latency", "crypto", "processes", "fuel", "executors"]
+    var sections: Set<String> = ["engines", "cpu", "io", "latency", "crypto", "processes", "fuel", "executors", "scientific"]
     /// Fuel budget of the spinner in the fuel section.
     var fuelBudget: UInt64 = 2_000_000_000
     /// Plaintext per protected-file encrypt/decrypt run of the crypto section, in MiB.
@@ -43,6 +43,11 @@ struct Options {
     var pythonLoopCount = 2_000_000
     /// Whether the engines section also runs every case on WasmKit (slow).
     var enginesIncludeWasmKit = true
+    /// The scientific Python runtime's folder, and a native CPython with the same packages.
+    var scientificDirectory: String?
+    var nativeScientificPython: String?
+    /// Rows of the scientific section's join and regression.
+    var scientificRows = 100_000
 
     static let usage = """
         usage: cloister-bench [options]
@@ -54,7 +59,7 @@ struct Options {
           --fileio-mib N        fileio size in MiB (default 64)
           --fileio-chunk-kib N  fileio chunk in KiB (default 64)
           --libos-io LIST       LibOS fileio folders: /tmp (ramfs), /data (hostfs) (default both)
-          --only LIST           sections, comma-separated: engines,cpu,io,latency,crypto,processes,fuel,executors (default all)
+          --only LIST           sections, comma-separated: engines,cpu,io,latency,crypto,processes,fuel,executors,scientific (default all)
           --crypto-mib N        protected-file encrypt/decrypt size in MiB (default 256)
           --variants LIST       libos,stock,instrumented,native (default all); instrumented is the
                                 stock bridge running the module with the LibOS's interrupt checks
@@ -68,6 +73,9 @@ struct Options {
           --host-python PATH    the native CPython to compare with (default /usr/bin/python3)
           --python-loop N       iterations of the pure-Python loop (default 2000000)
           --no-wasmkit          the engines section skips WasmKit
+          --scientific-dir DIR  the scientific Python runtime (scientific section)
+          --native-scientific-python PATH  a native CPython with numpy, pandas and scikit-learn
+          --scientific-rows N   rows of the join and the regression (default 100000)
           -h, --help            this text
 
         Prints Markdown tables to standard output; progress goes to standard error.
@@ -107,7 +115,10 @@ struct Options {
             case "--crypto-mib": options.cryptoMiB = try number(flag, minimum: 1)
             case "--fileio-chunk-kib": options.fileioChunkKiB = try number(flag, minimum: 1)
             case "--libos-io": options.libosIODirectories = try list(flag, allowed: ["/tmp", "/data"])
-            case "--only": options.sections = Set(try list(flag, allowed: ["engines", "cpu", "io", "latency", "crypto", "processes", "fuel", "executors"]))
+            case "--only": options.sections = Set(try list(flag, allowed: ["engines", "cpu", "io", "latency", "crypto", "processes", "fuel", "executors", "scientific"]))
+            case "--scientific-dir": options.scientificDirectory = try value(flag)
+            case "--native-scientific-python": options.nativeScientificPython = try value(flag)
+            case "--scientific-rows": options.scientificRows = try number(flag, minimum: 10)
             case "--engine":
                 let name = try value(flag)
                 guard let kind = EngineKind(rawValue: name) else { throw UsageError("--engine: unknown engine \"\(name)\" (expected: wasmtime, wasmkit)") }

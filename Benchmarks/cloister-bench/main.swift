@@ -13,6 +13,8 @@
 // 5. processes: spawn+exit latency, pipe throughput, kill-to-exit latency (Processes.swift).
 // 6. fuel: fuel WasmKit burns per CPU-second, for the CPU-time backstop (Fuel.swift).
 // 7. executors: per-invocation cost of each executor, Python cold and warm start (Executors.swift).
+// 9. scientific: the scientific Python executor's cold and warm start, and a 100k-row pandas join
+//    and scikit-learn regression against native CPython with the same packages (Scientific.swift).
 // 8. engines: whole processes — `cloister run` on wasmtime and on WasmKit, wasmtime's own CLI on
 //    the same precompiled module, native — for sha256, sieve and CPython (Engines.swift).
 //
@@ -106,6 +108,9 @@ struct Bench {
         if options.sections.contains("executors") {
             try requireFile("\(guests)/functions/echo.wasm")
             report += try executorsSection()
+        }
+        if options.sections.contains("scientific"), let directory = options.scientificDirectory {
+            report += try scientificSection(directory: directory)
         }
         print(report, terminator: "")
     }

@@ -53,7 +53,8 @@ public struct PlatformConfiguration: Sendable {
     /// The first admin's password (default: `CLOISTER_ADMIN_PASSWORD`, else a random one shown once).
     public var adminPassword: String? = ProcessInfo.processInfo.environment["CLOISTER_ADMIN_PASSWORD"]
     /// The executors the workers run functions with; their sandboxes keep compiled programs in
-    /// ``cacheFolder``, on the engine `CLOISTER_ENGINE` or wasmtime picks (see ``useEngine(_:)``).
+    /// `<dataFolder>/cache`, on the engine `CLOISTER_ENGINE` or wasmtime picks (see
+    /// ``useSandboxes(engine:cacheFolder:)``).
     public var registry: ExecutorRegistry
     /// The key-encryption key that wraps the data keys in the database (nil: the one in
     /// `<dataFolder>/secrets/kek.key`, created on first use). A KMS plugs in here.
@@ -78,14 +79,13 @@ public struct PlatformConfiguration: Sendable {
         registry = .standard(sandbox: SandboxConfiguration(cacheDirectory: self.dataFolder + "/cache"))
     }
 
-    /// Runs WebAssembly and Python functions on `engine` (nil: the default).
-    public mutating func useEngine(_ engine: EngineKind?) {
+    /// Runs WebAssembly and Python functions on `engine` (nil: the default), keeping compiled
+    /// programs in `cacheFolder` (nil: the LibOS's default, a folder of this user's; see
+    /// docs/libos.md). The workers advertise the engine they run on (``WorkerCapability``).
+    public mutating func useSandboxes(engine: EngineKind?, cacheFolder: String?) {
         self.engine = engine
         registry = .standard(sandbox: SandboxConfiguration(engine: engine, cacheDirectory: cacheFolder))
     }
-
-    /// The host-private folder of compiled programs (`<dataFolder>/cache`).
-    public var cacheFolder: String { dataFolder + "/cache" }
 
     var workFolder: String { dataFolder + "/work" }
     var secretsFolder: String { dataFolder + "/secrets" }

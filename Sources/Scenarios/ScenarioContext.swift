@@ -90,6 +90,11 @@ public struct Party: Sendable {
 
     /// Downloads a written output and decrypts it with `key`.
     public func readOutput(_ id: String, key: [UInt8]) async throws -> String {
+        String(decoding: try await readOutputBytes(id, key: key), as: UTF8.self)
+    }
+
+    /// Downloads a written output and decrypts it with `key`, as bytes.
+    public func readOutputBytes(_ id: String, key: [UInt8]) async throws -> [UInt8] {
         try Sealed.open(Array(try await client.downloadOutput(id)), key: key)
     }
 }
@@ -117,11 +122,11 @@ struct Sealed {
         return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    static func open(_ bytes: [UInt8], key: [UInt8]) throws -> String {
+    static func open(_ bytes: [UInt8], key: [UInt8]) throws -> [UInt8] {
         let reader = try ProtectedFileReader(scheme: scheme, key: key, input: MemoryFile(bytes))
         var plaintext: [UInt8] = []
         while let piece = try reader.read() { plaintext += piece }
-        return String(decoding: plaintext, as: UTF8.self)
+        return plaintext
     }
 }
 

@@ -13,6 +13,9 @@ public enum Scenarios {
         ("python logistic regression", pythonLogisticRegression),
         ("webassembly psi", webAssemblyPSI),
         ("deadloop canceled", deadloopCanceled),
+        ("pandas join (scientific python)", pandasJoin),
+        ("scikit-learn across three hospitals", scikitLearnAcrossHospitals),
+        ("matplotlib chart", matplotlibChart),
     ]
 
     /// One data owner runs the builtin echo: a lone participant's task is approved by creation.
@@ -211,7 +214,7 @@ public enum Scenarios {
         context.log("  \(task.id): \(after.state.rawValue) (\(after.reason!))")
     }
 
-    private static func payload(_ context: ScenarioContext, _ name: String) throws -> String {
+    static func payload(_ context: ScenarioContext, _ name: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: context.examples + "/" + name) else {
             throw ScenarioFailure("no \(name) in \(context.examples)")
         }

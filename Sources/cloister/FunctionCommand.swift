@@ -110,8 +110,14 @@ struct FunctionRunCommand: ParsableCommand {
         let interrupt = Self.cancelOnSignals(runtime)
         defer { withExtendedLifetime(interrupt) {} }
         do {
+            // One run in this process: interpreters start on demand, none is started ahead.
             let sandbox = SandboxConfiguration(engine: engine.flatMap(EngineKind.init(rawValue:)))
-            let executor = try ExecutorRegistry.standard(sandbox: sandbox).executor(type: type, executor: kind)
+            var registry = ExecutorRegistry.standard(sandbox: sandbox)
+            let python = PythonRuntime(.cpython, directory: PythonRuntime.locate(.cpython), poolSize: 0, sandbox: sandbox)
+            let scientific = PythonRuntime(.scientific, directory: PythonRuntime.locate(.scientific), poolSize: 0, sandbox: sandbox)
+            registry.registerPython { python }
+            registry.registerScientificPython { scientific }
+            let executor = try registry.executor(type: type, executor: kind)
             let result = try executor.execute(name: name ?? "function", arguments: functionArguments, payload: payloadBytes, runtime: runtime)
             FileHandle.standardError.write(Data(runtime.log.utf8))
             print(result)

@@ -6,7 +6,7 @@ import Testing
 
 /// The Python executor on CPython 3.11 for WASI (`scripts/fetch-python.sh`, run by `make test`).
 @Suite(.serialized) struct PythonExecutorTests {
-    static let runtimeDirectory = PackagePaths.root.appendingPathComponent(PythonRuntime.defaultRelativeDirectory).path
+    static let runtimeDirectory = PackagePaths.root.appendingPathComponent(PythonDistribution.cpython.defaultRelativeDirectory).path
     /// Interpreters started on demand: each test pays a cold start.
     static let coldRuntime = PythonRuntime(directory: runtimeDirectory, poolSize: 0)
 
@@ -145,7 +145,7 @@ import Testing
             """#
         let (result, _) = try run(source, inputs: ["secret": "mine"])
         #expect(result == "FileNotFoundError PermissionError ValueError FileNotFoundError FileNotFoundError OSError OSError OSError mine")
-        let runtimeFile = Self.runtimeDirectory + "/" + PythonRuntime.fileName
+        let runtimeFile = Self.runtimeDirectory + "/" + PythonDistribution.cpython.programFile
         #expect(!FileManager.default.fileExists(atPath: Self.runtimeDirectory + "/evil.py"))
         #expect(FileManager.default.fileExists(atPath: runtimeFile))
         try PythonRuntime(directory: Self.runtimeDirectory).verify()
@@ -167,6 +167,7 @@ import Testing
         let error = #expect(throws: Failure.self) {
             try run("def entrypoint(argv):\n    return ''\n", runtime: PythonRuntime(directory: workspace.path("nowhere")))
         }
-        #expect(error?.message.hasPrefix("the Python runtime python-3.11.3.wasm was not found; run `make`") == true, "\(error?.message ?? "")")
+        #expect(error?.message.hasPrefix("CPython 3.11 for WASI was not found (no ") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("run `make` (scripts/fetch-python.sh) or set CLOISTER_PYTHON_DIR") == true, "\(error?.message ?? "")")
     }
 }

@@ -31,6 +31,10 @@ struct TestServer: Sendable {
         configuration.functionLimits.timeout = 120_000_000_000
         let database = try await TestDatabase.make()
         if let database { configuration.database = database }
+        // Every party of every scenario signs in from 127.0.0.1.
+        configuration.loginLimits.attemptsPerAddress = 1000
+        // Compiled programs in this user's cache, shared by every test server (and kept for the next run).
+        configuration.useSandboxes(engine: nil, cacheFolder: nil)
         configure(&configuration)
         var logger = Logger(label: "cloister.test")
         logger.logLevel = .critical

@@ -33,9 +33,12 @@ public struct ExecutorRegistry: Sendable {
         registry.registerWebAssembly(sandbox: sandbox)
         if sandbox == .default {
             registry.registerPython()
+            registry.registerScientificPython()
         } else {
-            let runtime = PythonRuntime(directory: PythonRuntime.locate(), sandbox: sandbox)
+            let runtime = PythonRuntime(.cpython, directory: PythonRuntime.locate(.cpython), sandbox: sandbox)
             registry.registerPython { runtime }
+            let scientific = PythonRuntime(.scientific, directory: PythonRuntime.locate(.scientific), sandbox: sandbox)
+            registry.registerScientificPython { scientific }
         }
         return registry
     }
@@ -60,6 +63,12 @@ public struct ExecutorRegistry: Sendable {
     /// runtime `make` fetched, found by `PythonRuntime.shared`).
     public mutating func registerPython(runtime: @escaping @Sendable () -> PythonRuntime = { PythonRuntime.shared }) {
         register(.python, .cpython) { PythonExecutor(runtime: runtime()) }
+    }
+
+    /// Registers `PythonExecutor` for `python`/`cpython-sci`, running on the scientific runtime
+    /// (by default the one `make` fetched, `PythonRuntime.scientific`).
+    public mutating func registerScientificPython(runtime: @escaping @Sendable () -> PythonRuntime = { PythonRuntime.scientific }) {
+        register(.python, .cpythonSci) { PythonExecutor(runtime: runtime()) }
     }
 
     /// Whether a builder is registered for the pair.

@@ -21,12 +21,16 @@ enum PythonDriver {
     /// What the driver prints on standard output once it waits for its request.
     static let readyMarker: [UInt8] = Array("\u{1}cloister-ready\n".utf8)
 
-    /// Every file of the library folder, by name.
-    static let files: [String: String] = [
-        "driver.py": driver,
-        "cloister.py": cloisterModule,
-        "teaclave.py": teaclaveModule,
-    ]
+    /// Every file of the library folder, by name, for a driver that imports `modules` before it
+    /// says it is ready (a warm interpreter has them loaded: a run does not pay for them).
+    static func files(preloading modules: [String]) -> [String: String] {
+        let preload = modules.isEmpty ? "" : "import " + modules.joined(separator: ", ") + "  # preloaded for every run\n"
+        return [
+            "driver.py": driver.replacingOccurrences(of: "import cloister\n", with: "import cloister\n" + preload),
+            "cloister.py": cloisterModule,
+            "teaclave.py": teaclaveModule,
+        ]
+    }
 
     static let driver = #"""
         import json
@@ -34,6 +38,8 @@ enum PythonDriver {
         import sys
         import traceback
 
+        # The library folder, whatever the runtime makes of PYTHONPATH (an isolated build ignores it).
+        sys.path.insert(0, "/lib/cloister")
         import cloister
 
 

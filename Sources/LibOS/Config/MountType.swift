@@ -23,11 +23,15 @@ public enum MountType: String, Sendable, CaseIterable {
     ///
     /// sefs: `key_file`, a host file with the encryption key (relative to the instance folder
     /// unless absolute). hostfs: `read_only`, `"true"` or `"false"` (default): a read-only mount
-    /// refuses every change with `EROFS`. The others take no options.
+    /// refuses every change with `EROFS`; `preopen_only`, `"true"` or `"false"` (default): see
+    /// ``MountConfig/isPreopenOnly``. The others take no options.
+    /// The options whose value is `"true"` or `"false"`.
+    static let booleanOptionKeys: Set<String> = ["read_only", "preopen_only"]
+
     public var allowedOptionKeys: [String] {
         switch self {
         case .sefs: return ["key_file"]
-        case .hostfs: return ["read_only"]
+        case .hostfs: return ["read_only", "preopen_only"]
         case .ramfs, .devfs: return []
         }
     }

@@ -7,9 +7,21 @@ import Foundation
 /// host process says so once, in one line on standard error, and runs WasmKit: slower, never
 /// a crash and never a wrong ABI.
 public enum EngineSelection {
-    /// The engine a kernel gets for `requested` (nil: the default).
-    static func engine(_ requested: EngineKind?) -> any GuestEngine {
-        switch requested ?? .wasmtime {
+    /// The engine a kernel asks for: `requested`, else `CLOISTER_ENGINE`, else `configured` (the
+    /// config's `engine`), else wasmtime. `EINVAL` when `CLOISTER_ENGINE` names no engine.
+    public static func wanted(requested: EngineKind?, configured: EngineKind?) throws(Errno) -> EngineKind {
+        if let requested { return requested }
+        if let name = ProcessInfo.processInfo.environment["CLOISTER_ENGINE"], !name.isEmpty { return try EngineKind(parsing: name) }
+        return configured ?? .wasmtime
+    }
+
+    /// The engine a kernel that asks for `kind` gets: WasmKit instead of wasmtime when wasmtime
+    /// cannot be used in this host process.
+    public static func granted(_ kind: EngineKind) -> EngineKind { kind == .wasmtime ? defaultKind : .wasmkit }
+
+    /// The engine a kernel gets for `wanted`, with the one-line notice when it falls back.
+    static func engine(_ wanted: EngineKind) -> any GuestEngine {
+        switch wanted {
         case .wasmkit:
             return WasmKitEngine.shared
         case .wasmtime:

@@ -74,6 +74,24 @@ final class GuestInstance {
         }
     }
 
+    /// Runs the reactor entry `name` (``ProgramEntry/reactor(_:)``): the start function and
+    /// `_initialize` if exported, then `name()`, whose value is the exit code.
+    func runReactor(_ name: String) {
+        let process = thread.process
+        let facts = process.program.facts
+        runGuestCode { (instance) throws(GuestStop) in
+            guard facts.exportedFunctions[name] == ModuleFacts.Signature(parameters: [], results: [.i32]) else {
+                process.end(with: .signaled(.abort, reason: "\(process.path): \(name) must be () -> i32, the reactor convention"))
+                return
+            }
+            try instance.runStart()
+            if facts.exportedFunctions["_initialize"] != nil { _ = try instance.call("_initialize", []) }
+            if let value = try instance.call(name, []) {
+                process.end(with: .exited(Int32(bitPattern: value)))
+            }
+        }
+    }
+
     /// Runs guest code and turns however it stops into the process's fate.
     private func runGuestCode(_ body: (any EngineInstance) throws(GuestStop) -> Void) {
         let process = thread.process

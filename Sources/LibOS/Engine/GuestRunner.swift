@@ -32,6 +32,7 @@ struct GuestRunner {
                 switch process.entry {
                 case .command: instance.run(entry: ProgramEntry.command.exportName)
                 case .function(let name): instance.runFunction(name, arguments: process.arguments)
+                case .reactor(let name): instance.runReactor(name)
                 }
                 process.waitForOtherThreads(than: main)
                 let status = process.endStatus ?? .exited(0)

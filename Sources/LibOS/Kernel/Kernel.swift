@@ -65,11 +65,7 @@ public final class Kernel: @unchecked Sendable {
             mounts: loaded.mounts, instanceDirectory: directory, ramCapacity: loaded.resourceLimits.userSpaceSize,
             reportTamper: { [log] message in log.log(.error, message) })
         self.instrumentsPrograms = instrumentsPrograms
-        var kind = requested
-        if kind == nil, let name = ProcessInfo.processInfo.environment["CLOISTER_ENGINE"], !name.isEmpty {
-            kind = try EngineKind(parsing: name)
-        }
-        let engine = EngineSelection.engine(kind ?? loaded.engine)
+        let engine = EngineSelection.engine(try EngineSelection.wanted(requested: requested, configured: loaded.engine))
         self.engine = engine
         if engine.kind == .wasmtime {
             switch ArtifactCache.open(cacheDirectory ?? ArtifactCache.defaultDirectory) {
@@ -179,7 +175,7 @@ public final class Kernel: @unchecked Sendable {
             }
             let process = Process(
                 pid: table.allocateID(), parentPID: parentPID, path: path,
-                arguments: arguments.isEmpty && entry == .command ? [path] : arguments,
+                arguments: arguments.isEmpty && entry.passesArgumentsAsArgv ? [path] : arguments,
                 environment: environment, entry: entry, program: program, files: files, limits: limits, affinity: affinity,
                 isCollectedByEntry: collectedByEntry, kernel: self)
             table.insert(process)

@@ -42,6 +42,10 @@ public final class VirtualFileSystem: @unchecked Sendable {
             .sorted { $0.target.split(separator: "/").count < $1.target.split(separator: "/").count }
         for config in others {
             let made = try makeFileSystem(config, instanceDirectory: instanceDirectory)
+            if config.isPreopenOnly {
+                mounts.append(Mount(target: config.target, type: config.type, root: made.inode, hostPath: made.hostPath))
+                continue
+            }
             let mountPoint = try createMountPoint(config.target)
             if let ram = mountPoint as? RamNode { ram.fs.lock.withLock { ram.isMountPoint = true } }
             mountedRoots[mountPoint.identity] = made.inode

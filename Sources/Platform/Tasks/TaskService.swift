@@ -27,9 +27,9 @@ public struct TaskService: Sendable {
             do throws(ExecutorError) { executor = try Executor(parsing: request.executor) } catch {
                 throw PlatformError.field("executor", error.description)
             }
-            let runs: [ExecutorType: Executor] = [.builtin: .builtin, .python: .cpython, .wasm: .wasmkit]
-            guard runs[type] == executor else {
-                throw PlatformError.field("executor", "a \(type.rawValue) function runs on \(runs[type]!.rawValue), not \(executor.rawValue)")
+            guard executor.runs == type else {
+                let valid = Executor.running(type).map(\.rawValue).joined(separator: " or ")
+                throw PlatformError.field("executor", "a \(type.rawValue) function runs on \(valid), not \(executor.rawValue)")
             }
             if let engine = request.engine {
                 guard EngineKind(rawValue: engine) != nil else {

@@ -50,6 +50,9 @@ struct DemoCommand: AsyncParsableCommand {
         var configuration = PlatformConfiguration(dataFolder: folder)
         configuration.adminPassword = "demo-\(UUID().uuidString)"
         configuration.passwordCost = 10
+        // Every party signs in from this machine; compiled programs are kept for the next demo.
+        configuration.loginLimits.attemptsPerAddress = 1000
+        configuration.useSandboxes(engine: nil, cacheFolder: nil)
         var logger = Logger(label: "cloister.demo")
         logger.logLevel = .warning
         let platform = try await Platform.open(configuration, logger: logger)

@@ -91,7 +91,7 @@ struct PlatformOptions: ParsableArguments {
             }
         }
         configuration.httpInputs = HTTPInputPolicy(allowedNetworks: allowInputNetworks.compactMap(IPNetwork.init), allowPublic: !noPublicInputs)
-        configuration.useEngine(engine.flatMap { EngineKind(rawValue: $0) })
+        configuration.useSandboxes(engine: engine.flatMap { EngineKind(rawValue: $0) }, cacheFolder: configuration.dataFolder + "/cache")
         return configuration
     }
 }

@@ -20,9 +20,8 @@ final class WasmtimeEngine: GuestEngine, @unchecked Sendable {
     static let maximumWasmStack = 2 << 20
 
     /// Everything that decides whether a compiled artifact fits this engine: part of every
-    /// artifact's cache key.
-    /// The artifact is named by the digest of the module as the guest supplied it, so this names
-    /// the rewrite too (``InterruptInstrumentation/revision``).
+    /// artifact's cache key. The artifact is named by the digest of the module as the guest
+    /// supplied it, so this names the rewrite too (``InterruptInstrumentation/revision``).
     static let fingerprint = "wasmtime \(WasmtimeLibrary.version); epochs; threads; exceptions; stack \(maximumWasmStack); "
         + "host memories; cranelift speed; instrumentation \(InterruptInstrumentation.revision)"
 
@@ -30,9 +29,12 @@ final class WasmtimeEngine: GuestEngine, @unchecked Sendable {
     let engine: OpaquePointer
     /// Every syscall the kernel provides, defined once; non-threaded programs link against it.
     let linker: OpaquePointer
-    /// The syscalls as the host functions' environments, by import module and name (kept for
-    /// the life of the engine).
-    private let syscalls: [(module: String, name: String, entry: SyscallEntry)]
+    /// The syscalls defined in the linker as the host functions' environments, by import
+    /// module and name (kept for the life of the engine), and the revision of the syscall table
+    /// they were read at. Guarded by `lock`, with the linker.
+    private var syscalls: [(module: String, name: String, entry: SyscallEntry)] = []
+    private var syscallRevision = -1
+    private let lock = KernelLock()
 
     /// The engine of this host process, or why wasmtime cannot be used here.
     static let shared: Result<WasmtimeEngine, EngineUnavailable> = WasmtimeLibrary.loaded.flatMap { library in
@@ -62,20 +64,41 @@ final class WasmtimeEngine: GuestEngine, @unchecked Sendable {
         self.engine = engine
         guard let linker = c.wasmtime_linker_new(engine) else { throw EngineUnavailable("wasmtime could not create a linker") }
         self.linker = linker
-        syscalls = SyscallTable.modules.flatMap { module, functions in
-            functions.map { name, syscall in (module, name, SyscallEntry(syscall)) }
-        }
-        if let error = defineSyscalls(in: linker) {
+        if let error = withLinker({ _ in nil }) {
             throw EngineUnavailable("wasmtime could not define the syscalls: \(library.message(of: error))")
         }
     }
 
-    /// Defines every syscall as a host function of `linker`; the error, if one could not be.
-    func defineSyscalls(in linker: OpaquePointer) -> OpaquePointer? {
-        for (module, name, entry) in syscalls {
-            if let error = define(entry, module: module, name: name, in: linker) { return error }
+    /// Runs `body` with the engine's linker, after defining in it the syscalls of import modules
+    /// registered since the last call (``SyscallTable/register(module:functions:)``); the first
+    /// error, if any.
+    func withLinker(_ body: (OpaquePointer) -> OpaquePointer?) -> OpaquePointer? {
+        lock.withLock { () -> OpaquePointer? in
+            let (modules, revision) = SyscallTable.modules
+            if revision != syscallRevision {
+                let known = Set(syscalls.map { $0.module + "." + $0.name })
+                for (module, functions) in modules {
+                    for (name, syscall) in functions where !known.contains(module + "." + name) {
+                        let entry = SyscallEntry(syscall)
+                        if let error = define(entry, module: module, name: name, in: linker) { return error }
+                        syscalls.append((module, name, entry))
+                    }
+                }
+                syscallRevision = revision
+            }
+            return body(linker)
         }
-        return nil
+    }
+
+    /// Defines every syscall the engine's linker holds in another `linker` (a process's own,
+    /// beside its shared memory); the error, if one could not be.
+    func defineSyscalls(in other: OpaquePointer) -> OpaquePointer? {
+        withLinker { _ in
+            for (module, name, entry) in syscalls {
+                if let error = define(entry, module: module, name: name, in: other) { return error }
+            }
+            return nil
+        }
     }
 
     /// Defines `entry`'s syscall as the host function `module.name` of `linker`.

@@ -56,7 +56,7 @@ final class WasmtimeInstance: EngineInstance {
             if let refusal = process.memoryRefusal { throw Errno.nomem.with(reason: "\(process.path): \(refusal)") }
             throw Errno.noexec.with(reason: "\(process.path) cannot be instantiated: \(reason)")
         }
-        linearMemory = created.first
+        linearMemory = created.first(where: \.isLinear)
         memory = linearMemory ?? group?.memory
     }
 

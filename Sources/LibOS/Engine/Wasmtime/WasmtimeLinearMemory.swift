@@ -4,8 +4,8 @@ import Glibc
 import CWasmtime
 import Synchronization
 
-/// A linear memory the kernel allocates for wasmtime (its host memory creator), so that every
-/// growth is charged to the guest's budget the moment it happens (``MemoryCharge``): a refused
+/// A linear memory the kernel allocates for wasmtime (its host memory creator) — a guest's, or
+/// the GC heap wasmtime keeps its exception objects in —, so that every growth is charged to the guest's budget the moment it happens (``MemoryCharge``): a refused
 /// growth makes `memory.grow` answer -1, exactly as on WasmKit.
 ///
 /// The memory reserves its whole address range (what wasmtime asks for, plus the guard region
@@ -20,18 +20,22 @@ final class WasmtimeLinearMemory: UserMemory, @unchecked Sendable {
     /// The accessible size in bytes; written on the guest's thread, read from any.
     private let size: Atomic<Int>
     private let charge: MemoryCharge?
+    /// A guest's linear memory; otherwise wasmtime's GC heap (where exception objects live).
+    let isLinear: Bool
 
     /// Reserves a memory for `request`, charging its minimum to `charge`; nil (with the reason)
     /// when the address space cannot be reserved or the charge is refused.
-    static func make(_ request: wasmtime_memory_request_t, charge: MemoryCharge?) -> Result<WasmtimeLinearMemory, EngineUnavailable> {
+    static func make(_ request: wasmtime_memory_request_t, charge: MemoryCharge?, isLinear: Bool) -> Result<WasmtimeLinearMemory, EngineUnavailable> {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let fourGiB = 1 << 32
         var reserved = request.reserved_size_in_bytes != 0 ? request.reserved_size_in_bytes : min(request.maximum, fourGiB)
         reserved = (max(reserved, request.minimum) + page - 1) / page * page
-        return make(reserved: reserved, guardSize: request.guard_size_in_bytes, minimum: request.minimum, charge: charge)
+        return make(reserved: reserved, guardSize: request.guard_size_in_bytes, minimum: request.minimum, charge: charge, isLinear: isLinear)
     }
 
-    private static func make(reserved: Int, guardSize: Int, minimum: Int, charge: MemoryCharge?) -> Result<WasmtimeLinearMemory, EngineUnavailable> {
+    private static func make(
+        reserved: Int, guardSize: Int, minimum: Int, charge: MemoryCharge?, isLinear: Bool
+    ) -> Result<WasmtimeLinearMemory, EngineUnavailable> {
         if let charge, !charge.resize(to: minimum) {
             return .failure(EngineUnavailable(charge.process.memoryRefusal ?? "linear memory of \(minimum) bytes is over the limits"))
         }
@@ -45,10 +49,12 @@ final class WasmtimeLinearMemory: UserMemory, @unchecked Sendable {
             charge?.release()
             return .failure(EngineUnavailable("cannot make \(minimum) bytes of a linear memory accessible"))
         }
-        return .success(WasmtimeLinearMemory(base: mapping, reserved: reserved, guardSize: guardSize, size: minimum, charge: charge))
+        return .success(WasmtimeLinearMemory(
+            base: mapping, reserved: reserved, guardSize: guardSize, size: minimum, charge: charge, isLinear: isLinear))
     }
 
-    private init(base: UnsafeMutableRawPointer, reserved: Int, guardSize: Int, size: Int, charge: MemoryCharge?) {
+    private init(base: UnsafeMutableRawPointer, reserved: Int, guardSize: Int, size: Int, charge: MemoryCharge?, isLinear: Bool) {
+        self.isLinear = isLinear
         self.base = base
         self.reserved = reserved
         self.guardSize = guardSize
@@ -123,12 +129,11 @@ final class WasmtimeLinearMemory: UserMemory, @unchecked Sendable {
     private static let newMemory: wasmtime_new_memory_callback_t = { _, request, result in
         guard let request = request?.pointee, let result else { return nil }
         let library = WasmtimeEngine.library
-        guard request.kind == CLOISTER_WASMTIME_MEMORY_KIND_LINEAR_MEMORY else {
-            return library.c.wasmtime_error_new("cloister: only linear memories are supported")
-        }
+        // wasmtime also asks for a GC heap (where exceptions live): charged the same way.
+        let isLinear = request.kind == CLOISTER_WASMTIME_MEMORY_KIND_LINEAR_MEMORY
         let collector = pthread_getspecific(collectedKey).map { Unmanaged<Collector>.fromOpaque($0).takeUnretainedValue() }
-        let charge = collector?.process.map { MemoryCharge(process: $0, what: "linear memory") }
-        switch make(request, charge: charge) {
+        let charge = collector?.process.map { MemoryCharge(process: $0, what: isLinear ? "linear memory" : "GC heap") }
+        switch make(request, charge: charge, isLinear: isLinear) {
         case .failure(let reason):
             return library.c.wasmtime_error_new(reason.description)
         case .success(let memory):

