@@ -40,10 +40,14 @@ hello: build guests
 # debug build. Every suite runs on the default engine, wasmtime; the LibOS, executor and PAL
 # suites then run once more, on the same build, on WasmKit (CLOISTER_ENGINE=wasmkit). Then
 # schemathesis against the OpenAPI document the `cloister` that `swift test` just built serves,
-# as each role (bounded; scripts/schemathesis.sh).
+# as each role (bounded; scripts/schemathesis.sh). Between them, the platform suite runs once more
+# on PostgreSQL (the first run is on SQLite): scripts/postgres.sh installs PostgreSQL from Debian's
+# packages when missing, starts a throwaway cluster on loopback, sets CLOISTER_TEST_POSTGRES (each
+# test server then takes a new database there; the scale-out test runs only then) and stops it.
 test: setup guests
 	$(SWIFT) test -c release
 	CLOISTER_ENGINE=wasmkit $(SWIFT) test -c release --skip-build --filter "LibOSTests|ExecutorsTests|PALTests"
+	scripts/postgres.sh run -- $(SWIFT) test -c release --skip-build --filter PlatformTests
 	@CLOISTER_BIN="$$($(SWIFT) build -c release --show-bin-path)/cloister" scripts/schemathesis.sh
 
 # schemathesis with many more cases per operation than `make test` runs (docs/security.md).
