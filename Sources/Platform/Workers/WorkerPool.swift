@@ -12,6 +12,9 @@ struct WorkerHooks: Sendable {
     var beforeComplete: (@Sendable (_ task: String) async -> Void)?
     /// Awaited after the end is committed, before the outputs are moved into place.
     var beforePublish: (@Sendable (_ task: String) async -> Void)?
+    /// False: the pool leaves expired leases alone, for a test that settles them itself
+    /// (`TaskQueue.recoverExpired`) and must be the only one that does.
+    var settlesLeases = true
 }
 
 /// A pool of workers: each slot claims a staged task it can run, runs it under a lease renewed by
@@ -133,7 +136,7 @@ public final class WorkerPool: Sendable {
         var lastTouch = ContinuousClock.now
         while !isStopping, !Task.isCancelled {
             do {
-                if try await queue.recoverExpired() > 0 { signal.signal() }
+                if hooks.settlesLeases, try await queue.recoverExpired() > 0 { signal.signal() }
                 if concurrency > 0, ContinuousClock.now - lastTouch > .seconds(period * 2) {
                     try await directory.touch(id: name, forgetAfter: Int(staleAfter * 4000))
                     lastTouch = ContinuousClock.now

@@ -131,7 +131,7 @@ struct TaskLifecycleTests {
 
     @Test("an expired lease runs the task again until its attempts are used up, then fails it; a shutdown's release is not counted")
     func leasesAndAttempts() async throws {
-        try await TestServer.with(workers: 0) { server in
+        try await TestServer.with(workers: 0, configure: { $0.workerHooks.settlesLeases = false }) { server in
             let platform = server.platform
             try await F.users(platform)
             let function = try await F.echo(platform)
