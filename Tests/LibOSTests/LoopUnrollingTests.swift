@@ -154,7 +154,7 @@ import WAT
         let python = FileManager.default.currentDirectoryPath + "/.build/runtimes/python/python-3.11.3.wasm"
         if FileManager.default.fileExists(atPath: python) { paths.append(python) }
         #expect(paths.count >= 10)
-        let loader = ProgramLoader(vfs: try VirtualFileSystem(mounts: [], instanceDirectory: guests.path, ramCapacity: 1 << 20), memoryCeiling: 1 << 30)
+        let loader = ProgramLoader(vfs: try VirtualFileSystem(mounts: [], instanceDirectory: guests.path, budget: MemoryBudget(capacity: 1 << 20)), memoryCeiling: 1 << 30)
         for path in paths {
             let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
             let instrumented = try InterruptInstrumentation.instrument(original)
