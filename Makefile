@@ -7,7 +7,7 @@ DATA ?= cloister-data
 HOST ?= 127.0.0.1
 PORT ?= 8470
 
-.PHONY: setup build guests run demo hello test schemathesis bench bench-platform clean pal
+.PHONY: setup build guests run demo hello test schemathesis fuzz bench bench-platform clean pal
 
 setup:
 	@scripts/setup.sh
@@ -53,6 +53,14 @@ test: setup guests
 # schemathesis with many more cases per operation than `make test` runs (docs/security.md).
 schemathesis: build
 	@CLOISTER_BIN="$$($(SWIFT) build -c release --show-bin-path)/cloister" scripts/schemathesis.sh long
+
+# The long run of the syscall fuzzer (a bounded run is part of `make test`): random WASI and
+# cloister calls against a real kernel for FUZZ_SECONDS (default 600) from FUZZ_SEED (default
+# random); prints executions, calls per second and findings.
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?=
+fuzz: setup guests
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_SEED)
 
 # libcloister_pal and its headers in one folder, for embedders: $(PAL_DIR)/libcloister_pal.so,
 # cloister_pal_api.h and cloister.h. PAL_CONFIG=debug builds a debug library (much slower guests).

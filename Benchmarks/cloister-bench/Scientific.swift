@@ -45,7 +45,7 @@ extension Bench {
         // (reading the CSVs included) with perf_counter and returning the seconds.
         let data = base + "/scientific"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         var left = "customer_id,balance\n", right = "customer_id,loans\n", training = "x1,x2,x3,x4,x5,label\n"
         for index in 0..<rows {
             left += "c\(index),\(generator.next() % 100_000)\n"
@@ -162,18 +162,5 @@ extension Bench {
             |---|---:|---:|---:|---:|
             \(table)
             """
-    }
-}
-
-/// A small deterministic generator for the benchmark's data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

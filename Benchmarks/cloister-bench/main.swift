@@ -1,6 +1,6 @@
 // cloister-bench: the LibOS against WasmKit's stock WASI bridge and native code, in one run.
 //
-//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only engines,cpu,io,latency,crypto,processes,fuel,executors] …
+//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only engines,cpu,io,latency,crypto,processes,fuel,executors,scientific] …
 //
 // 1. CPU-bound guests (sha256, sieve): LibOS process vs stock WASIBridgeToHost vs the stock
 //    bridge running the LibOS-instrumented module (interrupt checks) vs gcc -O2.

@@ -8,7 +8,7 @@ import Testing
         #expect(try Executor(parsing: "wasmkit") == .wasmkit)
         #expect(try Executor(parsing: "cpython") == .cpython)
         #expect(failure { try ExecutorType(parsing: "mesapy") } == #"unknown executor type "mesapy" (valid: builtin, python, wasm)"#)
-        #expect(failure { try Executor(parsing: "wamr") } == #"unknown executor "wamr" (valid: builtin, cpython, wasmkit)"#)
+        #expect(failure { try Executor(parsing: "wamr") } == #"unknown executor "wamr" (valid: builtin, cpython, cpython-sci, wasmkit)"#)
     }
 
     @Test func anUnregisteredPairIsNotAvailable() {

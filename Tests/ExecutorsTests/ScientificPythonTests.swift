@@ -118,7 +118,7 @@ import Testing
         guard Self.onWasmtime else { return }
         // Separable by x1 + x2 > 0, with some spread; each party has its own rows.
         func rows(_ seed: Int, _ count: Int) -> String {
-            var generator = SeededGenerator(seed: UInt64(seed))
+            var generator = SplitMix64(seed: UInt64(seed))
             var lines = ["x1,x2,x3,label"]
             for _ in 0..<count {
                 let x1 = Double.random(in: -1...1, using: &generator), x2 = Double.random(in: -1...1, using: &generator)
@@ -224,18 +224,5 @@ import Testing
             try PythonExecutor(runtime: runtime).execute(name: "f", arguments: [:], payload: Array("def entrypoint(argv):\n    return ''\n".utf8), runtime: function)
         }
         #expect(error?.contains("runs on wasmtime only, not on wasmkit") == true, "\(error ?? "")")
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for test data.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

@@ -107,6 +107,27 @@ import WAT
         #expect(error == "deadline exceeded: the function ran longer than 1s")
     }
 
+    /// A payload whose start function spins runs before any entry: its deadline and a cancel
+    /// still stop it (the start function runs once the process can be interrupted).
+    @Test func aSpinningStartFunctionMeetsTheDeadlineAndCancel() throws {
+        let spinner = try wat2wasm("""
+            (module (memory (export "memory") 1)
+              (func $spin (loop $forever (br $forever)))
+              (start $spin)
+              (func (export "_start")))
+            """)
+        let limits = FunctionLimits(memory: 64 << 20, timeout: 1_000_000_000)
+        let late = failure { try run(spinner, [:], try runtime(limits: limits)) }
+        #expect(late == "deadline exceeded: the function ran longer than 1s", "\(late ?? "")")
+        let function = try runtime(limits: FunctionLimits(memory: 64 << 20, timeout: 600_000_000_000))
+        Thread {
+            usleep(300_000)
+            function.cancel()
+        }.start()
+        let canceled = failure { try run(spinner, [:], function) }
+        #expect(canceled == "canceled", "\(canceled ?? "")")
+    }
+
     @Test func aMemoryBombIsStoppedByItsLimit() throws {
         let limits = FunctionLimits(memory: 16 << 20, timeout: 60_000_000_000)
         let error = failure { try run(try payload("misbehave"), ["mode": .string("bomb")], try runtime(limits: limits)) } ?? ""

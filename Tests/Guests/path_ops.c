@@ -3,7 +3,8 @@
 // Works in a fresh subfolder argv[1]/path_ops.<random> and removes it at the end.
 // Prints "ok <check>" or "FAIL <check>: <detail>" per check; exits 1 if any check failed.
 // Expected errnos are what wasmtime 49 returns (comments mark the surprising ones).
-// Optional argv[2] "wasmtime": accept wasmtime's ENOTSUP for the DSYNC/RSYNC/SYNC fdflags.
+// Optional argv[2] "wasmtime": accept wasmtime's ENOTSUP for the DSYNC/RSYNC/SYNC fdflags;
+// "sefs": a sefs mount binds each file to its path, so hard links are refused (EPERM).
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -34,6 +35,8 @@ static __wasi_fd_t wd; // the work directory
 // argv[2] == "wasmtime": expect wasmtime 49's ENOTSUP for the DSYNC/RSYNC/SYNC fdflags
 // instead of success.
 static int wasmtime_mode = 0;
+// argv[2] == "sefs": hard links are EPERM (a file bound to one path cannot have two).
+static int sefs_mode = 0;
 
 static __wasi_errno_t ropen(const char *path, __wasi_oflags_t oflags, __wasi_rights_t rights,
                             __wasi_fdflags_t fdflags, __wasi_fd_t *fd) {
@@ -245,6 +248,10 @@ static void test_rename(void) {
     EXPECT_ERR("rename_missing_enoent", __wasi_path_rename(wd, "nope", wd, "nope2"), __WASI_ERRNO_NOENT);
     if (__wasi_path_create_directory(wd, "rd3")) FAIL("rename_setup_rd3", "failed");
     if (put("rf", "f")) FAIL("rename_setup_rf", "failed");
+    // `file/` names a directory: a regular file there is ENOTDIR, on either side (Linux, wasmtime)
+    EXPECT_ERR("rename_file_trailing_slash_enotdir", __wasi_path_rename(wd, "rf/", wd, "rf2"), __WASI_ERRNO_NOTDIR);
+    EXPECT_ERR("rename_onto_trailing_slash_enotdir", __wasi_path_rename(wd, "rf", wd, "rf2/"), __WASI_ERRNO_NOTDIR);
+    expect_content("rename_trailing_slash_left_file", "rf", "f");
     EXPECT_ERR("rename_file_onto_dir_eisdir", __wasi_path_rename(wd, "rf", wd, "rd3"), __WASI_ERRNO_ISDIR);
     EXPECT_ERR("rename_dir_onto_file_enotdir", __wasi_path_rename(wd, "rd3", wd, "rf"), __WASI_ERRNO_NOTDIR);
     EXPECT_ERR("rename_dir_onto_nonempty_dir_enotempty", __wasi_path_rename(wd, "rd3", wd, "rd2"), __WASI_ERRNO_NOTEMPTY);
@@ -263,7 +270,24 @@ static void test_rename(void) {
 static void test_link(void) {
     __wasi_filestat_t a, b;
     if (put("l1", "linked")) { FAIL("link_setup", "put failed"); return; }
+    if (sefs_mode) {
+        EXPECT_ERR("link_sefs_eperm", __wasi_path_link(wd, 0, "l1", wd, "l2"), __WASI_ERRNO_PERM);
+        if (exists("l2")) FAIL("link_sefs_nothing_made", "l2 exists"); else OK("link_sefs_nothing_made");
+        expect_content("link_sefs_source_intact", "l1", "linked");
+        (void)__wasi_path_unlink_file(wd, "l1");
+        return;
+    }
     EXPECT_OK("link", __wasi_path_link(wd, 0, "l1", wd, "l2"));
+    // A file opened through a link reports inheriting rights equal to its base rights, as
+    // wasmtime does for every file, even when none were asked for.
+    __wasi_fd_t lf;
+    __wasi_fdstat_t ls;
+    __wasi_errno_t le = __wasi_path_open(wd, 0, "l2", 0, RO_RIGHTS, 0, 0, &lf);
+    if (le || __wasi_fd_fdstat_get(lf, &ls) || ls.fs_rights_inheriting != ls.fs_rights_base || ls.fs_rights_base == 0)
+        FAIL("link_fdstat_inheriting_is_base", "errno=%d base=%llx inheriting=%llx", le, (unsigned long long)ls.fs_rights_base,
+             (unsigned long long)ls.fs_rights_inheriting);
+    else OK("link_fdstat_inheriting_is_base");
+    if (!le) (void)__wasi_fd_close(lf);
     expect_content("link_same_content", "l2", "linked");
     __wasi_errno_t e1 = __wasi_path_filestat_get(wd, 0, "l1", &a), e2 = __wasi_path_filestat_get(wd, 0, "l2", &b);
     if (e1 || e2 || a.nlink != 2 || b.nlink != 2 || a.ino != b.ino)
@@ -297,6 +321,10 @@ static void test_symlink(void) {
     if (put("target.txt", "through the link")) { FAIL("symlink_setup", "put failed"); return; }
     EXPECT_OK("symlink", __wasi_path_symlink("target.txt", wd, "sl"));
     EXPECT_ERR("symlink_existing_eexist", __wasi_path_symlink("target.txt", wd, "sl"), __WASI_ERRNO_EXIST);
+    // a link is never a directory: a destination ending in '/' fails (Linux: ENOENT, EEXIST)
+    EXPECT_ERR("symlink_trailing_slash_enoent", __wasi_path_symlink("target.txt", wd, "sl2/"), __WASI_ERRNO_NOENT);
+    if (exists("sl2")) FAIL("symlink_trailing_slash_nothing_made", "sl2 exists"); else OK("symlink_trailing_slash_nothing_made");
+    EXPECT_ERR("symlink_trailing_slash_existing_eexist", __wasi_path_symlink("target.txt", wd, "sl/"), __WASI_ERRNO_EXIST);
 
     memset(buf, 0, sizeof buf);
     e = __wasi_path_readlink(wd, "sl", (uint8_t *)buf, sizeof buf, &n);
@@ -394,9 +422,13 @@ static void test_libc(const char *dir) {
     if (open(a, O_WRONLY | O_CREAT | O_EXCL, 0644) != -1 || errno != EEXIST) FAIL("libc_open_excl_eexist", "errno=%d", errno); else OK("libc_open_excl_eexist");
     if (stat(a, &st) != 0 || st.st_size != 4 || !S_ISREG(st.st_mode)) FAIL("libc_stat", "errno=%d", errno); else OK("libc_stat");
     if (rename(a, b) != 0) FAIL("libc_rename", "errno=%d", errno); else OK("libc_rename");
-    if (link(b, a) != 0) FAIL("libc_link", "errno=%d", errno); else OK("libc_link");
-    if (stat(a, &st) != 0 || st.st_nlink != 2) FAIL("libc_link_nlink", "errno=%d nlink=%llu", errno, (unsigned long long)st.st_nlink); else OK("libc_link_nlink");
-    unlink(a);
+    if (sefs_mode) {
+        if (link(b, a) != -1 || errno != EPERM) FAIL("libc_link_sefs_eperm", "errno=%d", errno); else OK("libc_link_sefs_eperm");
+    } else {
+        if (link(b, a) != 0) FAIL("libc_link", "errno=%d", errno); else OK("libc_link");
+        if (stat(a, &st) != 0 || st.st_nlink != 2) FAIL("libc_link_nlink", "errno=%d nlink=%llu", errno, (unsigned long long)st.st_nlink); else OK("libc_link_nlink");
+        unlink(a);
+    }
     if (symlink("libc_b", a) != 0) FAIL("libc_symlink", "errno=%d", errno); else OK("libc_symlink");
     ssize_t n = readlink(a, buf, sizeof buf);
     if (n != 6 || memcmp(buf, "libc_b", 6) != 0) FAIL("libc_readlink", "n=%zd errno=%d", n, errno); else OK("libc_readlink");
@@ -412,6 +444,7 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) { printf("FAIL usage: path_ops DIR\n"); return 1; }
     wasmtime_mode = argc > 2 && strcmp(argv[2], "wasmtime") == 0;
+    sefs_mode = argc > 2 && strcmp(argv[2], "sefs") == 0;
     int base = open(argv[1], O_RDONLY | O_DIRECTORY);
     if (base < 0) { printf("FAIL open_base: %s errno=%d\n", argv[1], errno); return 1; }
 

@@ -1,6 +1,7 @@
 // Process, pipe and scheduling test guest: `procs MODE [ARGS]`, built on the `cloister`
 // module of cloister.h. Each check prints "ok ..." or "FAIL ...".
 #include <cloister.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -141,6 +142,58 @@ static int basics(void) {
     return failures ? 1 : 0;
 }
 
+// The preopened descriptor whose guest path is `name`, or -1.
+static int find_preopen(const char *name) {
+    for (int fd = 3; fd < 64; fd++) {
+        __wasi_prestat_t ps;
+        char buffer[256] = {0};
+        if (__wasi_fd_prestat_get(fd, &ps) || ps.u.dir.pr_name_len >= sizeof buffer) continue;
+        if (__wasi_fd_prestat_dir_name(fd, (uint8_t *)buffer, ps.u.dir.pr_name_len) == 0 && !strcmp(buffer, name)) return fd;
+    }
+    return -1;
+}
+
+// A spawn's OPEN file action never gives the child a right its parent dropped: it resolves from
+// the parent's own descriptor for the folder, with that descriptor's rights.
+static int spawn_rights(void) {
+    FILE *f = fopen("/tmp/kept.txt", "w");
+    CHECK(f && fputs("kept\n", f) >= 0 && fclose(f) == 0, "wrote /tmp/kept.txt");
+    int tmp = find_preopen("/tmp");
+    CHECK(tmp >= 0, "found the /tmp preopen (%d)", tmp);
+    __wasi_fdstat_t st;
+    CHECK(__wasi_fd_fdstat_get(tmp, &st) == 0, "fdstat of /tmp");
+    // Drop the right to create files beneath /tmp, and the write right of what opens there.
+    CHECK(__wasi_fd_fdstat_set_rights(tmp, st.fs_rights_base & ~__WASI_RIGHTS_PATH_CREATE_FILE,
+                                      st.fs_rights_inheriting & ~__WASI_RIGHTS_FD_WRITE) == 0, "drop create and write beneath /tmp");
+    CHECK(open("/tmp/new.txt", O_WRONLY | O_CREAT, 0644) < 0 && errno == ENOTCAPABLE, "the parent cannot create /tmp/new.txt");
+
+    int32_t child, status, got;
+    struct cloister_spawn_file_action create = {CLOISTER_SPAWN_FILE_ACTION_OPEN, 1, 0, CLOISTER_PTR("/tmp/new.txt"), 12, O_WRONLY | O_CREAT};
+    int error = spawn_self("echo", "escaped", &create, 1, &child);
+    CHECK(error == __WASI_ERRNO_NOTCAPABLE, "nor a child through a spawn OPEN action (errno %d)", error);
+    if (error == 0) cloister_wait(child, &status, 0, &got);
+    CHECK(access("/tmp/new.txt", F_OK) != 0, "/tmp/new.txt was not created");
+
+    // An existing file opened write-only for the child: its descriptor has no write right.
+    struct cloister_spawn_file_action overwrite = {CLOISTER_SPAWN_FILE_ACTION_OPEN, 1, 0, CLOISTER_PTR("/tmp/kept.txt"), 13, O_WRONLY};
+    CHECK(spawn_self("echo", "overwritten", &overwrite, 1, &child) == 0, "spawn with stdout on /tmp/kept.txt");
+    CHECK(cloister_wait(child, &status, 0, &got) == 0, "the child ended");
+    f = fopen("/tmp/kept.txt", "r");
+    char line[64] = {0};
+    CHECK(f && fgets(line, sizeof line, f) && strcmp(line, "kept\n") == 0, "the child could not write to it: %s", line);
+    if (f) fclose(f);
+
+    // Without a descriptor for the folder (closed), nothing resolves there but through "/".
+    int data = find_preopen("/data");
+    CHECK(data >= 0 && close(data) == 0, "closed the /data preopen");
+    int root = find_preopen("/");
+    CHECK(root >= 0 && close(root) == 0, "closed the / preopen");
+    struct cloister_spawn_file_action reading = {CLOISTER_SPAWN_FILE_ACTION_OPEN, 0, 0, CLOISTER_PTR("/data/x"), 7, O_RDONLY};
+    error = spawn_self("echo", "no-data", &reading, 1, &child);
+    CHECK(error == __WASI_ERRNO_NOTCAPABLE, "a folder the parent closed is out of reach (errno %d)", error);
+    return failures ? 1 : 0;
+}
+
 // Spawns sleepers until the process limit answers EAGAIN, then cleans up.
 static int bomb(void) {
     int32_t children[64];
@@ -270,6 +323,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "child-write")) return child_write(strtoull(argv[2], NULL, 10), 0);
     if (!strcmp(mode, "child-write-block")) return child_write(strtoull(argv[2], NULL, 10), 1);
     if (!strcmp(mode, "bomb")) return bomb();
+    if (!strcmp(mode, "spawn-rights")) return spawn_rights();
     if (!strcmp(mode, "spawn-loop")) return spawn_loop(atoi(argv[2]));
     if (!strcmp(mode, "pipe-bench")) return pipe_bench(strtoull(argv[2], NULL, 10), argc > 3 && !strcmp(argv[3], "full"));
     if (!strcmp(mode, "kill-sibling")) return kill_sibling();
@@ -281,6 +335,14 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "echo")) { printf("%s\n", argv[2]); return 0; }
     if (!strcmp(mode, "sleep")) { sleep(3600); return 0; }
     if (!strcmp(mode, "read-stdin")) { char c; return read(0, &c, 1) == 1 ? 0 : 1; }
+    if (!strcmp(mode, "sigpipe")) {
+        // Writing to a kernel pipe whose reader is gone raises SIGPIPE, which ends this process
+        // (it once deadlocked the writing host thread instead).
+        int32_t fds[2];
+        if (cloister_pipe(fds) || close(fds[0])) return 2;
+        (void)write(fds[1], "x", 1);
+        return 3;
+    }
     if (!strcmp(mode, "spin")) { volatile uint64_t n = 0; for (;;) n++; }
     if (!strcmp(mode, "trap")) __builtin_trap();
     if (!strcmp(mode, "print-affinity")) {

@@ -172,4 +172,29 @@ import LibOS
         #expect(wrong.output.contains("is not wasmtime 51.0.0"), "\(wrong.output)")
         #expect(wrong.output.hasSuffix("Hello from a Cloister guest!\n"))
     }
+
+    /// Issue 20, item 1, as reported: a 10-line C guest polls an empty stdin pipe beside a 30-day
+    /// clock. That trapped `cloister run` itself (SIGILL). The host survives now: the poll waits,
+    /// answers the standard-input event when a line arrives, and the guest reads it.
+    @Test func pollingAnEmptyStdinPipeWithAFarClockLeavesTheHostAlive() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.copyItem(at: try TestGuests.path("poll_stdin"), to: directory.appendingPathComponent("image/bin/poll_stdin.wasm"))
+        let process = Foundation.Process()
+        process.executableURL = CommandLineTests.executable
+        process.arguments = ["run", "--instance", directory.path, "/bin/poll_stdin.wasm"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        var text = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        #expect(text == "polling\n")
+        try input.fileHandleForWriting.write(contentsOf: Data("hello\n".utf8))
+        #expect(eventually(within: 120) { !process.isRunning })
+        process.waitUntilExit()
+        text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(process.terminationStatus)")
+        #expect(text == "polling\nevents=1 userdata=1 type=1 error=0\nread hello\n")
+    }
 }

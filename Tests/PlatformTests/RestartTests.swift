@@ -35,11 +35,12 @@ struct RestartTests {
         let (_, owner, firstUser) = try await client.standardUsers()
         var user = firstUser
         let spin = try await owner.registerFunction(RegisterFunctionRequest(
-            name: "spin", executorType: "wasm", payload: Data(try Self.spinner(seconds: 3)).base64EncodedString()))
+            name: "spin", executorType: "wasm", payload: Data(try Self.spinner(seconds: 20)).base64EncodedString()))
         let echo = try await owner.registerFunction(RegisterFunctionRequest(
             name: "builtin-echo", executorType: "builtin", arguments: [FunctionArgumentSpec(key: "message", defaultValue: "hi")]))
 
-        // One worker: the spinner runs, the echoes queue behind it.
+        // One worker: the spinner runs (20 s, so that it is still running when the server is
+        // killed however loaded the machine), the echoes queue behind it.
         let running = try await user.createTask(CreateTaskRequest(functionId: spin.id, executor: "wasmkit"))
         _ = try await user.invokeTask(running.id)
         #expect(await poll(within: 60) { try await user.getTask(running.id).state == .running })

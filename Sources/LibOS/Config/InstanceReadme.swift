@@ -42,7 +42,7 @@ extension InstanceConfig {
 
         | Key                    | Type               | Default   | Meaning |
         |------------------------|--------------------|-----------|---------|
-        | `user_space_size`      | size               | `"256MB"` | Linear memory all processes may use together. |
+        | `user_space_size`      | size               | `"256MB"` | Host memory the guests may hold together: every process's linear memory, what `ramfs` mounts hold (data and metadata), the plaintext of open `sefs` files. |
         | `max_num_of_processes` | integer > 0        | `16`      | How many processes may exist at once. |
         | `max_num_of_threads`   | integer > 0        | `32`      | How many threads, over all processes, may exist at once. |
 
@@ -97,10 +97,14 @@ extension InstanceConfig {
         Types:
 
         - `ramfs`: an in-memory file system; empty at start, discarded when the instance ends.
-        - `hostfs`: a host directory (`source`); every guest path is resolved beneath it.
+        - `hostfs`: a host directory (`source`); every guest path is resolved beneath it. Only
+          regular files and folders open (a FIFO, socket or device node is `EACCES`). Option
+          `read_only`: `"true"` refuses every change, through a path or a descriptor (`EROFS`).
         - `devfs`: device files such as `/dev/null`, `/dev/zero`, `/dev/urandom`.
-        - `sefs`: an encrypted file system kept in a host directory (`source`). Option
-          `key_file`: a host file holding the key (absolute, or relative to this instance folder).
+        - `sefs`: an encrypted file system kept in a host directory (`source`); each file is
+          sealed for its path, so a file moved or copied to another name on the host reads as
+          `EIO`. Option `key_file`: a host file holding the key (absolute, or relative to this
+          instance folder).
 
         The root `/` must be mounted. The default mounts:
 

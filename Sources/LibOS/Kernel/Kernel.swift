@@ -15,12 +15,14 @@ public final class Kernel: @unchecked Sendable {
     public var engineKind: EngineKind { engine.kind }
     /// Where compiled programs are kept between runs (wasmtime), if anywhere.
     let artifactCache: ArtifactCache?
+    /// The host memory the instance's guests hold, against `user_space_size`: linear memory and
+    /// tables, ramfs contents, open sefs files.
+    public let memoryBudget: MemoryBudget
 
     /// The process table; its lock guards the fields below too.
     let table: ProcessTable
     /// Forces threads into the kernel for signals and limits.
     let interruptAgent: InterruptAgent
-    private var reservedMemory: UInt64 = 0
     private var isShutDown = false
     /// Whether programs are instrumented with interrupt checks (tests turn it off to show the
     /// fuel backstop).
@@ -61,8 +63,10 @@ public final class Kernel: @unchecked Sendable {
         var level = logLevel ?? ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(LogLevel.init(parsing:)) ?? .off
         if !loaded.debuggable { level = .off }
         self.log = KernelLog(level: level, sink: logSink)
+        let memoryBudget = MemoryBudget(capacity: loaded.resourceLimits.userSpaceSize)
+        self.memoryBudget = memoryBudget
         self.vfs = try VirtualFileSystem(
-            mounts: loaded.mounts, instanceDirectory: directory, ramCapacity: loaded.resourceLimits.userSpaceSize,
+            mounts: loaded.mounts, instanceDirectory: directory, budget: memoryBudget,
             reportTamper: { [log] message in log.log(.error, message) })
         self.instrumentsPrograms = instrumentsPrograms
         let engine = EngineSelection.engine(try EngineSelection.wanted(requested: requested, configured: loaded.engine))
@@ -119,9 +123,12 @@ public final class Kernel: @unchecked Sendable {
         let processLimits = try ProcessLimits(defaults: config.process).lowered(by: limits)
         let program = try loadProgram(path: path, arguments: arguments, environment: environment, memoryLimit: processLimits.memory, entry: entry)
         let files = FileTable()
-        files.install(.init(description: HostStreamDescription(fd: stdio.input), rightsBase: .stream, rightsInheriting: [], flags: [], ownsDescription: false), at: 0)
-        files.install(.init(description: HostStreamDescription(fd: stdio.output), rightsBase: .stream, rightsInheriting: [], flags: [], ownsDescription: false), at: 1)
-        files.install(.init(description: HostStreamDescription(fd: stdio.error), rightsBase: .stream, rightsInheriting: [], flags: [], ownsDescription: false), at: 2)
+        // Standard input is read, output and error written (EBADF the other way, as wasmtime).
+        for (fd, host) in [stdio.input, stdio.output, stdio.error].enumerated() {
+            files.install(.init(
+                description: HostStreamDescription(fd: host), rightsBase: .stream, rightsInheriting: [], flags: [],
+                ownsDescription: false, isReadable: fd == 0, isWritable: fd != 0), at: UInt32(fd))
+        }
         for mount in vfs.mounts {
             _ = try files.insert(.init(
                 description: DirectoryDescription(inode: mount.root), rightsBase: .directory,
@@ -289,7 +296,7 @@ public final class Kernel: @unchecked Sendable {
             return table.all
         }
         for process in all { process.deliver(.kill) }
-        let deadline = monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
+        let deadline = monotonicNanoseconds().saturatingAdd(UInt64(clamping: Int64(max(0, min(timeoutSeconds, 1e9)) * 1e9)))
         try table.lock.withLock { () throws(Errno) in
             while true {
                 let running = table.all.filter { if case .running = $0.state { return true } else { return false } }
@@ -344,17 +351,14 @@ public final class Kernel: @unchecked Sendable {
         table.thread(tid)?.sched.affinity
     }
 
-    /// Reserves `delta` bytes of the instance's `user_space_size` (negative releases).
+    /// Reserves `delta` bytes of the instance's `user_space_size` (negative releases), shared
+    /// with what its file systems hold (``memoryBudget``).
     func reserveMemory(_ delta: Int) -> Bool {
-        table.lock.withLock {
-            if delta <= 0 {
-                reservedMemory -= min(reservedMemory, UInt64(-delta))
-                return true
-            }
-            if UInt64(delta) > config.resourceLimits.userSpaceSize - min(reservedMemory, config.resourceLimits.userSpaceSize) { return false }
-            reservedMemory += UInt64(delta)
+        if delta <= 0 {
+            memoryBudget.release(UInt64(delta.magnitude))
             return true
         }
+        return memoryBudget.reserve(UInt64(delta))
     }
 }
 

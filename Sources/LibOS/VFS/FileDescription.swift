@@ -11,7 +11,12 @@ public protocol FileDescription: AnyObject, Sendable {
     var inode: (any Inode)? { get }
     var fileType: FileType { get }
 
+    /// Reads, waiting while a stream has nothing yet (interruptibly: `EINTR` once the calling
+    /// guest's process is ending).
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int
+    /// Reads what is there without waiting: `EAGAIN` when nothing is and the stream has not
+    /// ended (`O_NONBLOCK`, and every buffer of a vectored read after the first).
+    func readNow(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int
     func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int
     func pread(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(Errno) -> Int
     func pwrite(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(Errno) -> Int
@@ -33,6 +38,8 @@ public protocol FileDescription: AnyObject, Sendable {
 
 extension FileDescription {
     public var inode: (any Inode)? { nil }
+    /// Files never wait: reading now is reading.
+    public func readNow(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int { try read(into: buffer) }
     public func pread(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(Errno) -> Int { throw .spipe }
     public func pwrite(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws(Errno) -> Int { throw .spipe }
     public func seek(_ offset: Int64, from origin: SeekOrigin) throws(Errno) -> UInt64 { throw .spipe }
@@ -76,11 +83,4 @@ func seekTarget(current: UInt64, end: UInt64, offset: Int64, origin: SeekOrigin)
     let (target, overflow) = base.addingReportingOverflow(offset)
     if overflow || target < 0 { throw .inval }
     return UInt64(target)
-}
-
-/// Wall-clock nanoseconds since the Unix epoch.
-func nowNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

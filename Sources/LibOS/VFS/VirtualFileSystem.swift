@@ -21,19 +21,20 @@ public final class VirtualFileSystem: @unchecked Sendable {
     /// Keeps every mounted file system alive for as long as the namespace.
     private var fileSystems: [AnyObject] = []
 
-    /// The capacity of each `ramfs` mount.
-    private let ramCapacity: UInt64
+    /// What ramfs contents and the plaintext of open sefs files are charged to: the instance's
+    /// `user_space_size`, which linear memory is charged to too.
+    let budget: MemoryBudget
 
-    /// Mounts every entry of `configs`; `hostfs` sources resolve against `instanceDirectory`.
-    /// Each `ramfs` holds at most `ramCapacity` bytes of file data.
     /// Told when a `sefs` file fails authentication.
     private let reportTamper: @Sendable (String) -> Void
 
+    /// Mounts every entry of `configs`; `hostfs` sources resolve against `instanceDirectory`.
+    /// What ramfs and sefs hold in host memory is charged to `budget`.
     public init(
-        mounts configs: [MountConfig], instanceDirectory: String, ramCapacity: UInt64,
+        mounts configs: [MountConfig], instanceDirectory: String, budget: MemoryBudget,
         reportTamper: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(Errno) {
-        self.ramCapacity = ramCapacity
+        self.budget = budget
         self.reportTamper = reportTamper
         let rootConfig = configs.first { $0.target == "/" }
         let rootInode = try makeFileSystem(rootConfig ?? MountConfig.ramfs("/"), instanceDirectory: instanceDirectory)
@@ -68,7 +69,7 @@ public final class VirtualFileSystem: @unchecked Sendable {
         nextDevice += 1
         switch config.type {
         case .ramfs:
-            let fs = RamFileSystem(device: device, capacity: ramCapacity)
+            let fs = RamFileSystem(device: device, budget: budget)
             fileSystems.append(fs)
             return (fs.root, nil)
         case .devfs:
@@ -99,7 +100,7 @@ public final class VirtualFileSystem: @unchecked Sendable {
             let fs = try SefsFileSystem(
                 host: host,
                 keyFile: config.options["key_file"].map { MountConfig.resolve(hostPath: $0, instanceDirectory: instanceDirectory) },
-                instanceDirectory: instanceDirectory, target: config.target, reportTamper: reportTamper)
+                instanceDirectory: instanceDirectory, target: config.target, budget: budget, reportTamper: reportTamper)
             fileSystems.append(fs)
             return (fs.root, source)
         }

@@ -1,13 +1,14 @@
 /// SplitMix64: a small, fast generator with a fixed sequence for a given seed, so that training
-/// with sampling gives the same model for the same data and arguments, on every platform.
-struct SplitMix64 {
+/// with sampling gives the same model for the same data and arguments, on every platform. Public
+/// for the tests and benchmarks that make reproducible data with it.
+public struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

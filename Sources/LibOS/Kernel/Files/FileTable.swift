@@ -128,6 +128,29 @@ public final class FileTable: @unchecked Sendable {
         replaced?.file.release()
     }
 
+    /// The preopened directory whose guest path is the longest prefix of the absolute `path`
+    /// (whole components), and the rest of `path` relative to it (`.` for the directory itself),
+    /// as wasi-libc resolves an absolute path for `open()`.
+    func preopen(containing path: String) -> (entry: Entry, relative: String)? {
+        let candidates = lock.withLock { entries.compactMap { $0 } }.filter { $0.preopenPath != nil }
+        var best: (entry: Entry, relative: String, length: Int)?
+        for entry in candidates {
+            let prefix = entry.preopenPath!
+            let relative: String
+            if prefix == "/" {
+                relative = String(path.drop { $0 == "/" })
+            } else if path == prefix {
+                relative = ""
+            } else if path.hasPrefix(prefix + "/") {
+                relative = String(path.dropFirst(prefix.count).drop { $0 == "/" })
+            } else {
+                continue
+            }
+            if best == nil || prefix.count > best!.length { best = (entry, relative.isEmpty ? "." : relative, prefix.count) }
+        }
+        return best.map { ($0.entry, $0.relative) }
+    }
+
     /// A new table with every descriptor of this one, sharing their open files (a child's table
     /// at spawn).
     func inherited() -> FileTable {

@@ -72,9 +72,7 @@ public final class GuestThread: @unchecked Sendable {
     /// With `stateLock` held.
     private func readCPUClock() -> UInt64 {
         guard let cpuClock else { return 0 }
-        var ts = timespec()
-        guard clock_gettime(cpuClock, &ts) == 0 else { return 0 }
-        let total = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        let total = hostClockNanoseconds(cpuClock)
         return total >= cpuAtAttach ? total - cpuAtAttach : 0
     }
 

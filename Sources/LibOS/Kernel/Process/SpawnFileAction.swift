@@ -39,6 +39,11 @@ enum SpawnFileAction: Equatable {
     }
 
     /// Applies the action to a child's table.
+    ///
+    /// `OPEN` resolves its absolute path as the guest's own `open()` would (wasi-libc): beneath
+    /// the preopened directory of the child's table — its parent's descriptors — whose path is the
+    /// longest prefix of it, with that descriptor's rights. So a child never gets a right its
+    /// parent dropped (`fd_fdstat_set_rights`) or a folder its parent closed: `ENOTCAPABLE`.
     func apply(to files: FileTable, vfs: VirtualFileSystem) throws(Errno) {
         switch self {
         case .close(let fd):
@@ -47,21 +52,22 @@ enum SpawnFileAction: Equatable {
             try files.duplicate(fd, to: newFD)
         case .open(let fd, let path, let flags):
             guard path.hasPrefix("/") else { throw Errno.inval.with(reason: "spawn opens absolute guest paths only, got \"\(path)\"") }
+            guard let (directory, relative) = files.preopen(containing: path) else {
+                throw Errno.notcapable.with(reason: "no descriptor of the parent holds \(path)")
+            }
             let read = flags & OpenFlags.readOnly != 0
             let write = flags & OpenFlags.writeOnly != 0
-            let inode = try PathWalker(vfs: vfs).resolveForOpen(
-                from: vfs.root, String(path.dropFirst()), create: flags & OpenFlags.create != 0,
-                exclusive: flags & OpenFlags.exclusive != 0, followFinal: true)
-            let stat = try inode.stat()
-            if flags & OpenFlags.directory != 0 && stat.type != .directory { throw .notdir }
-            if stat.type == .directory && write { throw .isdir }
-            let description = try inode.open(OpenMode(
-                read: read || !write, write: write, truncate: flags & OpenFlags.truncate != 0,
-                append: flags & OpenFlags.append != 0, directory: stat.type == .directory))
-            let rights = Rights.maximum(for: description.fileType)
-            let entry = FileTable.Entry(
-                description: description, rightsBase: rights, rightsInheriting: rights, flags: [],
-                isReadable: (read || !write) && stat.type != .directory, isWritable: write)
+            var wasiFlags = WASIPreview1.OpenFlags()
+            if flags & OpenFlags.create != 0 { wasiFlags.insert(.create) }
+            if flags & OpenFlags.directory != 0 { wasiFlags.insert(.directory) }
+            if flags & OpenFlags.exclusive != 0 { wasiFlags.insert(.exclusive) }
+            if flags & OpenFlags.truncate != 0 { wasiFlags.insert(.truncate) }
+            var rights = Rights.all
+            if !write { rights.remove(.fdWrite) }
+            if write && !read { rights.subtract([.fdRead, .fdReaddir]) }
+            let entry = try WASIPreview1.open(
+                relative, beneath: directory, in: files, walker: PathWalker(vfs: vfs), flags: wasiFlags, base: rights,
+                inheriting: .all, fdFlags: flags & OpenFlags.append != 0 ? .append : [], followFinal: true)
             try? files.close(fd)
             files.install(entry, at: fd)
         }

@@ -45,10 +45,3 @@ public final class KernelLock: @unchecked Sendable {
         pthread_cond_broadcast(&condition)
     }
 }
-
-/// Monotonic nanoseconds.
-func monotonicNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}

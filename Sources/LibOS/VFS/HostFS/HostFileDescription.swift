@@ -47,11 +47,14 @@ final class HostFileDescription: FileDescription, @unchecked Sendable {
     }
 
     func setSize(_ size: UInt64) throws(Errno) {
+        try file.fs.checkWritable()
         guard size <= UInt64(Int64.max) else { throw .fbig }
         _ = try hostCall { ftruncate(fd, off_t(size)) }
     }
 
+    // A read-only mount refuses every change through a descriptor too, metadata included.
     func setTimes(access: TimeChange, modification: TimeChange) throws(Errno) {
+        try file.fs.checkWritable()
         let times = hostTimes(access: access, modification: modification)
         _ = try hostCall { futimens(fd, times) }
     }
@@ -59,6 +62,7 @@ final class HostFileDescription: FileDescription, @unchecked Sendable {
     func sync() throws(Errno) { _ = try hostCall { fsync(fd) } }
 
     func allocate(offset: UInt64, length: UInt64) throws(Errno) {
+        try file.fs.checkWritable()
         let result = posix_fallocate(fd, off_t(clamping: offset), off_t(clamping: length))
         if result != 0 { throw Errno(host: result) }
     }

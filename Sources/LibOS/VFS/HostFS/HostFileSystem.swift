@@ -59,11 +59,12 @@ func fileStat(_ st: stat, device: UInt64) -> FileStat {
     case S_IFSOCK: type = .socketStream
     default: type = .unknown
     }
-    func ns(_ t: timespec) -> UInt64 { UInt64(max(0, t.tv_sec)) * 1_000_000_000 + UInt64(t.tv_nsec) }
+    // Host values are not trusted to fit: sizes are clamped, times saturate (a file dated
+    // after 2554 reads as UInt64.max nanoseconds, one before 1970 as 0).
     return FileStat(
-        device: device, inode: UInt64(st.st_ino), type: type, linkCount: UInt64(st.st_nlink),
-        size: UInt64(st.st_size), accessTime: ns(st.st_atim), modificationTime: ns(st.st_mtim),
-        changeTime: ns(st.st_ctim))
+        device: device, inode: UInt64(clamping: st.st_ino), type: type, linkCount: UInt64(clamping: st.st_nlink),
+        size: UInt64(clamping: st.st_size), accessTime: nanoseconds(of: st.st_atim),
+        modificationTime: nanoseconds(of: st.st_mtim), changeTime: nanoseconds(of: st.st_ctim))
 }
 
 /// Retries a host call interrupted by a signal; throws the host errno as an ``Errno``.

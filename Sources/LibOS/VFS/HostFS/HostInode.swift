@@ -59,7 +59,8 @@ public final class HostInode: Inode, @unchecked Sendable {
     public func createFile(_ name: String, exclusive: Bool) throws(Errno) -> any Inode {
         try fs.checkWritable()
         try withDirectory { (directory) throws(Errno) in
-            let flags = O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (exclusive ? O_EXCL : 0)
+            // O_NONBLOCK: an existing FIFO of that name must not block the open.
+            let flags = O_CREAT | O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (exclusive ? O_EXCL : 0)
             let fd = try hostCall { openat(directory, name, flags, 0o644) }
             close(fd)
         }
@@ -173,35 +174,77 @@ public final class HostInode: Inode, @unchecked Sendable {
     }
 
     /// Opens the host file itself (no link followed) with `flags`; the caller closes the fd.
+    ///
+    /// Only a regular file opens: a FIFO, socket or device node in the host folder is `EACCES`,
+    /// as on a `nodev` mount. A FIFO would block the host thread in `open` or `read` past every
+    /// kill and deadline, and a device node would hand the guest a host device. The open itself
+    /// is `O_NONBLOCK` (a FIFO must not block it before it is refused), cleared once the
+    /// descriptor is known to be a regular file.
     func openHostFile(flags: Int32) throws(Errno) -> Int32 {
-        try withParent { (parent, name) throws(Errno) -> Int32 in
-            try hostCall { openat(parent, name, flags | O_NOFOLLOW | O_CLOEXEC) }
+        let refusal = Errno.acces.with(reason: "hostfs opens only regular files and folders")
+        let fd: Int32
+        do {
+            fd = try withParent { (parent, name) throws(Errno) -> Int32 in
+                try hostCall { openat(parent, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
+            }
+        } catch where error == Errno(host: ENXIO) {
+            throw refusal  // a FIFO opened for writing with no reader, a socket
         }
+        var st = Glibc.stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            Glibc.close(fd)
+            throw refusal
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
     }
 
     /// Replaces the file's bytes atomically: `write` fills a new file beside it, which is
     /// synced and renamed over the old one; on failure the old file is left as it was.
     func replaceContents(_ write: (Int32) throws(Errno) -> Void) throws(Errno) {
+        let copy = HostInode(fs: fs, components: components.dropLast() + [HostInode.temporaryName(for: name)])
+        try copy.writeNewFile(write)
+        do throws(Errno) {
+            try copy.moveOver(name)
+        } catch {
+            try? copy.removeFromParent()
+            throw error
+        }
+    }
+
+    /// The name of the file that replaces `name` while it is written (sefs hides these).
+    static func temporaryName(for name: String) -> String { ".\(name).cloister-tmp" }
+
+    static func isTemporaryName(_ name: String) -> Bool { name.hasPrefix(".") && name.hasSuffix(".cloister-tmp") }
+
+    /// Creates this file anew (mode 0600, replacing a stale one), fills it with `write` and
+    /// syncs it; on failure it is removed again.
+    func writeNewFile(_ write: (Int32) throws(Errno) -> Void) throws(Errno) {
+        try fs.checkWritable()
         try withParent { (parent, name) throws(Errno) in
-            let temporary = ".\(name).cloister-tmp"
-            _ = unlinkat(parent, temporary, 0)
-            let fd = try hostCall { openat(parent, temporary, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600) }
-            do {
+            _ = unlinkat(parent, name, 0)
+            let fd = try hostCall { openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+            do throws(Errno) {
                 try write(fd)
                 _ = try hostCall { fsync(fd) }
             } catch {
                 Glibc.close(fd)
-                _ = unlinkat(parent, temporary, 0)
-                throw (error as? Errno) ?? .io
+                _ = unlinkat(parent, name, 0)
+                throw error
             }
             Glibc.close(fd)
-            do {
-                _ = try hostCall { renameat(parent, temporary, parent, name) }
-            } catch {
-                _ = unlinkat(parent, temporary, 0)
-                throw (error as? Errno) ?? .io
-            }
         }
     }
-}
 
+    /// Renames this file onto its sibling `newName`, atomically replacing what is there.
+    func moveOver(_ newName: String) throws(Errno) {
+        try fs.checkWritable()
+        try withParent { (parent, name) throws(Errno) in _ = try hostCall { renameat(parent, name, parent, newName) } }
+    }
+
+    /// Removes this file from its folder.
+    func removeFromParent() throws(Errno) {
+        try fs.checkWritable()
+        try withParent { (parent, name) throws(Errno) in _ = try hostCall { unlinkat(parent, name, 0) } }
+    }
+}

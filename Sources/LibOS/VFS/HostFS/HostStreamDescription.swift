@@ -4,9 +4,29 @@ import Glibc
 
 /// A host descriptor handed to a guest as a stream: its standard input, output or error.
 /// The LibOS does not own the descriptor and never closes it.
+///
+/// **No host call on a stream ever blocks.** The descriptor may be a pipe nobody fills or
+/// drains, a terminal, a socket; blocking in `read(2)` or `write(2)` would hold a host thread past
+/// every kill, deadline and shutdown. So a transfer happens only once `poll` says the descriptor
+/// is ready, and then moves no more than cannot block: a read takes at most what `FIONREAD`
+/// reports (end of file reads 0 at once), a write at most `PIPE_BUF` bytes (what a pipe that
+/// polls writable always takes; sockets are written with `MSG_DONTWAIT`). The check and the
+/// transfer hold one lock (``transfers``), so another guest thread cannot empty or fill the
+/// stream in between. Waiting happens outside the lock, 50 ms at a time, ending with `EINTR` as
+/// soon as the calling guest's process is ending.
 final class HostStreamDescription: FileDescription, @unchecked Sendable {
     let fd: Int32
-    init(fd: Int32) { self.fd = fd }
+    /// Whether the descriptor is a socket (written with `send`, which never raises SIGPIPE).
+    private let isSocket: Bool
+    /// Serializes readiness checks with the transfers that follow them, for every host stream.
+    /// It is never held while waiting.
+    private static let transfers = KernelLock()
+
+    init(fd: Int32) {
+        self.fd = fd
+        var st = Glibc.stat()
+        isSocket = fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFSOCK
+    }
 
     var fileType: FileType {
         var st = Glibc.stat()
@@ -19,20 +39,40 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
         }
     }
 
+    /// Reads what is there, waiting for input while the calling guest's process lives.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-        try hostCall { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+        while true {
+            do throws(Errno) {
+                return try readNow(into: buffer)
+            } catch where error == .again {
+                try waitUntilReady(events: Int16(POLLIN))
+            }
+        }
     }
 
+    /// Reads what is there now; `EAGAIN` when nothing is (and the stream has not ended).
+    func readNow(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        if buffer.isEmpty { return 0 }
+        return try Self.transfers.withLock { () throws(Errno) -> Int in
+            guard isReady(events: Int16(POLLIN), timeoutMilliseconds: 0) else { throw .again }
+            // Ready with nothing to read is the end of the stream: read answers 0 at once.
+            var available: Int32 = 0
+            var count = buffer.count
+            if ioctl(fd, UInt(FIONREAD), &available) == 0, available > 0 { count = min(count, Int(available)) }
+            while true {
+                let result = Glibc.read(fd, buffer.baseAddress, count)
+                if result >= 0 { return result }
+                if errno == EINTR { continue }
+                throw errno == EAGAIN ? .again : Errno(host: errno)
+            }
+        }
+    }
+
+    /// Writes everything, waiting for room while the calling guest's process lives; once it is
+    /// ending, answers what was written (or `EINTR` for nothing). A closed reader is `EPIPE` for
+    /// the guest and never a SIGPIPE for the host: the signal is blocked on this thread for the
+    /// write and a pending one is consumed.
     func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int {
-        try write(buffer, isInterrupted: { false })
-    }
-
-    /// Writes everything, waiting for room at most 50 ms at a time and giving up with `EINTR`
-    /// once `isInterrupted` says so, so a reader that never drains cannot hold the guest's
-    /// thread forever: once the descriptor polls writable, a write of at most `PIPE_BUF` bytes
-    /// does not block. A closed reader is `EPIPE` for the guest and never a SIGPIPE for the
-    /// host: the signal is blocked on this thread for the write and a pending one is consumed.
-    func write(_ buffer: UnsafeRawBufferPointer, isInterrupted: () -> Bool) throws(Errno) -> Int {
         var pipeSignal = sigset_t()
         sigemptyset(&pipeSignal)
         sigaddset(&pipeSignal, SIGPIPE)
@@ -45,16 +85,43 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
         }
         var written = 0
         while written < buffer.count {
-            while !isReady(events: Int16(POLLOUT), timeoutMilliseconds: 50) {
-                if isInterrupted() {
-                    if written > 0 { return written }
-                    throw .intr
-                }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[written..<min(buffer.count, written + Pipe.atomicWriteSize)])
+            if let count = try writeNow(chunk) {
+                written += count
+                continue
             }
-            let chunk = min(buffer.count - written, 4096)  // PIPE_BUF
-            written += try hostCall { Glibc.write(fd, buffer.baseAddress! + written, chunk) }
+            do throws(Errno) {
+                try waitUntilReady(events: Int16(POLLOUT))
+            } catch {
+                if written > 0 { return written }
+                throw error
+            }
         }
         return written
+    }
+
+    /// Writes `chunk` (at most `PIPE_BUF` bytes) if the stream has room now; nil when it has not.
+    private func writeNow(_ chunk: UnsafeRawBufferPointer) throws(Errno) -> Int? {
+        try Self.transfers.withLock { () throws(Errno) -> Int? in
+            guard isReady(events: Int16(POLLOUT), timeoutMilliseconds: 0) else { return nil }
+            while true {
+                let result = isSocket
+                    ? send(fd, chunk.baseAddress, chunk.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+                    : Glibc.write(fd, chunk.baseAddress, chunk.count)
+                if result >= 0 { return result }
+                if errno == EINTR { continue }
+                if errno == EAGAIN { return nil }
+                throw Errno(host: errno)
+            }
+        }
+    }
+
+    /// Waits until the stream is ready for `events`, 50 ms at a time; `EINTR` once the calling
+    /// guest's process is ending.
+    private func waitUntilReady(events: Int16) throws(Errno) {
+        while !isReady(events: events, timeoutMilliseconds: 50) {
+            if GuestThread.current?.process.isEnding == true { throw .intr }
+        }
     }
 
     func stat() throws(Errno) -> FileStat {
@@ -67,9 +134,10 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
 
     var wouldBlockOnRead: Bool { !isReady(events: Int16(POLLIN), timeoutMilliseconds: 0) }
 
-    /// Waits up to `timeoutMilliseconds` for the descriptor to become ready.
+    /// Waits up to `timeoutMilliseconds` for the descriptor to become ready (an error or a
+    /// hang-up counts: the transfer that follows reports it).
     func isReady(events: Int16, timeoutMilliseconds: Int32) -> Bool {
         var request = pollfd(fd: fd, events: events, revents: 0)
-        return poll(&request, 1, timeoutMilliseconds) != 0
+        return poll(&request, 1, timeoutMilliseconds) > 0
     }
 }

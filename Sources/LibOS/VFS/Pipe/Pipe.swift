@@ -40,19 +40,36 @@ final class Pipe: @unchecked Sendable {
         if destination.isEmpty { return 0 }
         return try wait { () -> Int? in
             if count == 0 { return writers == 0 ? 0 : nil }
-            var copied = 0
-            while copied < destination.count && count > 0 {
-                let run = min(destination.count - copied, count, Pipe.capacity - head)
-                buffer.withUnsafeBytes { source in
-                    (destination.baseAddress! + copied).copyMemory(from: source.baseAddress! + head, byteCount: run)
-                }
-                head = (head + run) % Pipe.capacity
-                count -= run
-                copied += run
-            }
-            lock.broadcast()
-            return copied
+            return takeLocked(into: destination)
         }
+    }
+
+    /// Reads what the pipe holds now: `EAGAIN` when it is empty and a writer remains.
+    fileprivate func readNow(into destination: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        if destination.isEmpty { return 0 }
+        return try lock.withLock { () throws(Errno) -> Int in
+            if count == 0 {
+                if writers == 0 { return 0 }
+                throw .again
+            }
+            return takeLocked(into: destination)
+        }
+    }
+
+    /// Moves up to `destination.count` queued bytes out. With the lock held.
+    private func takeLocked(into destination: UnsafeMutableRawBufferPointer) -> Int {
+        var copied = 0
+        while copied < destination.count && count > 0 {
+            let run = min(destination.count - copied, count, Pipe.capacity - head)
+            buffer.withUnsafeBytes { source in
+                (destination.baseAddress! + copied).copyMemory(from: source.baseAddress! + head, byteCount: run)
+            }
+            head = (head + run) % Pipe.capacity
+            count -= run
+            copied += run
+        }
+        lock.broadcast()
+        return copied
     }
 
     fileprivate func write(_ source: UnsafeRawBufferPointer) throws(Errno) -> Int {
@@ -61,10 +78,7 @@ final class Pipe: @unchecked Sendable {
             let step: Int
             do {
                 step = try wait { () throws(Errno) -> Int? in
-                    if readers == 0 {
-                        GuestThread.current?.process.deliver(.pipe, reason: "wrote to a pipe with no reader")
-                        throw .pipe
-                    }
+                    if readers == 0 { throw .pipe }
                     if source.isEmpty { return 0 }
                     if count == Pipe.capacity { return nil }
                     // POSIX: a write of at most PIPE_BUF bytes is atomic — it waits for room for all of it.
@@ -83,6 +97,9 @@ final class Pipe: @unchecked Sendable {
                     return copied
                 }
             } catch {
+                // SIGPIPE is raised here, with the pipe's lock released: delivering it ends the
+                // process and wakes its threads, this one included, through the lock it waits on.
+                if error == .pipe { GuestThread.current?.process.deliver(.pipe, reason: "wrote to a pipe with no reader") }
                 // Bytes already in the pipe stay written: report them, as write(2) does.
                 if written > 0 && error == .intr { return written }
                 throw error
@@ -118,6 +135,7 @@ final class PipeReadEnd: FileDescription, @unchecked Sendable {
 
     var fileType: FileType { .unknown }
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int { try pipe.read(into: buffer) }
+    func readNow(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int { try pipe.readNow(into: buffer) }
     func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int { throw .badf }
     func stat() throws(Errno) -> FileStat { FileStat.pipe }
     func readableBytes() -> UInt64? { UInt64(pipe.readableBytes) }

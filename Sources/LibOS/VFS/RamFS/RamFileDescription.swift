@@ -36,7 +36,7 @@ final class RamFileDescription: FileDescription, @unchecked Sendable {
         if end > RamFileSystem.maximumFileSize { throw .fbig }
         return try withBytes { (bytes: inout [UInt8]) throws(Errno) -> Int in
             let start = Int(position)
-            if Int(end) > bytes.count { try node.fs.charge(from: bytes.count, to: Int(end)) }
+            if Int(end) > bytes.count { try node.chargeData(from: bytes.count, to: Int(end)) }
             // Overwrite what exists, fill a hole with zeros, append the rest (no double writes).
             let overlap = max(0, min(Int(end), bytes.count) - start)
             if overlap > 0 {

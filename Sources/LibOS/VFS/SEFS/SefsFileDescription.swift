@@ -1,10 +1,11 @@
 /// An open file of a ``SefsFileSystem``.
 ///
 /// The first description of a file decrypts and authenticates it whole (`EIO` if it was
-/// tampered with); every description of the file shares that plaintext; `fd_sync`,
-/// `fd_datasync` and the last close seal it again into the host file, in place.
+/// tampered with); every description of the file shares that plaintext, charged to the
+/// instance's memory budget; `fd_sync`, `fd_datasync` and the last close seal it again into the
+/// host file, in place.
 final class SefsFileDescription: FileDescription, @unchecked Sendable {
-    private let file: SefsInode
+    private let fs: SefsFileSystem
     private let shared: SefsOpenFile
     private let lock = KernelLock()
     private var offset: UInt64 = 0
@@ -12,12 +13,13 @@ final class SefsFileDescription: FileDescription, @unchecked Sendable {
     var isAppending: Bool
 
     init(file: SefsInode, mode: OpenMode) throws(Errno) {
-        self.file = file
+        self.fs = file.fs
         self.isAppending = mode.append
         self.shared = try file.fs.acquire(file.host, truncate: mode.truncate && mode.write)
     }
 
-    var inode: (any Inode)? { file }
+    /// The file where it lives now (a rename moves it).
+    var inode: (any Inode)? { SefsInode(fs: fs, host: shared.lock.withLock { shared.host }) }
     var fileType: FileType { .regularFile }
 
     private func readShared(into buffer: UnsafeMutableRawBufferPointer, at position: UInt64) -> Int {
@@ -33,17 +35,12 @@ final class SefsFileDescription: FileDescription, @unchecked Sendable {
     private func writeShared(_ buffer: UnsafeRawBufferPointer, at position: UInt64?) throws(Errno) -> UInt64 {
         try shared.lock.withLock { () throws(Errno) -> UInt64 in
             let start = position ?? UInt64(shared.contents.count)
+            if buffer.isEmpty { return start }
+            // `start` is at most Int64.max (seek and pwrite refuse more), so this cannot overflow.
             let end = start + UInt64(buffer.count)
             if end > RamFileSystem.maximumFileSize { throw .fbig }
-            if Int(end) > shared.contents.count {
-                shared.contents.append(contentsOf: repeatElement(0, count: Int(end) - shared.contents.count))
-            }
-            if buffer.count > 0 {
-                shared.contents.withUnsafeMutableBytes {
-                    ($0.baseAddress! + Int(start)).copyMemory(from: buffer.baseAddress!, byteCount: buffer.count)
-                }
-            }
-            shared.dirty = true
+            if Int(end) > shared.contents.count { try shared.resize(to: Int(end)) }
+            shared.overwrite(buffer, at: Int(start))
             return end
         }
     }
@@ -83,21 +80,17 @@ final class SefsFileDescription: FileDescription, @unchecked Sendable {
     }
 
     func stat() throws(Errno) -> FileStat {
-        var stat = try file.host.stat()
+        let (host, detached) = shared.lock.withLock { (shared.host, shared.isDetached ? shared.detachedStat : nil) }
+        var stat: FileStat
+        if let detached { stat = detached } else { stat = try host.stat() }
+        if detached != nil { stat.linkCount = 0 }
         stat.size = size
         return stat
     }
 
     func setSize(_ newSize: UInt64) throws(Errno) {
         guard newSize <= RamFileSystem.maximumFileSize else { throw .fbig }
-        shared.lock.withLock {
-            if Int(newSize) < shared.contents.count {
-                shared.contents.removeSubrange(Int(newSize)...)
-            } else {
-                shared.contents.append(contentsOf: repeatElement(0, count: Int(newSize) - shared.contents.count))
-            }
-            shared.dirty = true
-        }
+        try shared.lock.withLock { () throws(Errno) in try shared.resize(to: Int(newSize)) }
     }
 
     func allocate(offset: UInt64, length: UInt64) throws(Errno) {
@@ -106,7 +99,7 @@ final class SefsFileDescription: FileDescription, @unchecked Sendable {
         if end > size { try setSize(end) }
     }
 
-    func sync() throws(Errno) { try file.fs.sync(shared, file: file.host) }
+    func sync() throws(Errno) { try fs.sync(shared) }
 
     func readableBytes() -> UInt64? {
         let end = size
@@ -118,6 +111,6 @@ final class SefsFileDescription: FileDescription, @unchecked Sendable {
             defer { isClosed = true }
             return !isClosed
         }
-        if first { file.fs.release(shared, file: file.host) }
+        if first { fs.release(shared) }
     }
 }

@@ -13,25 +13,40 @@ import ProtectedFiles
 /// the last, so flipped bits, truncation, reordering, chunks moved between files and appended
 /// data are all refused.
 ///
+/// **Each file is bound to its path.** A file is sealed with its own key, derived from the mount's
+/// key and its path below the mount root (``fileKey(for:)``), so a whole file copied or moved to
+/// another name on the host does not authenticate there (`EIO`), and two files swapped both fail.
+/// A guest's own rename reseals what it moves for the new path; hard links, which would give one
+/// file two paths, are refused (`EPERM`). Putting back an older version of a file under its own
+/// name (a rollback) is not detected.
+///
 /// The key is 16 bytes (`cloister-file-128`) or 32 bytes (`cloister-file-256`), from the
 /// mount's `options.key_file`: hex (a `key: HEX` line, as `cloister keygen` prints, or hex
 /// alone) or the raw bytes. Without a key file, the key is derived from the instance key for
 /// the mount's target.
+///
+/// The plaintext of every open file is held in host memory and charged to the instance's
+/// ``MemoryBudget``: opening a file larger than what is left is `ENOMEM`, growing one past it
+/// `ENOSPC`.
 public final class SefsFileSystem: @unchecked Sendable {
     let host: HostFileSystem
     let scheme: Scheme
-    let key: [UInt8]
+    private let key: [UInt8]
+    let budget: MemoryBudget
     /// Told about every file that fails authentication (the kernel logs it).
     let reportTamper: @Sendable (String) -> Void
     public private(set) var root: SefsInode!
-    /// The plaintext of every open file, shared by all its descriptions; guarded by `lock`.
-    private var openFiles: [InodeIdentity: SefsOpenFile] = [:]
+    /// The plaintext of every open file, shared by all its descriptions, by the file's path below
+    /// the mount root (the name a file is sealed for; renames move the entry). Keyed by path, not
+    /// by host inode number: a number the host frees and gives to another file must never hand
+    /// that file this one's plaintext. Guarded by `lock`.
+    private var openFiles: [[String]: SefsOpenFile] = [:]
     private let lock = KernelLock()
 
     /// A `sefs` file system over `host`, keyed by `keyFile` or, when there is none, by a key
     /// derived for `target` from the instance key (see ``instanceKey(in:)``).
     public init(
-        host: HostFileSystem, keyFile: String?, instanceDirectory: String, target: String,
+        host: HostFileSystem, keyFile: String?, instanceDirectory: String, target: String, budget: MemoryBudget,
         reportTamper: @escaping @Sendable (String) -> Void
     ) throws(Errno) {
         let key: [UInt8]
@@ -48,6 +63,7 @@ public final class SefsFileSystem: @unchecked Sendable {
         }
         self.host = host
         self.key = key
+        self.budget = budget
         self.scheme = key.count == 16 ? .cloisterFile128 : .cloisterFile256
         self.reportTamper = reportTamper
         self.root = SefsInode(fs: self, host: host.root)
@@ -89,6 +105,22 @@ public final class SefsFileSystem: @unchecked Sendable {
         return bytes.count == 16 || bytes.count == 32 ? bytes : nil
     }
 
+    /// The key the file at `path` (its components below the mount root) is sealed with:
+    /// HKDF-SHA256 of the mount's key with info `cloister/v1/sefs/path/<path>`, as long as the
+    /// mount's key. It is what binds a file to its name.
+    func fileKey(for path: [String]) -> [UInt8] {
+        SefsFileSystem.fileKey(mountKey: key, path: path.joined(separator: "/"))
+    }
+
+    /// The key a file at `path` (relative to the mount's folder, components joined by `/`, no
+    /// `.` or `..`) of a sefs mount keyed by `mountKey` is sealed with, for whoever prepares
+    /// such files on the host: seal the plaintext in `cloister-file-128`/`-256` with this key.
+    public static func fileKey(mountKey: [UInt8], path: String) -> [UInt8] {
+        KeyDerivation.derive(from: mountKey, label: "sefs/path/" + path, size: mountKey.count)
+    }
+
+    // MARK: Sealing
+
     /// Opens `file` for reading without touching its access time (the guest's `stat` must not
     /// change it), falling back to a plain open where the host refuses `O_NOATIME`.
     private func openForReading(_ file: HostInode) throws(Errno) -> Int32 {
@@ -99,29 +131,51 @@ public final class SefsFileSystem: @unchecked Sendable {
         }
     }
 
-    /// The plaintext of `file`, authenticated; `EIO` when it fails.
-    func decrypt(_ file: HostInode) throws(Errno) -> [UInt8] {
-        let fd = try openForReading(file)
-        defer { Glibc.close(fd) }
-        do {
-            let reader = try ProtectedFileReader(scheme: scheme, key: key, input: HostFile(fd: fd))
+    /// The plaintext of the host file open as `fd`, authenticated as the file at `path`; nil
+    /// when it fails.
+    private func authenticate(_ fd: Int32, as path: [String]) -> Result<[UInt8], any Error> {
+        Result {
+            let reader = try ProtectedFileReader(scheme: scheme, key: fileKey(for: path), input: HostFile(fd: fd))
             var plaintext: [UInt8] = []
             while let piece = try reader.read() { plaintext += piece }
             return plaintext
-        } catch {
+        }
+    }
+
+    /// The plaintext of `file`, authenticated for its path; `EIO` when it fails.
+    ///
+    /// When it fails and a resealed copy of it waits beside it (a rename that a crash cut short,
+    /// see ``renameDirectory(_:in:to:in:)``), that copy is put in place if it authenticates.
+    func decrypt(_ file: HostInode) throws(Errno) -> [UInt8] {
+        let fd = try openForReading(file)
+        let result = authenticate(fd, as: file.components)
+        Glibc.close(fd)
+        switch result {
+        case .success(let plaintext):
+            return plaintext
+        case .failure(let error):
+            if let plaintext = adoptResealedCopy(of: file) { return plaintext }
             reportTamper("sefs file \(file.components.joined(separator: "/")) failed authentication: \(error)")
             throw .io
         }
     }
 
-    /// Seals `plaintext` as the new contents of `file`, in place (the inode, its hard links and
-    /// its other names stay valid).
-    func encrypt(_ plaintext: [UInt8], into file: HostInode) throws(Errno) {
-        let fd = try file.openHostFile(flags: O_WRONLY)
-        defer { Glibc.close(fd) }
+    /// Finishes an interrupted reseal: puts `file`'s temporary copy in place if it authenticates.
+    private func adoptResealedCopy(of file: HostInode) -> [UInt8]? {
+        guard let name = file.components.last else { return nil }
+        let copy = HostInode(fs: host, components: file.components.dropLast() + [HostInode.temporaryName(for: name)])
+        guard let fd = try? copy.openHostFile(flags: O_RDONLY) else { return nil }
+        let result = authenticate(fd, as: file.components)
+        Glibc.close(fd)
+        guard case .success(let plaintext) = result, (try? copy.moveOver(name)) != nil else { return nil }
+        return plaintext
+    }
+
+    /// Writes `plaintext` sealed for `path` at offset 0 of `fd`, and cuts the file there.
+    private func seal(_ plaintext: [UInt8], for path: [String], into fd: Int32) throws(Errno) {
         let output = PositionedOutput(fd: fd)
         do {
-            let writer = try ProtectedFileWriter(scheme: scheme, key: key, output: output)
+            let writer = try ProtectedFileWriter(scheme: scheme, key: fileKey(for: path), output: output)
             try plaintext.withUnsafeBytes { try writer.write($0) }
             _ = try writer.finish()
         } catch {
@@ -131,46 +185,68 @@ public final class SefsFileSystem: @unchecked Sendable {
         _ = try hostCall { fsync(fd) }
     }
 
-    /// The shared plaintext of `file`, opened (decrypted) on first use.
+    /// Seals `plaintext` as the new contents of `file`, in place (the inode stays valid).
+    func encrypt(_ plaintext: [UInt8], into file: HostInode) throws(Errno) {
+        let fd = try file.openHostFile(flags: O_WRONLY)
+        defer { Glibc.close(fd) }
+        try seal(plaintext, for: file.components, into: fd)
+    }
+
+    // MARK: Open files
+
+    /// The shared plaintext of `file`, opened (decrypted) on first use. Its plaintext is charged
+    /// to the budget before it is decrypted: `ENOMEM` when it does not fit.
     func acquire(_ file: HostInode, truncate: Bool) throws(Errno) -> SefsOpenFile {
-        let identity = file.identity
+        let path = file.components
         return try lock.withLock { () throws(Errno) -> SefsOpenFile in
-            if let open = openFiles[identity] {
+            if let open = openFiles[path] {
                 open.openCount += 1
-                if truncate { open.lock.withLock { open.contents = []; open.dirty = true } }
+                if truncate { open.lock.withLock { open.truncate() } }
                 return open
             }
-            let open = SefsOpenFile(contents: truncate ? [] : try decrypt(file))
+            let size = truncate ? 0 : try plaintextSize(of: file, storedSize: try file.stat().size)
+            try budget.charge(size, or: .nomem, for: "the \(ByteSize.format(size)) plaintext of sefs file \(file.components.joined(separator: "/"))")
+            let contents: [UInt8]
+            do throws(Errno) {
+                contents = truncate ? [] : try decrypt(file)
+            } catch {
+                budget.release(size)
+                throw error
+            }
+            let open = SefsOpenFile(host: file, contents: contents, budget: budget, charged: size)
             open.dirty = truncate
-            openFiles[identity] = open
+            openFiles[path] = open
             return open
         }
     }
 
-    /// Drops one description of `file`; the last one seals what changed.
-    func release(_ open: SefsOpenFile, file: HostInode) {
-        let identity = file.identity
+    /// Drops one description of `open`; the last one seals what changed and gives its plaintext
+    /// back to the budget.
+    func release(_ open: SefsOpenFile) {
         let last = lock.withLock { () -> Bool in
             open.openCount -= 1
-            if open.openCount == 0 { openFiles[identity] = nil }
+            if open.openCount == 0, let path = open.lock.withLock({ open.isDetached ? nil : open.host.components }), openFiles[path] === open {
+                openFiles[path] = nil
+            }
             return open.openCount == 0
         }
-        if last { try? sync(open, file: file) }
+        guard last else { return }
+        try? sync(open)
+        open.lock.withLock { open.discard() }
     }
 
-    /// Seals `open` into `file` when it changed.
-    func sync(_ open: SefsOpenFile, file: HostInode) throws(Errno) {
+    /// Seals `open` into its file when it changed.
+    func sync(_ open: SefsOpenFile) throws(Errno) {
         try open.lock.withLock { () throws(Errno) in
-            guard open.dirty else { return }
-            try encrypt(open.contents, into: file)
+            guard open.dirty, !open.isDetached else { return }
+            try encrypt(open.contents, into: open.host)
             open.dirty = false
         }
     }
 
     /// The plaintext size of an open file, if it is open.
     func openSize(_ file: HostInode) -> UInt64? {
-        let identity = file.identity
-        guard let open = lock.withLock({ openFiles[identity] }) else { return nil }
+        guard let open = lock.withLock({ openFiles[file.components] }) else { return nil }
         return open.lock.withLock { UInt64(open.contents.count) }
     }
 
@@ -189,15 +265,216 @@ public final class SefsFileSystem: @unchecked Sendable {
             throw .io
         }
     }
+
+    /// Forgets the open state of `file` before its name goes or is replaced, so that a later
+    /// close cannot seal stale plaintext over whatever takes the name.
+    func detach(_ file: HostInode) {
+        lock.withLock {
+            guard let open = openFiles.removeValue(forKey: file.components) else { return }
+            open.lock.withLock { open.detach() }
+        }
+    }
+
+    // MARK: Renames
+
+    /// Moves `name` in `source` to `newName` in `destination`, resealing every file it moves for
+    /// its new path. A file moves atomically: its new sealed copy is written beside the target
+    /// and renamed over it before the old name goes.
+    func rename(_ name: String, in source: HostInode, to newName: String, in destination: HostInode) throws(Errno) {
+        let moving = HostInode(fs: host, components: source.components + [name])
+        let target = HostInode(fs: host, components: destination.components + [newName])
+        if moving.components == target.components { return }
+        let type = try moving.stat().type
+        if let existing = try? target.stat().type {
+            switch (type, existing) {
+            case (.directory, .directory): break
+            case (.directory, _): throw .notdir
+            case (_, .directory): throw .isdir
+            default: break
+            }
+        }
+        switch type {
+        case .regularFile:
+            detach(target)
+            try lock.withLock { () throws(Errno) in
+                try reseal(moving, as: target)
+                try moving.removeFromParent()
+            }
+        case .directory:
+            try renameDirectory(name, in: source, to: newName, in: destination)
+        default:
+            // Symbolic links and anything else hold no sealed contents.
+            try source.rename(name, to: destination, as: newName)
+        }
+    }
+
+    /// Writes `file`'s plaintext sealed for `target`'s path over `target` (atomically, through a
+    /// temporary beside it), and moves its open state there. With `lock` held.
+    private func reseal(_ file: HostInode, as target: HostInode) throws(Errno) {
+        let open = openFiles[file.components]
+        let plaintext: [UInt8]
+        if let open { plaintext = open.lock.withLock { open.contents } } else { plaintext = try transientPlaintext(of: file) }
+        defer { if open == nil { budget.release(UInt64(plaintext.count)) } }
+        try target.replaceContents { (fd) throws(Errno) in try seal(plaintext, for: target.components, into: fd) }
+        if let open {
+            openFiles[file.components] = nil
+            open.lock.withLock {
+                open.host = target
+                open.dirty = false
+            }
+            openFiles[target.components] = open
+        }
+    }
+
+    /// The plaintext of a file that is not open, charged to the budget until the caller releases it.
+    private func transientPlaintext(of file: HostInode) throws(Errno) -> [UInt8] {
+        let size = try plaintextSize(of: file, storedSize: try file.stat().size)
+        try budget.charge(size, or: .nomem, for: "resealing sefs file \(file.components.joined(separator: "/"))")
+        do throws(Errno) {
+            return try decrypt(file)
+        } catch {
+            budget.release(size)
+            throw error
+        }
+    }
+
+    /// Renames a directory: every regular file beneath it is first resealed for its new path into a
+    /// temporary beside it, then the directory is renamed, then each temporary replaces its file.
+    /// A crash between the two last steps leaves files that fail under their new path next to
+    /// their resealed copies; ``decrypt(_:)`` puts a copy in place when it finds one.
+    private func renameDirectory(_ name: String, in source: HostInode, to newName: String, in destination: HostInode) throws(Errno) {
+        try lock.withLock { () throws(Errno) in
+            let from = source.components + [name]
+            let to = destination.components + [newName]
+            let files = try regularFiles(beneath: HostInode(fs: host, components: from))
+            var staged: [[String]] = []
+            do throws(Errno) {
+                for file in files {
+                    let relative = Array(file.components.dropFirst(from.count))
+                    let open = openFiles[file.components]
+                    let plaintext: [UInt8]
+                    if let open { plaintext = open.lock.withLock { open.contents } } else { plaintext = try transientPlaintext(of: file) }
+                    defer { if open == nil { budget.release(UInt64(plaintext.count)) } }
+                    let copy = HostInode(fs: host, components: file.components.dropLast() + [HostInode.temporaryName(for: relative.last!)])
+                    try copy.writeNewFile { (fd) throws(Errno) in try seal(plaintext, for: to + relative, into: fd) }
+                    staged.append(relative)
+                }
+                try source.rename(name, to: destination, as: newName)
+            } catch {
+                for relative in staged {
+                    try? HostInode(fs: host, components: from + relative.dropLast() + [HostInode.temporaryName(for: relative.last!)]).removeFromParent()
+                }
+                throw error
+            }
+            for relative in staged {
+                let copy = HostInode(fs: host, components: to + relative.dropLast() + [HostInode.temporaryName(for: relative.last!)])
+                try copy.moveOver(relative.last!)
+            }
+            // Open files beneath now live under the new path, as new inodes.
+            for (path, open) in openFiles where Array(path.prefix(from.count)) == from {
+                let moved = HostInode(fs: host, components: to + path.dropFirst(from.count))
+                openFiles[path] = nil
+                open.lock.withLock {
+                    open.host = moved
+                    open.dirty = false
+                }
+                openFiles[moved.components] = open
+            }
+        }
+    }
+
+    /// Every regular file beneath `directory`, at any depth (links are not followed).
+    private func regularFiles(beneath directory: HostInode) throws(Errno) -> [HostInode] {
+        var found: [HostInode] = []
+        var pending = [directory]
+        while let folder = pending.popLast() {
+            for entry in try folder.entries() where entry.name != "." && entry.name != ".." && !HostInode.isTemporaryName(entry.name) {
+                let child = HostInode(fs: host, components: folder.components + [entry.name])
+                switch try child.stat().type {
+                case .directory: pending.append(child)
+                case .regularFile: found.append(child)
+                default: break
+                }
+            }
+        }
+        return found
+    }
 }
 
-/// The plaintext of one open `sefs` file, shared by its descriptions.
+/// The plaintext of one open `sefs` file, shared by its descriptions, and where it lives now.
 final class SefsOpenFile: @unchecked Sendable {
     let lock = KernelLock()
-    var contents: [UInt8]
+    /// The host file, moved by renames. Guarded by `lock`.
+    var host: HostInode
+    /// Guarded by `lock`.
+    private(set) var contents: [UInt8]
     var dirty = false
+    /// Descriptions open; guarded by the file system's lock.
     var openCount = 1
-    init(contents: [UInt8]) { self.contents = contents }
+    private let budget: MemoryBudget
+    /// Bytes of the budget held for `contents`.
+    private var charged: UInt64
+
+    init(host: HostInode, contents: [UInt8], budget: MemoryBudget, charged: UInt64) {
+        self.host = host
+        self.contents = contents
+        self.budget = budget
+        self.charged = charged
+    }
+
+    /// Grows or cuts the plaintext to `size` bytes, charging growth (`ENOSPC` past the budget).
+    /// With `lock` held.
+    func resize(to size: Int) throws(Errno) {
+        if size > contents.count {
+            try budget.charge(UInt64(size - contents.count), or: .nospc, for: "sefs file data")
+            charged += UInt64(size - contents.count)
+            contents.append(contentsOf: repeatElement(0, count: size - contents.count))
+        } else if size < contents.count {
+            giveBack(UInt64(contents.count - size))
+            contents.removeSubrange(size...)
+        }
+        dirty = true
+    }
+
+    /// Empties the plaintext (an open with `O_TRUNC`). With `lock` held.
+    func truncate() {
+        giveBack(UInt64(contents.count))
+        contents = []
+        dirty = true
+    }
+
+    /// Drops the plaintext and gives back all it held (the last close, after sealing).
+    /// With `lock` held.
+    func discard() {
+        contents = []
+        giveBack(charged)
+    }
+
+    /// Stops sealing into `host`: its name now holds another file, or none (unlinked, or
+    /// replaced by a rename). What is written goes on living in memory until the last close.
+    /// With `lock` held.
+    func detach() {
+        if detachedStat == nil { detachedStat = try? host.stat() }
+        dirty = false
+        isDetached = true
+    }
+
+    /// Whether the file lost its name (``detach()``); its last known attributes then.
+    private(set) var isDetached = false
+    private(set) var detachedStat: FileStat?
+
+    private func giveBack(_ bytes: UInt64) {
+        let amount = min(bytes, charged)
+        charged -= amount
+        budget.release(amount)
+    }
+
+    /// Copies `bytes` in at `offset`, which lies within the plaintext. With `lock` held.
+    func overwrite(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+        guard !bytes.isEmpty else { return }
+        contents.withUnsafeMutableBytes { ($0.baseAddress! + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        dirty = true
+    }
 }
 
 /// Writes a sealed file from offset 0 of a host descriptor, counting the bytes.

@@ -61,17 +61,29 @@ public final class SefsInode: Inode, @unchecked Sendable {
 
     public func createDirectory(_ name: String) throws(Errno) { try host.createDirectory(name) }
     public func createSymlink(_ name: String, target: String) throws(Errno) { try host.createSymlink(name, target: target) }
-    public func link(_ inode: any Inode, as name: String) throws(Errno) { try host.link(try unwrap(inode), as: name) }
-    public func unlinkFile(_ name: String) throws(Errno) { try host.unlinkFile(name) }
+
+    /// Refused: each file is bound to one path, so a second name could never read it.
+    public func link(_ inode: any Inode, as name: String) throws(Errno) {
+        _ = try unwrap(inode)
+        throw Errno.perm.with(reason: "sefs binds each file to its path: no hard links")
+    }
+
+    public func unlinkFile(_ name: String) throws(Errno) {
+        let file = HostInode(fs: fs.host, components: host.components + [name])
+        if try file.stat().type != .directory { fs.detach(file) }
+        try host.unlinkFile(name)
+    }
+
     public func removeDirectory(_ name: String) throws(Errno) { try host.removeDirectory(name) }
 
+    /// Moves `name`, resealing every file it moves for its new path (``SefsFileSystem``).
     public func rename(_ name: String, to directory: any Inode, as newName: String) throws(Errno) {
-        try host.rename(name, to: try unwrap(directory), as: newName)
+        try fs.rename(name, in: host, to: newName, in: try unwrap(directory))
     }
 
     public func entries() throws(Errno) -> [DirectoryEntry] {
         // Replacement files being written are not the guest's.
-        try host.entries().filter { !$0.name.hasSuffix(".cloister-tmp") }
+        try host.entries().filter { !HostInode.isTemporaryName($0.name) }
     }
 
     public func readLink() throws(Errno) -> String { try host.readLink() }

@@ -41,19 +41,30 @@ public enum FunctionFileModule {
     }()
 
     /// Opens the declared file called by the guest string at `address` inside `directory`.
+    ///
+    /// It resolves as the guest's own `open()` of `<directory>/<name>` would: beneath the
+    /// caller's preopened descriptor that holds it, with that descriptor's rights (a process that
+    /// dropped them, or a child it gave fewer, gets no more here). An input opens read-only; an
+    /// output, which must exist, write-only and truncated.
     private static func open(_ c: SyscallContext, nameAt address: UInt32, in directory: String, forWriting: Bool) throws(Errno) -> Int32 {
         let name = try c.memory.readCString(address, limit: 255)
         guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else {
             throw Errno.inval.with(reason: "\"\(name)\" is not a file name")
         }
-        let inode = try c.walker.resolve(from: c.kernel.vfs.root, String(directory.dropFirst()) + "/" + name, followFinal: false)
-        guard try inode.stat().type == .regularFile else { throw Errno.inval.with(reason: "\(directory)/\(name) is not a file") }
-        let description = try inode.open(OpenMode(read: !forWriting, write: forWriting, truncate: forWriting))
-        var rights = Rights.maximum(for: description.fileType)
+        let path = directory + "/" + name
+        guard let (base, relative) = c.files.preopen(containing: path) else {
+            throw Errno.notcapable.with(reason: "no descriptor of the process holds \(path)")
+        }
+        var rights = Rights.regularFile
         rights.subtract(forWriting ? [.fdRead, .fdReaddir] : [.fdWrite, .fdAllocate, .fdFilestatSetSize])
-        let entry = FileTable.Entry(
-            description: description, rightsBase: rights, rightsInheriting: [], flags: [],
-            isReadable: !forWriting, isWritable: forWriting)
+        var entry = try WASIPreview1.open(
+            relative, beneath: base, in: c.files, walker: c.walker, flags: forWriting ? .truncate : [], base: rights,
+            inheriting: [], fdFlags: [], followFinal: false)
+        guard entry.description.fileType == .regularFile else {
+            entry.file.release()
+            throw Errno.inval.with(reason: "\(path) is not a file")
+        }
+        entry.preopenPath = nil
         do {
             return Int32(try c.files.insert(entry))
         } catch {

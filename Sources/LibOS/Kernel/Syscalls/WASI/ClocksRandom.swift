@@ -29,8 +29,7 @@ extension WASIPreview1 {
         case .processCPUTime, .threadCPUTime: hostClock = CLOCK_THREAD_CPUTIME_ID
         }
         clock_getres(hostClock, &resolution)
-        let nanoseconds = UInt64(resolution.tv_sec) * 1_000_000_000 + UInt64(resolution.tv_nsec)
-        try c.memory.storeU64(max(1, nanoseconds), at: a.u32(1))
+        try c.memory.storeU64(max(1, nanoseconds(of: resolution)), at: a.u32(1))
     }
 
     static func clockTimeGet(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {

@@ -32,12 +32,15 @@ extension WASIPreview1 {
         var flags = entry.flags
         if entry.description.isAppending { flags.insert(.append) } else { flags.remove(.append) }
         let type = entry.description.fileType
+        // Only a directory hands rights down; for anything else wasmtime reports the inheriting
+        // rights equal to the base rights, however the file was opened or linked.
+        let inheriting = type == .directory ? entry.rightsInheriting : entry.rightsBase
         try c.memory.withBytes(at: a.u32(1), count: WASILayout.fdstatSize) { (b) throws(Errno) in
             b.initializeMemory(as: UInt8.self, repeating: 0)
             b.storeBytes(of: type.rawValue, toByteOffset: 0, as: UInt8.self)
             b.storeBytes(of: flags.rawValue.littleEndian, toByteOffset: 2, as: UInt16.self)
             b.storeBytes(of: entry.rightsBase.rawValue.littleEndian, toByteOffset: 8, as: UInt64.self)
-            b.storeBytes(of: entry.rightsInheriting.rawValue.littleEndian, toByteOffset: 16, as: UInt64.self)
+            b.storeBytes(of: inheriting.rawValue.littleEndian, toByteOffset: 16, as: UInt64.self)
         }
     }
 
@@ -99,30 +102,41 @@ extension WASIPreview1 {
         try c.memory.writeBytes(Array(path.utf8), at: a.u32(1))
     }
 
-    /// Reads into each guest buffer in turn until one comes back short.
-    private static func scatter(_ vectors: [(base: UInt32, length: UInt32)], _ memory: any UserMemory, _ read: (UnsafeMutableRawBufferPointer, UInt64) throws(Errno) -> Int) throws(Errno) -> UInt32 {
-        var total: UInt64 = 0
+    /// The most bytes one vectored call moves, as Linux's `MAX_RW_COUNT`: the count fits the
+    /// guest's `u32` result (and a signed 32-bit one), and no single call runs unbounded however
+    /// many buffers overlap.
+    static let maximumTransfer = 0x7FFF_F000
+
+    /// Reads into each guest buffer in turn until one comes back short (at most
+    /// ``maximumTransfer`` bytes in all).
+    private static func scatter(_ vectors: [(base: UInt32, length: UInt32)], _ memory: any UserMemory, _ read: (UnsafeMutableRawBufferPointer, Int) throws(Errno) -> Int) throws(Errno) -> UInt32 {
+        var total = 0
         for vector in vectors where vector.length > 0 {
-            let count = try memory.withBytes(at: vector.base, count: vector.length) { (buffer) throws(Errno) in
+            let length = min(Int(vector.length), maximumTransfer - total)
+            if length == 0 { break }
+            let count = try memory.withBytes(at: vector.base, count: UInt32(length)) { (buffer) throws(Errno) in
                 try read(buffer, total)
             }
-            total += UInt64(count)
-            if count < Int(vector.length) { break }
+            total += count
+            if count < length { break }
         }
-        return UInt32(truncatingIfNeeded: total)
+        return UInt32(total)
     }
 
-    /// Writes each guest buffer in turn until one is taken short.
-    private static func gather(_ vectors: [(base: UInt32, length: UInt32)], _ memory: any UserMemory, _ write: (UnsafeRawBufferPointer, UInt64) throws(Errno) -> Int) throws(Errno) -> UInt32 {
-        var total: UInt64 = 0
+    /// Writes each guest buffer in turn until one is taken short (at most ``maximumTransfer``
+    /// bytes in all).
+    private static func gather(_ vectors: [(base: UInt32, length: UInt32)], _ memory: any UserMemory, _ write: (UnsafeRawBufferPointer, Int) throws(Errno) -> Int) throws(Errno) -> UInt32 {
+        var total = 0
         for vector in vectors where vector.length > 0 {
-            let count = try memory.withBytes(at: vector.base, count: vector.length) { (buffer) throws(Errno) in
+            let length = min(Int(vector.length), maximumTransfer - total)
+            if length == 0 { break }
+            let count = try memory.withBytes(at: vector.base, count: UInt32(length)) { (buffer) throws(Errno) in
                 try write(UnsafeRawBufferPointer(buffer), total)
             }
-            total += UInt64(count)
-            if count < Int(vector.length) { break }
+            total += count
+            if count < length { break }
         }
-        return UInt32(truncatingIfNeeded: total)
+        return UInt32(total)
     }
 
     static func fdRead(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
@@ -130,18 +144,18 @@ extension WASIPreview1 {
         let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
         let entry = try c.files.get(a.u32(0), forWriting: false)
         let description = entry.description
-        if let stream = description as? HostStreamDescription, !entry.flags.contains(.nonblock) {
-            try waitReadable(stream, process: c.process)
+        let waits = !entry.flags.contains(.nonblock)
+        let count = try scatter(vectors, c.memory) { (buffer, done) throws(Errno) in
+            // Only the first buffer may wait (readv): once bytes are in, a stream or pipe gives
+            // what it holds now, and an O_NONBLOCK descriptor never waits (EAGAIN).
+            if done == 0 && waits { return try description.read(into: buffer) }
+            do throws(Errno) {
+                return try description.readNow(into: buffer)
+            } catch where error == .again && done > 0 {
+                return 0
+            }
         }
-        let count = try scatter(vectors, c.memory) { (buffer, _) throws(Errno) in try description.read(into: buffer) }
         try c.memory.storeU32(count, at: a.u32(3))
-    }
-
-    /// Blocks until `stream` has data, waking every 50 ms to see whether the process was killed.
-    static func waitReadable(_ stream: HostStreamDescription, process: Process) throws(Errno) {
-        while !stream.isReady(events: Int16(POLLIN), timeoutMilliseconds: 50) {
-            if process.isEnding { throw .intr }
-        }
     }
 
     static func fdPread(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
@@ -152,7 +166,7 @@ extension WASIPreview1 {
         if offset > UInt64(Int64.max) { throw .inval }
         let description = entry.description
         let count = try scatter(vectors, c.memory) { (buffer, done) throws(Errno) in
-            try description.pread(into: buffer, at: offset + done)
+            try description.pread(into: buffer, at: offset + UInt64(done))
         }
         try c.memory.storeU32(count, at: a.u32(4))
     }
@@ -161,13 +175,6 @@ extension WASIPreview1 {
         try c.memory.check(a.u32(3), 4)
         let vectors = try c.memory.readIOVecs(a.u32(1), a.u32(2))
         let description = try c.files.get(a.u32(0), forWriting: true).description
-        let process = c.process
-        let write = { (buffer: UnsafeRawBufferPointer) throws(Errno) -> Int in
-            if let stream = description as? HostStreamDescription {
-                return try stream.write(buffer, isInterrupted: { process.isEnding })
-            }
-            return try description.write(buffer)
-        }
         let total = vectors.reduce(0) { $0 + Int($1.length) }
         let count: UInt32
         if vectors.count > 1, total <= Pipe.atomicWriteSize {
@@ -177,11 +184,11 @@ extension WASIPreview1 {
             for vector in vectors { joined += try c.memory.readBytes(vector.base, vector.length) }
             var result: Result<Int, Errno> = .success(0)
             joined.withUnsafeBytes { buffer in
-                do throws(Errno) { result = .success(try write(buffer)) } catch { result = .failure(error) }
+                do throws(Errno) { result = .success(try description.write(buffer)) } catch { result = .failure(error) }
             }
             count = UInt32(try result.get())
         } else {
-            count = try gather(vectors, c.memory) { (buffer, _) throws(Errno) in try write(buffer) }
+            count = try gather(vectors, c.memory) { (buffer, _) throws(Errno) in try description.write(buffer) }
         }
         try c.memory.storeU32(count, at: a.u32(3))
     }
@@ -194,7 +201,7 @@ extension WASIPreview1 {
         if offset > UInt64(Int64.max) { throw .inval }
         let description = entry.description
         let count = try gather(vectors, c.memory) { (buffer, done) throws(Errno) in
-            try description.pwrite(buffer, at: offset + done)
+            try description.pwrite(buffer, at: offset + UInt64(done))
         }
         try c.memory.storeU32(count, at: a.u32(4))
     }
@@ -207,26 +214,32 @@ extension WASIPreview1 {
         guard entry.description.fileType == .directory, let directory = entry.description.inode else { throw .badf }
         if !entry.rightsBase.contains(.fdReaddir) { throw .notcapable }
         let entries = try directory.entries()
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(length))
-        var index = cookie
-        while index < UInt64(entries.count), bytes.count < Int(length) {
-            let item = entries[Int(index)]
-            let name = Array(item.name.utf8)
+        // Entries go straight into the guest's buffer: the kernel allocates nothing in
+        // proportion to a length the guest chose.
+        let used = try c.memory.withBytes(at: buffer, count: length) { (output) throws(Errno) -> Int in
+            var used = 0
+            var index = cookie
             var header = [UInt8](repeating: 0, count: WASILayout.direntHeaderSize)
-            header.withUnsafeMutableBytes { b in
-                b.storeBytes(of: (index + 1).littleEndian, toByteOffset: 0, as: UInt64.self)
-                b.storeBytes(of: item.inode.littleEndian, toByteOffset: 8, as: UInt64.self)
-                b.storeBytes(of: UInt32(name.count).littleEndian, toByteOffset: 16, as: UInt32.self)
-                b.storeBytes(of: item.type.rawValue, toByteOffset: 20, as: UInt8.self)
+            while index < UInt64(entries.count), used < output.count {
+                let item = entries[Int(index)]
+                let name = Array(item.name.utf8)
+                header.withUnsafeMutableBytes { b in
+                    b.storeBytes(of: (index + 1).littleEndian, toByteOffset: 0, as: UInt64.self)
+                    b.storeBytes(of: item.inode.littleEndian, toByteOffset: 8, as: UInt64.self)
+                    b.storeBytes(of: UInt32(name.count).littleEndian, toByteOffset: 16, as: UInt32.self)
+                    b.storeBytes(of: item.type.rawValue, toByteOffset: 20, as: UInt8.self)
+                    b.storeBytes(of: UInt8(0), toByteOffset: 21, as: UInt8.self)
+                }
+                // A full buffer tells the guest to call again; the last entry may be cut short.
+                for part in [header, name] where used < output.count && !part.isEmpty {
+                    let count = min(part.count, output.count - used)
+                    part.withUnsafeBytes { (output.baseAddress! + used).copyMemory(from: $0.baseAddress!, byteCount: count) }
+                    used += count
+                }
+                index += 1
             }
-            bytes += header
-            bytes += name
-            index += 1
+            return used
         }
-        // A full buffer tells the guest to call again; the last entry may be cut short.
-        let used = min(bytes.count, Int(length))
-        try c.memory.writeBytes(bytes[..<used], at: buffer)
         try c.memory.storeU32(UInt32(used), at: usedPointer)
     }
 

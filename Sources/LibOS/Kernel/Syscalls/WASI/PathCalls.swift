@@ -56,22 +56,43 @@ extension WASIPreview1 {
         let path = try c.memory.readString(a.u32(2), a.u32(3))
         let resultPointer = a.u32(8)
         try c.memory.check(resultPointer, 4)
-        let follow = a.u32(1) & 1 != 0
         let flags = OpenFlags(rawValue: a.u32(4))
         if flags.rawValue & ~0xf != 0 { throw .inval }
-        let requestedBase = Rights(rawValue: a[5])
-        let requestedInheriting = Rights(rawValue: a[6])
         let fdFlags = FDFlags(rawValue: UInt16(truncatingIfNeeded: a.u32(7)))
         if a.u32(7) > 0xffff || !FDFlags.all.isSuperset(of: fdFlags) { throw .inval }
+        let directory = try c.files.get(a.u32(0))
+        let entry = try open(
+            path, beneath: directory, in: c.files, walker: c.walker, flags: flags, base: Rights(rawValue: a[5]),
+            inheriting: Rights(rawValue: a[6]), fdFlags: fdFlags, followFinal: a.u32(1) & 1 != 0)
+        let fd: UInt32
+        do {
+            fd = try c.files.insert(entry)
+        } catch {
+            entry.file.release()
+            throw error
+        }
+        try c.memory.storeU32(fd, at: resultPointer)
+    }
 
+    /// Opens `path` beneath the open directory `directory` of `files`, as `path_open` does: the
+    /// directory needs `path_open` (and `path_create_file` to create, `path_filestat_set_size` to
+    /// truncate); the new descriptor's rights are the requested ones within what `directory`
+    /// hands down (its inheriting rights) and what the file's type allows. `/dev/stdin`,
+    /// `/dev/stdout` and `/dev/stderr` give a new reference to descriptor 0, 1 or 2 of `files`.
+    /// The entry is returned, not inserted. Spawn's `OPEN` file action opens through here too.
+    static func open(
+        _ path: String, beneath directory: FileTable.Entry, in files: FileTable, walker: PathWalker, flags: OpenFlags,
+        base requestedBase: Rights, inheriting requestedInheriting: Rights, fdFlags: FDFlags, followFinal follow: Bool
+    ) throws(Errno) -> FileTable.Entry {
         var needed: Rights = .pathOpen
         if flags.contains(.create) { needed.insert(.pathCreateFile) }
         if flags.contains(.truncate) { needed.insert(.pathFilestatSetSize) }
-        let (directory, parentEntry) = try base(c, fd: a.u32(0), requiring: needed)
+        guard directory.description.fileType == .directory, let base = directory.description.inode else { throw .notdir }
+        if !directory.rightsBase.isSuperset(of: needed) { throw .notcapable }
 
         if flags.contains(.create) && flags.contains(.directory) { throw .inval }
-        let inode = try c.walker.resolveForOpen(
-            from: directory, path, create: flags.contains(.create), exclusive: flags.contains(.exclusive), followFinal: follow)
+        let inode = try walker.resolveForOpen(
+            from: base, path, create: flags.contains(.create), exclusive: flags.contains(.exclusive), followFinal: follow)
 
         let stat = try inode.stat()
         if path.hasSuffix("/") && stat.type != .directory { throw stat.type == .symbolicLink ? .loop : .notdir }
@@ -81,35 +102,26 @@ extension WASIPreview1 {
         let write = requestedBase.contains(.fdWrite) || (flags.contains(.truncate) && stat.type == .regularFile)
         let read = requestedBase.contains(.fdRead) || requestedBase.contains(.fdReaddir) || !write
 
-        var entry: FileTable.Entry
         if let device = inode as? DeviceNode, case .standardStream(let stdioFD) = device.kind {
-            entry = try c.files.get(stdioFD)
+            var entry = try files.get(stdioFD)
             entry.file.retain()
             entry.preopenPath = nil
-        } else {
-            if stat.type == .directory && write { throw .isdir }
-            let mode = OpenMode(
-                read: read, write: write, truncate: flags.contains(.truncate), append: fdFlags.contains(.append),
-                directory: flags.contains(.directory))
-            let description = try inode.open(mode)
-            let maximum = Rights.maximum(for: description.fileType)
-            var base = requestedBase.intersection(parentEntry.rightsInheriting).intersection(maximum)
-            if !write { base.subtract([.fdWrite, .fdAllocate, .fdFilestatSetSize]) }
-            if !read { base.subtract([.fdRead, .fdReaddir]) }
-            entry = FileTable.Entry(
-                description: description, rightsBase: base,
-                rightsInheriting: requestedInheriting.intersection(parentEntry.rightsInheriting),
-                flags: fdFlags.subtracting(.append), isReadable: read && stat.type != .directory,
-                isWritable: write && stat.type != .directory)
+            return entry
         }
-        let fd: UInt32
-        do {
-            fd = try c.files.insert(entry)
-        } catch {
-            entry.file.release()
-            throw error
-        }
-        try c.memory.storeU32(fd, at: resultPointer)
+        if stat.type == .directory && write { throw .isdir }
+        let mode = OpenMode(
+            read: read, write: write, truncate: flags.contains(.truncate), append: fdFlags.contains(.append),
+            directory: flags.contains(.directory))
+        let description = try inode.open(mode)
+        let maximum = Rights.maximum(for: description.fileType)
+        var rights = requestedBase.intersection(directory.rightsInheriting).intersection(maximum)
+        if !write { rights.subtract([.fdWrite, .fdAllocate, .fdFilestatSetSize]) }
+        if !read { rights.subtract([.fdRead, .fdReaddir]) }
+        return FileTable.Entry(
+            description: description, rightsBase: rights,
+            rightsInheriting: requestedInheriting.intersection(directory.rightsInheriting),
+            flags: fdFlags.subtracting(.append), isReadable: read && stat.type != .directory,
+            isWritable: write && stat.type != .directory)
     }
 
     static func pathReadlink(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
@@ -138,9 +150,11 @@ extension WASIPreview1 {
         let newPath = try c.memory.readString(a.u32(4), a.u32(5))
         let (oldDirectory, _) = try base(c, fd: a.u32(0), requiring: .pathRenameSource)
         let (newDirectory, _) = try base(c, fd: a.u32(3), requiring: .pathRenameTarget)
-        let (oldParent, oldName, _) = try c.walker.resolveParent(from: oldDirectory, oldPath)
-        let (newParent, newName, _) = try c.walker.resolveParent(from: newDirectory, newPath)
+        let (oldParent, oldName, oldNamesDirectory) = try c.walker.resolveParent(from: oldDirectory, oldPath)
+        let (newParent, newName, newNamesDirectory) = try c.walker.resolveParent(from: newDirectory, newPath)
         let moving = try oldParent.lookup(oldName)
+        // `file/` (either side) names a directory: a regular file there is ENOTDIR, as on Linux.
+        if oldNamesDirectory || newNamesDirectory, try moving.stat().type != .directory { throw .notdir }
         if c.kernel.vfs.mountedRoot(on: moving) != nil { throw .busy }
         if oldParent.device != newParent.device { throw .xdev }
         try oldParent.rename(oldName, to: newParent, as: newName)
@@ -151,7 +165,9 @@ extension WASIPreview1 {
         let path = try c.memory.readString(a.u32(3), a.u32(4))
         let (directory, _) = try base(c, fd: a.u32(2), requiring: .pathSymlink)
         if target.hasPrefix("/") { throw PathWalker.escape }
-        let (parent, name, _) = try c.walker.resolveParent(from: directory, path)
+        let (parent, name, namesDirectory) = try c.walker.resolveParent(from: directory, path)
+        // A link is never a directory: `link/` fails (EEXIST if the name exists, else ENOENT).
+        if namesDirectory { throw (try? parent.lookup(name)) != nil ? Errno.exist : Errno.noent }
         try parent.createSymlink(name, target: target)
     }
 

@@ -38,16 +38,17 @@ extension WASIPreview1 {
                 let clock = ClockID(rawValue: try c.memory.loadU32(at + 16))
                 let timeout = try c.memory.loadU64(at + 24)
                 let absolute = try c.memory.loadU16(at + 40) & 1 != 0
+                // Deadlines are monotonic nanoseconds; guest times saturate, never overflow.
                 var deadline: UInt64?
                 switch clock {
                 case .monotonic?:
-                    deadline = absolute ? timeout : start &+ min(timeout, UInt64.max - start)
+                    deadline = absolute ? timeout : start.saturatingAdd(timeout)
                 case .realtime?:
                     if absolute {
                         let now = nowNanoseconds()
-                        deadline = timeout > now ? start + (timeout - now) : start
+                        deadline = timeout > now ? start.saturatingAdd(timeout - now) : start
                     } else {
-                        deadline = start &+ min(timeout, UInt64.max - start)
+                        deadline = start.saturatingAdd(timeout)
                     }
                 default:
                     deadline = nil
@@ -117,9 +118,12 @@ extension WASIPreview1 {
                 let wake = waitsOnKernelStreams ? min(earliest, monotonicNanoseconds() + 1_000_000) : earliest
                 if !c.thread.sleep(untilMonotonic: wake) { throw .intr }
             } else {
-                let remaining = waitsOnKernelStreams ? 1 : earliest == .max ? 50 : min(50, Int32((earliest - now) / 1_000_000) + 1)
+                // Host streams are polled at most 50 ms at a time, so a kill is seen; a clock
+                // however far away (30 days, or 2^64 ns) only shortens the slice.
+                let untilClock = earliest > now ? (earliest - now) / 1_000_000 + 1 : 0
+                let slice = waitsOnKernelStreams ? 1 : Int32(min(50, untilClock))
                 var requests = streams.map { pollfd(fd: $0.0.fd, events: Int16($0.1 ? POLLOUT : POLLIN), revents: 0) }
-                _ = poll(&requests, nfds_t(requests.count), remaining)
+                _ = poll(&requests, nfds_t(requests.count), slice)
             }
         }
     }
@@ -135,5 +139,13 @@ extension WASIPreview1 {
 
     static func schedYield(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
         _ = sched_yield()
+    }
+}
+
+extension UInt64 {
+    /// `self + other`, or `UInt64.max` where that overflows.
+    func saturatingAdd(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }
