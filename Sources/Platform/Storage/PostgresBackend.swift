@@ -38,6 +38,9 @@ final class PostgresBackend: DatabaseBackend {
         running = Task { await client.run() }
     }
 
+    /// How long, in milliseconds, a transaction may wait for its process's next statement.
+    static let idleInTransactionLimit = 60_000
+
     /// Connects to the server at `url` (checked with one query).
     static func open(url: String, maxConnections: Int = 20, logger: Logger) async throws -> PostgresBackend {
         let parsed: SQLPostgresConfiguration
@@ -66,6 +69,10 @@ final class PostgresBackend: DatabaseBackend {
             host: host, port: port, username: core.username, password: core.password, database: core.database, tls: tls)
         configuration.options.maximumConnections = maxConnections
         configuration.options.minimumConnections = 0
+        // A process that stops inside a transaction (frozen, or hung) would keep its row locks for
+        // as long as its connection lives, and a lost worker's task could never be taken over:
+        // PostgreSQL ends a session left idle inside a transaction this long, which rolls it back.
+        configuration.options.additionalStartupParameters = [("idle_in_transaction_session_timeout", "\(idleInTransactionLimit)")]
         let backend = PostgresBackend(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger), connection: core, logger: logger)
         do {

@@ -83,7 +83,11 @@ struct WorkerDirectory: Sendable {
     func touch(id: String, forgetAfter: Int) async throws {
         try await database.write("worker.touch", durability: .deferred) { transaction in
             try await transaction.sql.update("workers").set("seen_at", to: DatabaseNow()).where("id", .equal, id).run()
-            try await transaction.sql.delete(from: "workers").where("seen_at", .lessThan, DatabaseNow(offset: -forgetAfter)).run()
+            // Skipping rows another transaction holds: a pool stopped inside its own touch must
+            // not stall the others' (nor their recovery of lost tasks, which runs in the same loop).
+            try await transaction.sql.raw("""
+                DELETE FROM workers WHERE id IN (SELECT id FROM workers WHERE seen_at < \(DatabaseNow(offset: -forgetAfter)) \(LockForUpdate(skipLocked: true)))
+                """).run()
         }
     }
 

@@ -189,8 +189,10 @@ struct ScaleOutTests {
                     kill(pid, SIGSTOP)
                     if (try? await count(holding)) ?? 0 > 0 {
                         // Frozen, it commits nothing more (but a commit already sent): wait until
-                        // the task is taken over, or turns out to have been completed after all.
-                        _ = await poll(within: 120) {
+                        // the task is taken over (its lease is 3 s), or turns out to have been
+                        // completed after all. Frozen inside a transaction, it keeps the task's
+                        // row locked until PostgreSQL ends its idle session (after 60 s).
+                        _ = await poll(within: 240) {
                             if try await takenOver() > 0 { return true }
                             return try await count(holding) == 0
                         }
