@@ -49,13 +49,13 @@ struct DataCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List your inputs (or outputs).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List your inputs (or outputs).")
         @Flag(help: "List outputs.") var outputs = false
         func run() async throws { try await perform { outputs ? try await $0.listOutputs() : try await $0.listInputs() } }
     }
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show an input or output file.")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Show an input or output file.")
         @Argument var id: String
         func run() async throws {
             try await perform { id.hasPrefix("output-") ? try await $0.getOutput(id) : try await $0.getInput(id) }
@@ -64,6 +64,7 @@ struct DataCommand: AsyncParsableCommand {
 
     struct Download: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "download",
             abstract: "Save a written output (still encrypted: `cloister decrypt` opens it with your key).")
         @Argument var id: String
         @Option(name: .shortAndLong, help: "Where to save it.") var output: String

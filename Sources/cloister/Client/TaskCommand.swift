@@ -9,7 +9,7 @@ struct TaskCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Get.self, Assign.self, Approve.self, Invoke.self, Cancel.self, Wait.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a task over a function.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a task over a function.")
         @Option(help: "The function's id.") var function: String
         @Option(help: "builtin, cpython or wasmkit.") var executor: String
         @Option(name: .customLong("arg"), help: ArgumentHelp("An overwritable argument NAME=VALUE.", valueName: "name=value")) var arguments: [String] = []
@@ -40,18 +40,18 @@ struct TaskCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the tasks you take part in.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the tasks you take part in.")
         func run() async throws { try await perform { try await $0.listTasks() } }
     }
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a task, its state and result.")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Show a task, its state and result.")
         @Argument var id: String
         func run() async throws { try await perform { try await $0.getTask(id) } }
     }
 
     struct Assign: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Give a task your files for its declared inputs and outputs.")
+        static let configuration = CommandConfiguration(commandName: "assign", abstract: "Give a task your files for its declared inputs and outputs.")
         @Argument var id: String
         @Option(name: .customLong("input"), help: ArgumentHelp("NAME=INPUT_ID", valueName: "name=id")) var inputs: [String] = []
         @Option(name: .customLong("output"), help: ArgumentHelp("NAME=OUTPUT_ID", valueName: "name=id")) var outputs: [String] = []
@@ -63,25 +63,25 @@ struct TaskCommand: AsyncParsableCommand {
     }
 
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve a task (every participant, once).")
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve a task (every participant, once).")
         @Argument var id: String
         func run() async throws { try await perform { try await $0.approveTask(id) } }
     }
 
     struct Invoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Queue an approved task (its creator).")
+        static let configuration = CommandConfiguration(commandName: "invoke", abstract: "Queue an approved task (its creator).")
         @Argument var id: String
         func run() async throws { try await perform { try await $0.invokeTask(id) } }
     }
 
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cancel a task (its creator or an admin); a running one is stopped.")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a task (its creator or an admin); a running one is stopped.")
         @Argument var id: String
         func run() async throws { try await perform { try await $0.cancelTask(id) } }
     }
 
     struct Wait: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Wait until a task is Finished, Failed or Canceled; show it.")
+        static let configuration = CommandConfiguration(commandName: "wait", abstract: "Wait until a task is Finished, Failed or Canceled; show it.")
         @Argument var id: String
         @Option(help: "Give up after this many seconds.") var timeout: Int = 600
         func run() async throws { try await perform { try await $0.waitForTask(id, timeout: .seconds(timeout)) } }

@@ -10,6 +10,7 @@ struct UserCommand: AsyncParsableCommand {
 
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "register",
             abstract: "Register a user (admins anyone; DataOwnerManager-<attr> DataOwner-<attr>).",
             discussion: "The new user's password is read from standard input.")
         @Option(help: "The new user's id.") var id: String
@@ -21,25 +22,25 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the users you registered (admins: all).")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the users you registered (admins: all).")
         func run() async throws { try await perform { try await $0.listUsers() } }
     }
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a user.")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Show a user.")
         @Argument var id: String
         func run() async throws { try await perform { try await $0.getUser(id) } }
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a user's role.")
+        static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a user's role.")
         @Argument var id: String
         @Option var role: String
         func run() async throws { try await perform { try await $0.updateUser(id, UpdateUserRequest(role: role)) } }
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a user.")
+        static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a user.")
         @Argument var id: String
         func run() async throws {
             try await perform { client -> Done in
@@ -64,7 +65,7 @@ struct UserCommand: AsyncParsableCommand {
     }
 
     struct Reset: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Give a user you manage a new random password (printed).")
+        static let configuration = CommandConfiguration(commandName: "reset", abstract: "Give a user you manage a new random password (printed).")
         @Argument var id: String
         func run() async throws { try await perform { ResetPasswordResponse(password: try await $0.resetPassword(id)) } }
     }
