@@ -2,17 +2,19 @@ import APIServer
 import ArgumentParser
 import CloisterAPI
 import CloisterClient
+import Executors
 import Foundation
 import Logging
 import Platform
 import ServiceLifecycle
 
-/// `cloister bench-platform`: end-to-end latency and throughput of builtin-echo tasks through the
-/// HTTP API (`make bench-platform`; figures in docs/PERFORMANCE.md).
+/// `cloister bench-platform`: end-to-end latency and throughput of tasks through the HTTP API
+/// (`make bench-platform`; figures in docs/PERFORMANCE.md): a builtin echo by default, or a small
+/// numpy and pandas function on the scientific Python executor.
 struct BenchPlatformCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-platform",
-        abstract: "Measure a builtin-echo task end to end (create → approve → invoke → result) and throughput under many clients.",
+        abstract: "Measure a task end to end (create → approve → invoke → result) and throughput under many clients.",
         discussion: """
             Starts a server of its own (SQLite in a temporary folder, or a new database on the \
             PostgreSQL server --database names, dropped afterwards; a free loopback port) and \
@@ -20,10 +22,22 @@ struct BenchPlatformCommand: AsyncParsableCommand {
             two approvals. Latency: one client, one task at a time. Throughput: --clients clients \
             at once, each running its tasks one after another. With --worker-processes P the \
             server runs no task: P `cloister worker` processes of this binary do, each with \
-            --workers slots.
+            --workers slots. --function python-sci runs a 10-row pandas sum on the scientific \
+            Python executor instead of builtin-echo; its latency tasks start --pause-ms apart \
+            (default 3000 for it), so that each finds a warm interpreter with numpy and pandas \
+            imported, as a task does that does not arrive right behind another.
             """
     )
 
+    /// The function each task runs.
+    enum Function: String, ExpressibleByArgument, CaseIterable {
+        case builtinEcho = "builtin-echo"
+        case pythonScientific = "python-sci"
+    }
+
+    @Option(help: "The function: builtin-echo or python-sci.") var function: Function = .builtinEcho
+    @Option(name: .customLong("pause-ms"), help: "Milliseconds between two latency tasks (default: 0; 3000 for python-sci).")
+    var pauseMilliseconds: Int?
     @Option(help: "Tasks timed one at a time.") var tasks: Int = 200
     @Option(help: "Clients at once for the throughput run.") var clients: Int = 16
     @Option(name: .customLong("tasks-per-client"), help: "Tasks each client runs in the throughput run.") var tasksPerClient: Int = 25
@@ -37,8 +51,8 @@ struct BenchPlatformCommand: AsyncParsableCommand {
     var database: String?
 
     func validate() throws {
-        guard tasks > 0, clients > 0, tasksPerClient > 0, workers > 0, workerProcesses >= 0 else {
-            throw ValidationError("--tasks, --clients, --tasks-per-client and --workers must be positive; --worker-processes not negative")
+        guard tasks > 0, clients > 0, tasksPerClient > 0, workers > 0, workerProcesses >= 0, (pauseMilliseconds ?? 0) >= 0 else {
+            throw ValidationError("--tasks, --clients, --tasks-per-client and --workers must be positive; --worker-processes and --pause-ms not negative")
         }
         if let database {
             guard case .postgres = try? DatabaseLocation(parsing: database) else { throw ValidationError("--database takes a postgres:// URL") }
@@ -127,13 +141,33 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         let owner = base.with(token: try await base.login(id: "fo", password: "bench-password").token)
         _ = try await admin.registerUser(RegisterUserRequest(id: "mgr", password: "bench-password", role: "DataOwnerManager-b"))
         let user = base.with(token: try await base.login(id: "mgr", password: "bench-password").token)
-        let function = try await owner.registerFunction(RegisterFunctionRequest(
-            name: "builtin-echo", executorType: "builtin", public: false,
-            arguments: [FunctionArgumentSpec(key: "message", defaultValue: "hello")], userAllowlist: ["mgr"]))
+        let registered: RegisterFunctionRequest
+        let executor: String
+        switch function {
+        case .builtinEcho:
+            registered = RegisterFunctionRequest(
+                name: "builtin-echo", executorType: "builtin", public: false,
+                arguments: [FunctionArgumentSpec(key: "message", defaultValue: "hello")], userAllowlist: ["mgr"])
+            executor = "builtin"
+        case .pythonScientific:
+            let source = """
+                import numpy as np
+                import pandas as pd
+
+                def entrypoint(argv):
+                    return str(int(pd.DataFrame({"a": np.arange(10)})["a"].sum()))
+                """
+            registered = RegisterFunctionRequest(
+                name: "pandas-sum", executorType: "python", payload: Data(source.utf8).base64EncodedString(), public: false,
+                userAllowlist: ["mgr"])
+            executor = Executor.cpythonSci.rawValue
+        }
+        let function = try await owner.registerFunction(registered)
+        let pause = pauseMilliseconds ?? (self.function == .pythonScientific ? 3000 : 0)
 
         @Sendable func oneTask() async throws -> Double {
             let start = ContinuousClock.now
-            let task = try await user.createTask(CreateTaskRequest(functionId: function.id, executor: "builtin"))
+            let task = try await user.createTask(CreateTaskRequest(functionId: function.id, executor: executor))
             _ = try await owner.approveTask(task.id)
             _ = try await user.approveTask(task.id)
             _ = try await user.invokeTask(task.id)
@@ -150,7 +184,8 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         for _ in 0..<10 { _ = try await oneTask() }
         var latencies: [Double] = []
         for index in 1...tasks {
-            if index % 50 == 0 { FileHandle.standardError.write(Data("bench-platform: latency \(index)/\(tasks)\n".utf8)) }
+            if index % 50 == 0 || pause > 0 { FileHandle.standardError.write(Data("bench-platform: latency \(index)/\(tasks)\n".utf8)) }
+            if pause > 0 { try await Task.sleep(for: .milliseconds(pause)) }
             latencies.append(try await oneTask())
         }
         latencies.sort()
@@ -169,10 +204,10 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let total = clients * tasksPerClient
         print("""
-            ## Platform: builtin-echo task end to end over HTTP
+            ## Platform: \(self.function.rawValue) task end to end over HTTP
 
             Each task: create → approve (function owner) → approve (creator) → invoke → poll until Finished \
-            (1 ms between polls); \(database == .sqlite ? "SQLite in a temporary folder" : "PostgreSQL"), \
+            (1 ms between polls)\(pause > 0 ? "; latency tasks \(pause) ms apart" : ""); \(database == .sqlite ? "SQLite in a temporary folder" : "PostgreSQL"), \
             \(workerProcesses > 0 ? "\(workerProcesses) worker process(es) × \(workers) slot(s)" : "\(workers) in-process workers"), one loopback server.
 
             | measure | value |
