@@ -18,13 +18,7 @@ import LibOS
     @Test func aSpinningStartFunctionIsKilled() throws {
         let instance = try TestInstance()
         let path = try instance.install(wat: Self.startSpinner, as: "start-spinner")
-        for signal in [Signal.kill, .terminate] {
-            let (pid, finished) = try instance.start(path)
-            #expect(eventually { instance.kernel.isRunning(pid: pid) })
-            try instance.kernel.kill(pid: pid, signal: signal)
-            #expect(eventually(within: 30) { finished.value != nil })
-            #expect(finished.value == .some(.signaled(signal)))
-        }
+        try instance.expectEndedByKillAndTerminate(path)
     }
 
     @Test func aSpinningStartFunctionMeetsItsTimeLimits() throws {
@@ -122,5 +116,19 @@ import LibOS
                 (call $exit (i32.const 0))))
             """, as: "waits")
         #expect(try instance.run(path).status == .exited(0))
+    }
+}
+
+extension TestInstance {
+    /// Runs the program at `path` twice, ending it with SIGKILL once and SIGTERM once while it
+    /// runs; each time it must end by that signal.
+    func expectEndedByKillAndTerminate(_ path: String) throws {
+        for signal in [Signal.kill, .terminate] {
+            let (pid, finished) = try start(path)
+            #expect(eventually { self.kernel.isRunning(pid: pid) })
+            try kernel.kill(pid: pid, signal: signal)
+            #expect(eventually(within: 30) { finished.value != nil })
+            #expect(finished.value == .some(.signaled(signal)))
+        }
     }
 }

@@ -137,13 +137,7 @@ import WAT
               (func (export "_start") (local $i i32)
                 (loop $forever (local.set $i (i32.add (local.get $i) (i32.const 1))) (br $forever))))
             """, as: "unrolled-spinner")
-        for signal in [Signal.kill, .terminate] {
-            let (pid, finished) = try instance.start(path)
-            #expect(eventually { instance.kernel.isRunning(pid: pid) })
-            try instance.kernel.kill(pid: pid, signal: signal)
-            #expect(eventually(within: 30) { finished.value != nil })
-            #expect(finished.value == .some(.signaled(signal)))
-        }
+        try instance.expectEndedByKillAndTerminate(path)
     }
 
     @Test func everyGuestStillValidatesAfterTheRewrite() throws {
