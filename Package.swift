@@ -130,6 +130,19 @@ let package = Package(
                 "Scenarios",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            // The Swift runtime and Foundation linked in, on Linux: `cloister run` is a whole
+            // process per guest, and resolving the symbols of twenty shared libraries was a
+            // quarter of its start (docs/PERFORMANCE.md, "Engines"). Only this executable's link
+            // changes; the modules compile as they do for the tests, so one build serves both.
+            // (lld, the toolchain's own linker, because it resolves symbols across the static archives
+            // in any order; the three `_Foundation…` archives are named because the modules' link entries leave them out.)
+            linkerSettings: [
+                .unsafeFlags(["-static-stdlib", "-use-ld=lld"], .when(platforms: [.linux])),
+                .linkedLibrary("_FoundationICU", .when(platforms: [.linux])),
+                .linkedLibrary("_FoundationCollections", .when(platforms: [.linux])),
+                .linkedLibrary("_FoundationCShims", .when(platforms: [.linux])),
+                .linkedLibrary("CoreFoundation", .when(platforms: [.linux])),
             ]
         ),
         // `cloister-bench`: the LibOS against WasmKit's stock WASI bridge, in one binary.

@@ -12,4 +12,14 @@ struct CloisterCommand: AsyncParsableCommand {
             EncryptCommand.self, DecryptCommand.self, KeygenCommand.self,
         ]
     )
+
+    /// `cloister run` in its plain shapes starts the guest at once (``GuestRun/quick(_:)``);
+    /// everything else goes through ArgumentParser.
+    static func main() async {
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.first == "run", let run = GuestRun.quick(arguments.dropFirst()) {
+            run.executeAndExit()
+        }
+        await main(nil)
+    }
 }

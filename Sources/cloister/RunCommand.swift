@@ -4,6 +4,8 @@ import Foundation
 import LibOS
 
 /// `cloister run`: runs one guest program of an instance and exits with its status.
+///
+/// The work is ``GuestRun``'s; this type is its ArgumentParser face (help, errors, validation).
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -36,33 +38,107 @@ struct RunCommand: ParsableCommand {
     var arguments: [String] = []
 
     func validate() throws {
-        if let timeout, !(timeout > 0 && timeout < 1e9) {
-            throw ValidationError("--timeout must be a number of seconds greater than 0, got \(timeout)")
-        }
-        if let engine {
-            do { _ = try EngineKind(parsing: engine) } catch { throw ValidationError("--engine: \(error.reason)") }
+        do {
+            _ = try GuestRun(instance: instance, timeout: timeout, engine: engine, path: path, arguments: arguments)
+        } catch {
+            throw ValidationError(error.message)
         }
     }
 
     func run() throws {
-        let status: WaitStatus
-        switch start() {
-        case .success(let result):
-            status = result
-        case .failure(let error):
-            FileHandle.standardError.write(Data("cloister: \(error.reason.isEmpty ? error.name : error.reason)\n".utf8))
-            throw ExitCode(127)
-        }
-        if let reason = status.reason, !reason.hasPrefix("killed by") {
-            FileHandle.standardError.write(Data("cloister: \(path): \(reason)\n".utf8))
-        }
-        throw ExitCode(status.shellExitCode)
+        // `validate()` has accepted these values.
+        let run = try GuestRun(instance: instance, timeout: timeout, engine: engine, path: path, arguments: arguments)
+        run.executeAndExit()
+    }
+}
+
+/// One `cloister run`: the instance, the program and its arguments, checked; ``executeAndExit()``
+/// runs it and ends this process with the guest's status.
+struct GuestRun: Sendable {
+    struct Invalid: Error {
+        var message: String
     }
 
-    /// Starts the instance, runs the program, and ends the instance.
-    private func start() -> Result<WaitStatus, Errno> {
+    let instance: String
+    let timeout: Double?
+    let engine: EngineKind?
+    let path: String
+    let arguments: [String]
+
+    init(instance: String, timeout: Double?, engine: String?, path: String, arguments: [String]) throws(Invalid) {
+        if let timeout, !(timeout > 0 && timeout < 1e9) {
+            throw Invalid(message: "--timeout must be a number of seconds greater than 0, got \(timeout)")
+        }
+        do {
+            self.engine = try engine.map { name throws(Errno) in try EngineKind(parsing: name) }
+        } catch {
+            throw Invalid(message: "--engine: \(error.reason)")
+        }
+        self.instance = instance
+        self.timeout = timeout
+        self.path = path
+        self.arguments = arguments
+    }
+
+    /// Reads `cloister run`'s arguments (those after `run`) without ArgumentParser, or returns nil
+    /// for anything but the plain shapes: `--instance DIR`, `--timeout SECONDS`, `--engine NAME`
+    /// (each at most once, `--name value` or `--name=value`), then the program's path and its
+    /// arguments passed through as they are. Help, unknown or repeated options, a value that
+    /// looks like an option, and values ``init(instance:timeout:engine:path:arguments:)`` refuses
+    /// all return nil, and ArgumentParser then reads the same arguments and says what is wrong.
+    ///
+    /// Why: `cloister run` is a whole process per guest, and ArgumentParser's reflection (its
+    /// command tree, its completion-script check) costs about 2 ms of each start on this machine
+    /// (docs/PERFORMANCE.md, "Engines"); CommandLineTests runs every shape through the binary.
+    static func quick(_ arguments: ArraySlice<String>) -> GuestRun? {
+        var instance: String?, timeout: String?, engine: String?
+        var rest = arguments
+        while let token = rest.first, token.hasPrefix("-") {
+            rest = rest.dropFirst()
+            let name: Substring, value: String
+            if let equals = token.firstIndex(of: "=") {
+                name = token[..<equals]
+                value = String(token[token.index(after: equals)...])
+            } else {
+                guard let next = rest.first, !next.hasPrefix("-") else { return nil }
+                name = token[...]
+                value = next
+                rest = rest.dropFirst()
+            }
+            switch name {
+            case "--instance" where instance == nil: instance = value
+            case "--timeout" where timeout == nil: timeout = value
+            case "--engine" where engine == nil: engine = value
+            default: return nil
+            }
+        }
+        guard let path = rest.first else { return nil }
+        var seconds: Double?
+        if let timeout {
+            guard let parsed = Double(timeout) else { return nil }
+            seconds = parsed
+        }
+        return try? GuestRun(instance: instance ?? ".", timeout: seconds, engine: engine, path: path, arguments: Array(rest.dropFirst()))
+    }
+
+    /// Starts the instance, runs the program, ends the instance, and exits with the guest's status
+    /// (127 with a one-line reason when the program cannot be created or started).
+    func executeAndExit() -> Never {
+        switch execute() {
+        case .success(let status):
+            if let reason = status.reason, !reason.hasPrefix("killed by") {
+                FileHandle.standardError.write(Data("cloister: \(path): \(reason)\n".utf8))
+            }
+            exit(status.shellExitCode)
+        case .failure(let error):
+            FileHandle.standardError.write(Data("cloister: \(error.reason.isEmpty ? error.name : error.reason)\n".utf8))
+            exit(127)
+        }
+    }
+
+    private func execute() -> Result<WaitStatus, Errno> {
         Result { () throws(Errno) -> WaitStatus in
-            try LibOS.initialize(instance: instance, engine: try engine.map { name throws(Errno) in try EngineKind(parsing: name) })
+            try LibOS.initialize(instance: instance, engine: engine)
             defer { try? LibOS.destroy() }
             let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
             let limits = ProcessLimits.Overrides(wallTime: timeout.map { UInt64($0 * 1e9) })

@@ -43,6 +43,32 @@ import LibOS
         #expect(args.output.contains("argv[1]=--flag"))
     }
 
+    /// `cloister run` reads its plain shapes itself (GuestRun.quick) and leaves everything else
+    /// to ArgumentParser: both must behave as one parser.
+    @Test func runReadsItsOptionsTheWayArgumentParserDoes() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tool = CommandLineTests.executable.path
+        let equals = HostTool.run(tool, ["run", "--instance=\(directory.path)", "--engine=wasmkit", "--timeout=30", "/bin/exit_code.wasm", "3"])
+        #expect(equals.status == 3, "\(equals.output)")
+        let help = HostTool.run(tool, ["run", "--help"])
+        #expect(help.status == 0)
+        #expect(help.output.contains("Run a guest program of an instance."))
+        #expect(help.output.contains("--timeout <seconds>"))
+        let unknown = HostTool.run(tool, ["run", "--instance", directory.path, "--bogus", "/bin/hello.wasm"])
+        #expect(unknown.status == 64)
+        #expect(unknown.output.contains("Unknown option '--bogus'"), "\(unknown.output)")
+        let noPath = HostTool.run(tool, ["run", "--instance", directory.path])
+        #expect(noPath.status == 64)
+        #expect(noPath.output.contains("Missing expected argument '<path>'"), "\(noPath.output)")
+        let zero = HostTool.run(tool, ["run", "--instance", directory.path, "--timeout", "0", "/bin/hello.wasm"])
+        #expect(zero.status == 64)
+        #expect(zero.output.contains("--timeout must be a number of seconds greater than 0"), "\(zero.output)")
+        let word = HostTool.run(tool, ["run", "--instance", directory.path, "--timeout", "soon", "/bin/hello.wasm"])
+        #expect(word.status == 64)
+        #expect(word.output.contains("--timeout"), "\(word.output)")
+    }
+
     @Test func programThatCannotStartIs127WithOneLine() throws {
         let directory = try makeInstance()
         defer { try? FileManager.default.removeItem(at: directory) }
