@@ -54,7 +54,7 @@ struct TaskLifecycleTests {
             task = try await platform.tasks.invoke(F.user, task.id)
             #expect(task.state == .staged)
             #expect(try await platform.database.record(FunctionRecord.self, function.id)?.invocations == 1)
-            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3, signer: platform.identities.platform)
             let everything = WorkerCapability.of(platform.configuration.registry, engine: .wasmkit)
             let claimed = try #require(try await queue.claim(worker: "w/0", capabilities: everything))
             #expect(claimed.id == task.id && claimed.state == .running && claimed.attempts == 1 && claimed.worker == "w/0")
@@ -107,7 +107,7 @@ struct TaskLifecycleTests {
             try await refused { _ = try await platform.tasks.invoke(F.owner, task.id) }  // not the creator
             _ = try await platform.tasks.invoke(F.user, task.id)
             try await refused { _ = try await platform.tasks.invoke(F.user, task.id) }
-            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3, signer: platform.identities.platform)
             let builtins = [WorkerCapability(executorType: "builtin", executor: "builtin", engine: nil)]
             _ = try #require(try await queue.claim(worker: "w/0", capabilities: builtins))
             try await refused {
@@ -138,7 +138,7 @@ struct TaskLifecycleTests {
             let task = try await platform.tasks.invoke(F.user, try await platform.tasks.create(F.user, CreateTaskRequest(functionId: function.id, executor: "builtin")).id)
             let builtins = [WorkerCapability(executorType: "builtin", executor: "builtin", engine: nil)]
             // A lease of 0 ms has run out as soon as it is taken.
-            let queue = TaskQueue(database: platform.database, lease: -1, maxAttempts: 2)
+            let queue = TaskQueue(database: platform.database, lease: -1, maxAttempts: 2, signer: platform.identities.platform)
             let first = try #require(try await queue.claim(worker: "a/0", capabilities: builtins))
             try await queue.release(task.id, worker: "a/0", attempt: first.attempts)
             #expect(try await platform.database.record(TaskRecord.self, task.id)?.attempts == 0)
