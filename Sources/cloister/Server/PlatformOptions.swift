@@ -45,6 +45,13 @@ struct PlatformOptions: ParsableArguments {
     var kekFile: String?
 
     @Option(
+        name: .customLong("worker-key"),
+        help: ArgumentHelp(
+            "The worker's Ed25519 identity key, which signs its tasks' receipts: 32 bytes, raw or in hex, mode 0600 (default: $CLOISTER_WORKER_KEY, else <data>/secrets/worker.key, created on first start).",
+            valueName: "file"))
+    var workerKey: String?
+
+    @Option(
         name: .customLong("allow-input-network"),
         help: ArgumentHelp(
             "A network http(s) inputs may be downloaded from even inside the ranges refused by default (loopback, private, link-local, …); repeat for more.",
@@ -89,6 +96,9 @@ struct PlatformOptions: ParsableArguments {
             } catch {
                 throw ValidationError("--kek-file: \(error)")
             }
+        }
+        if let key = workerKey ?? ProcessInfo.processInfo.environment["CLOISTER_WORKER_KEY"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            configuration.workerKey = .file(absolute(key))
         }
         configuration.httpInputs = HTTPInputPolicy(allowedNetworks: allowInputNetworks.compactMap(IPNetwork.init), allowPublic: !noPublicInputs)
         configuration.useSandboxes(engine: engine.flatMap { EngineKind(rawValue: $0) }, cacheFolder: configuration.dataFolder + "/cache")

@@ -131,6 +131,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let pool = instance.workers
         print(
             "cloister: worker pool \(pool.name) running \(configuration.workers) task(s) at once (\(pool.capabilities.map(\.description).joined(separator: ", "))) from \(configuration.database)")
+        print("cloister: its receipts are signed by worker key \(instance.workerKeyId) (public key \(instance.workerPublicKey))")
         fflush(nil)
         let group = ServiceGroup(
             configuration: .init(services: [WorkerPoolService(pool: pool)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
