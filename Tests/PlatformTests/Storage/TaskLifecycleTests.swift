@@ -1,5 +1,6 @@
 import CloisterAPI
 import Foundation
+import ProtectedFiles
 import SQLKit
 import Testing
 @testable import Platform
@@ -159,6 +160,10 @@ struct TaskLifecycleTests {
                 "Staged: retried, its worker a/0 stopped (attempt 1 of 2)", "Running on b/0",
                 "Failed: the worker running the task stopped (its lease ran out on each of 2 attempts)",
             ])
+            // No worker finished it: the platform's key signs its receipt.
+            let receipt = try await platform.tasks.receipt(F.user, task.id)
+            let report = try ReceiptVerifier.verify(receipt: receipt, publicKey: try Hex.decode(platform.identities.platform.publicKeyHex))
+            #expect(report.state == "Failed" && report.checks.first?.hasPrefix("signature: ok (platform key") == true)
         }
     }
 }
