@@ -92,16 +92,10 @@ extension AuditCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify", abstract: "Check the audit log's hash chain in the database: every entry, its link, and the head.",
             discussion: "Exits 0 when the chain holds; 1 naming the first entry that was edited, deleted or reordered.")
-        @Option(name: .long, help: ArgumentHelp("The database (as `serve --database`).", valueName: "url")) var database: String?
-        @Option(name: .long, help: "The data folder (its SQLite database, without --database).") var data: String = "cloister-data"
+        @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
-            let location: DatabaseLocation
-            do {
-                location = try database.map { try DatabaseLocation(parsing: $0) } ?? PlatformConfiguration(dataFolder: data).database
-            } catch {
-                throw ValidationError("--database: \(error)")
-            }
+            let location = try options.location()
             if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
                 throw ValidationError("no database at \(path): give --data or --database")
             }

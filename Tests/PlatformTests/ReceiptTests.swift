@@ -2,6 +2,7 @@ import CloisterAPI
 import CloisterClient
 import CloisterTestSupport
 import Crypto
+import Executors
 import Foundation
 import ProtectedFiles
 import SQLKit
@@ -89,8 +90,8 @@ struct ReceiptTests {
     }
 
     /// The receipt's `receipt` object.
-    static func body(_ document: Data) throws -> CanonicalJSON {
-        try #require(try CanonicalJSON.parse(Array(document))["receipt"])
+    static func body(_ document: Data) throws -> JSONValue {
+        try #require(try JSONValue.parseCanonical(Array(document))["receipt"])
     }
 
     static func sha256(_ bytes: some DataProtocol) -> String { Hex.encode(SHA256.hash(data: Array(bytes))) }
@@ -119,7 +120,7 @@ struct ReceiptTests {
             #expect(body["payload_sha256"] == .string(try await world.org1.client.getFunction(world.intersect.id).payloadSha256))
             #expect(body["result_sha256"] == .string(Self.sha256(Array(run.task.result!.returnValue.utf8))))
             #expect(body["runtime_sha256"]?.string?.count == 64)
-            #expect(body["arguments_sha256"] == .string(Self.sha256(CanonicalJSON.object(["order": .string("ascending")]).bytes)))
+            #expect(body["arguments_sha256"] == .string(Self.sha256(JSONValue.object(["order": .string("ascending")]).canonicalBytes)))
             let inputs = try #require(body["inputs"]?.array)
             #expect(inputs.map { $0["name"] } == [.string("input_data1"), .string("input_data2")])
             #expect(inputs.map { $0["ciphertext_sha256"] } == run.inputs.map { .string(Self.sha256($0)) })
@@ -233,13 +234,11 @@ struct ReceiptTests {
             #expect(pretty != two && refusal(pretty, previous: one) == "verified")
 
             // The same checks through `cloister receipt verify`, files on disk.
-            let folder = server.folder + "/receipts"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for (name, bytes) in [("one.json", one), ("two.json", two), ("changed.json", changed), ("three.json", threeReceipt), ("mine", mine), ("other", other)] {
-                try Data(bytes).write(to: URL(fileURLWithPath: folder + "/" + name))
-            }
-            try Data((server.platform.workerPublicKey + "\n").utf8).write(to: URL(fileURLWithPath: folder + "/worker.pub"))
-            let ok = try Self.cloister(["receipt", "verify", folder + "/two.json", "--worker-key", folder + "/worker.pub", "--previous", folder + "/one.json", "--output", "output_result1=" + folder + "/mine"])
+            let folder = try Self.files(server.folder + "/receipts", [
+                ("one.json", Data(one)), ("two.json", Data(two)), ("changed.json", Data(changed)), ("three.json", Data(threeReceipt)),
+                ("mine", Data(mine)), ("other", Data(other)), ("worker.pub", Data((server.platform.workerPublicKey + "\n").utf8)),
+            ])
+            let ok = Self.cloister(["receipt", "verify", folder + "/two.json", "--worker-key", folder + "/worker.pub", "--previous", folder + "/one.json", "--output", "output_result1=" + folder + "/mine"])
             #expect(ok.status == 0, "\(ok)")
             #expect(ok.output.contains("signature: ok (worker key") && ok.output.contains("chain: ok (follows receipt 1)") && ok.output.contains("output output_result1: ok"))
             #expect(ok.output.contains("receipt 2 of task \(second.task.id) (Finished): verified"))
@@ -249,8 +248,8 @@ struct ReceiptTests {
                 ([folder + "/three.json", "--worker-key", server.platform.workerPublicKey, "--previous", folder + "/one.json"], "it is not the receipt before this one"),
                 ([folder + "/two.json", "--worker-key", server.platform.workerPublicKey, "--output", "output_result1=" + folder + "/other"], "it is not the output this task wrote"),
             ] {
-                let refused = try Self.cloister(["receipt", "verify"] + arguments)
-                #expect(refused.status == 1 && refused.error.contains("cloister: receipt verification failed: ") && refused.error.contains(message), "\(refused)")
+                let refused = Self.cloister(["receipt", "verify"] + arguments)
+                #expect(refused.status == 1 && refused.output.contains("cloister: receipt verification failed: ") && refused.output.contains(message), "\(refused)")
             }
         }
     }
@@ -267,14 +266,12 @@ struct ReceiptTests {
             // A reason with quotes in it: the string escapes of the canonical encoding.
             let broken = try await world.intersection(second: (0..<64).map { UInt8($0) })
             #expect(broken.task.state == .failed && broken.task.reason?.contains("\"") == true, "\(broken.task.reason ?? "")")
-            let folder = server.folder + "/python"
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let files: [(String, Data)] = [
                 ("one.json", try await world.org1.client.taskReceipt(first.task.id)), ("two.json", try await world.org2.client.taskReceipt(second.task.id)),
                 ("canceled.json", try await world.loner.client.taskReceipt(lone.id)), ("mine", second.outputs[1].bytes!), ("other", first.outputs[1].bytes!),
                 ("failed.json", try await world.org1.client.taskReceipt(broken.task.id)),
             ]
-            for (name, data) in files { try data.write(to: URL(fileURLWithPath: folder + "/" + name)) }
+            let folder = try Self.files(server.folder + "/python", files)
             let attestation = try await server.client.attestation()
             let worker = server.platform.workerPublicKey
             let script = PackagePaths.root.appendingPathComponent("Tests/ReceiptVerifier/verify.py").path
@@ -305,6 +302,34 @@ struct ReceiptTests {
         }
     }
 
+    @Test("canonical JSON is the encoding docs/receipts.md specifies, byte for byte, and the Python verifier's encoder agrees")
+    func canonicalEncoding() throws {
+        let example: JSONValue = .object(["b": .array([.integer(1), .string("x\ny")]), "a": .null])
+        #expect(String(decoding: example.canonicalBytes, as: UTF8.self) == #"{"a":null,"b":[1,"x\ny"]}"#)
+        #expect(example.canonicalBytes.count == 25)
+        let tricky: JSONValue = .object([
+            "é": .string("quote \" backslash \\ slash / \u{1} \u{8}\u{c}\n\r\t \u{1f} \u{7f} \u{2028} ✓"), "Z": .integer(-42), "a": .bool(true),
+            "nested": .array([.object(["y": .bool(false), "x": .null]), .integer(9_007_199_254_740_991)]),
+        ])
+        let expected = #"{"Z":-42,"a":true,"nested":[{"x":null,"y":false},9007199254740991],"é":"quote \" backslash \\ slash / \u0001 \b\f\n\r\t \u001f"#
+            + " \u{7f} \u{2028} ✓\"}"
+        #expect(String(decoding: tricky.canonicalBytes, as: UTF8.self) == expected)
+        // Parsing and encoding again gives the same bytes, whatever the whitespace; fractions are refused.
+        #expect(try JSONValue.parseCanonical(Array(" {\n \"a\" : null , \"b\":[ 1,\"x\\ny\" ]} ".utf8)) == example)
+        #expect(try JSONValue.parseCanonical(tricky.canonicalBytes).canonicalBytes == tricky.canonicalBytes)
+        #expect(throws: CanonicalJSONError.self) { try JSONValue.parseCanonical(Array(#"{"a":[1,2.5]}"#.utf8)) }
+        // verify.py's own encoder, on the parsed value.
+        let folder = try Self.files(FileManager.default.temporaryDirectory.appendingPathComponent("cloister-canonical-\(UUID().uuidString)").path, [("value.json", Data(tricky.canonicalBytes))])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let scripts = PackagePaths.root.appendingPathComponent("Tests/ReceiptVerifier").path
+        let python = HostTool.run("/usr/bin/env", [
+            "python3", "-c",
+            "import json, sys; sys.path.insert(0, sys.argv[1]); import verify; sys.stdout.buffer.write(verify.canonical(json.load(open(sys.argv[2], encoding='utf-8'))))",
+            scripts, folder + "/value.json",
+        ])
+        #expect(python.status == 0 && python.output == expected, "\(python)")
+    }
+
     /// Ways to tamper with the audit log in the database, and what verification says of each.
     enum Tamper: String, CaseIterable, Sendable {
         case edit, deleteMiddle, deleteNewest, reorder, rewrite
@@ -328,7 +353,7 @@ struct ReceiptTests {
             let database = server.platform.database
             let before = try await database.verifyAuditChain()
             #expect(before.entries >= 8 && before.receipts == 1)
-            let ok = try Self.cloister(["audit", "verify"] + Self.databaseArguments(database))
+            let ok = Self.cloister(["audit", "verify"] + Self.databaseArguments(database))
             #expect(ok.status == 0 && ok.output.contains("audit log: \(before.entries) entries, chain intact"), "\(ok)")
             let middle = before.entries / 2
             let id = try await database.read { sql in
@@ -378,8 +403,8 @@ struct ReceiptTests {
             }
             let found = await #expect(throws: AuditChainBroken.self) { try await database.verifyAuditChain() }
             #expect(found?.description.hasPrefix(expected) == true, "\(String(describing: found))")
-            let refused = try Self.cloister(["audit", "verify"] + Self.databaseArguments(database))
-            #expect(refused.status == 1 && refused.error.contains("cloister: the audit log is not intact: \(found?.description ?? "?")"), "\(refused)")
+            let refused = Self.cloister(["audit", "verify"] + Self.databaseArguments(database))
+            #expect(refused.status == 1 && refused.output.contains("cloister: the audit log is not intact: \(found?.description ?? "?")"), "\(refused)")
         }
     }
 
@@ -401,7 +426,7 @@ struct ReceiptTests {
             }
             let summary = try await server.platform.database.verifyAuditChain()
             #expect(summary.receipts == 24)
-            var bySequence: [Int64: [UInt8]] = [:]
+            var bySequence: [Int: [UInt8]] = [:]
             for id in ids {
                 let document = Array(try await world.loner.client.taskReceipt(id))
                 let body = try Self.body(Data(document))
@@ -417,16 +442,16 @@ struct ReceiptTests {
                     )
                 }
                 #expect(["Finished", "Canceled"].contains(try final.decode(column: "detail", as: String.self)))
-                #expect(try final.decode(column: "seq", as: Int64.self) <= head["sequence"]!.integer!)
+                #expect(try final.decode(column: "seq", as: Int.self) <= head["sequence"]!.integer!)
                 #expect(named == head["sha256"]?.string)
             }
             #expect(bySequence.keys.sorted() == Array(1...24))
             let platformKey = try Hex.decode(try await server.client.attestation().platform.publicKey)
             let workerKey = try Hex.decode(server.platform.workerPublicKey)
             for sequence in 2...24 {
-                let document = bySequence[Int64(sequence)]!
+                let document = bySequence[sequence]!
                 let key = try Self.body(Data(document))["signer"]?["kind"] == .string("platform") ? platformKey : workerKey
-                _ = try ReceiptVerifier.verify(receipt: document, publicKey: key, previous: bySequence[Int64(sequence - 1)])
+                _ = try ReceiptVerifier.verify(receipt: document, publicKey: key, previous: bySequence[sequence - 1])
             }
         }
     }
@@ -487,19 +512,15 @@ struct ReceiptTests {
         }
     }
 
-    /// Runs the `cloister` executable; its exit status, standard output and standard error.
-    static func cloister(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Foundation.Process()
-        process.executableURL = CloisterExecutable.url
-        process.arguments = arguments
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    /// Runs the `cloister` executable; its exit status and what it wrote (standard output and error).
+    static func cloister(_ arguments: [String]) -> (status: Int32, output: String) {
+        HostTool.run(CloisterExecutable.url.path, arguments)
+    }
+
+    /// Writes each `(name, bytes)` into `folder` (created); the folder.
+    static func files(_ folder: String, _ files: [(String, Data)]) throws -> String {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (name, data) in files { try data.write(to: URL(fileURLWithPath: folder + "/" + name)) }
+        return folder
     }
 }

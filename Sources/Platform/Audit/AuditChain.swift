@@ -1,4 +1,5 @@
 import Crypto
+import Executors
 import Foundation
 import ProtectedFiles
 import SQLKit
@@ -7,7 +8,7 @@ import SQLKit
 ///
 /// Every audit entry has a sequence number (1, 2, 3, … without gaps) and stores the SHA-256 of the
 /// entry before it (`previous_sha256`; 64 zeros for the first) and its own (`sha256`): the SHA-256
-/// of the canonical JSON (``CanonicalJSON``) of `{"action", "decision", "detail", "object",
+/// of the canonical JSON (``JSONValue``) of `{"action", "decision", "detail", "object",
 /// "previous_sha256", "sequence", "time", "user"}` (docs/receipts.md). The one-row table
 /// `audit_head` holds the newest entry's sequence and hash, and the newest receipt's. Editing an
 /// entry changes its hash; deleting or reordering entries breaks a link or the sequence; deleting
@@ -50,12 +51,12 @@ enum AuditChain {
 
     /// The hash of one entry, linked after `previous`.
     static func hash(_ entry: Fields, sequence: Int, previous: String) -> String {
-        let object: CanonicalJSON = .object([
+        let object: JSONValue = .object([
             "action": .string(entry.action), "decision": .string(entry.decision), "detail": .string(entry.detail),
-            "object": .string(entry.object), "previous_sha256": .string(previous), "sequence": .integer(Int64(sequence)),
-            "time": .integer(Int64(entry.time)), "user": .string(entry.user),
+            "object": .string(entry.object), "previous_sha256": .string(previous), "sequence": .integer(sequence),
+            "time": .integer(entry.time), "user": .string(entry.user),
         ])
-        return Hex.encode(SHA256.hash(data: object.bytes))
+        return Hex.encode(SHA256.hash(data: object.canonicalBytes))
     }
 
     /// Writes the transaction's buffered audit entries and receipts after the head, and the new head.
@@ -239,7 +240,7 @@ enum AuditChain {
                 guard Hex.encode(SHA256.hash(data: document)) == recorded else {
                     throw AuditChainBroken("\(name) was edited: its document does not hash to the \(recorded.prefix(16))… recorded")
                 }
-                guard let body = try? CanonicalJSON.parse(document)["receipt"], body["sequence"]?.integer == Int64(sequence),
+                guard let body = try? JSONValue.parseCanonical(document)["receipt"], body["sequence"]?.integer == sequence,
                     body["task_id"]?.string == task
                 else { throw AuditChainBroken("\(name) was edited: its document is not the receipt of that task and place") }
                 guard body["previous_receipt_sha256"]?.string == previous else {

@@ -1,7 +1,8 @@
+import Executors
 import Foundation
 
-/// A JSON value with one encoding: the bytes every receipt and audit entry is hashed and signed
-/// over (docs/receipts.md, "Canonical JSON", specifies it byte for byte).
+/// Canonical JSON: the one encoding of a ``JSONValue`` that every receipt and audit entry is hashed
+/// and signed over (docs/receipts.md, "Canonical JSON", specifies it byte for byte).
 ///
 /// The encoding is RFC 8785 (JCS) for the values Cloister writes: objects with their keys sorted
 /// by their UTF-8 bytes, no whitespace, strings in UTF-8 with only `"`, `\` and the control
@@ -9,47 +10,42 @@ import Foundation
 /// decimal, and no fractions: every number Cloister writes is an integer (times in milliseconds),
 /// so no two encoders can disagree on how to print one. A verifier that parses a receipt and
 /// encodes it again gets the bytes that were signed, whatever whitespace the file gained since.
-public indirect enum CanonicalJSON: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case integer(Int64)
-    case string(String)
-    case array([CanonicalJSON])
-    case object([String: CanonicalJSON])
-
-    /// The canonical encoding.
-    public var bytes: [UInt8] {
+extension JSONValue {
+    /// The canonical encoding. (A `.number`, which ``parseCanonical(_:)`` refuses and Cloister
+    /// never writes, is printed as Swift prints a `Double`: not canonical.)
+    public var canonicalBytes: [UInt8] {
         var out: [UInt8] = []
-        write(to: &out)
+        writeCanonical(to: &out)
         return out
     }
 
-    private func write(to out: inout [UInt8]) {
+    private func writeCanonical(to out: inout [UInt8]) {
         switch self {
         case .null: out += Array("null".utf8)
         case .bool(let value): out += Array((value ? "true" : "false").utf8)
         case .integer(let value): out += Array(String(value).utf8)
-        case .string(let value): Self.write(value, to: &out)
+        case .number(let value): out += Array(String(value).utf8)
+        case .string(let value): Self.writeCanonical(value, to: &out)
         case .array(let values):
             out.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                value.write(to: &out)
+                value.writeCanonical(to: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
             for (index, key) in members.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                Self.write(key, to: &out)
+                Self.writeCanonical(key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                members[key]!.write(to: &out)
+                members[key]!.writeCanonical(to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func write(_ text: String, to out: inout [UInt8]) {
+    private static func writeCanonical(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -70,26 +66,38 @@ public indirect enum CanonicalJSON: Sendable, Equatable {
     }
 
     /// Parses JSON text (any whitespace); a number that is not an integer is refused.
-    public static func parse(_ bytes: [UInt8]) throws(CanonicalJSONError) -> CanonicalJSON {
+    public static func parseCanonical(_ bytes: [UInt8]) throws(CanonicalJSONError) -> JSONValue {
+        let value: JSONValue
         do {
-            return try JSONDecoder().decode(CanonicalJSON.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            switch error {
-            case .dataCorrupted(let context) where context.codingPath.isEmpty:
-                throw CanonicalJSONError("not valid JSON")
-            case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
-                let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
-                throw CanonicalJSONError("at \(path.isEmpty ? "the top" : path): \(context.debugDescription)")
-            @unknown default:
-                throw CanonicalJSONError("not valid JSON")
-            }
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch {
             throw CanonicalJSONError("not valid JSON")
         }
+        if let path = value.firstFraction(at: "") {
+            throw CanonicalJSONError("at \(path.isEmpty ? "the top" : path): a number that is not an integer (receipts hold integers only)")
+        }
+        return value
+    }
+
+    /// Where the first `.number` is, if any.
+    private func firstFraction(at path: String) -> String? {
+        switch self {
+        case .number: return path
+        case .array(let values):
+            for (index, value) in values.enumerated() {
+                if let found = value.firstFraction(at: path + "[\(index)]") { return found }
+            }
+        case .object(let members):
+            for key in members.keys.sorted() {
+                if let found = members[key]!.firstFraction(at: path + "." + key) { return found }
+            }
+        default: break
+        }
+        return nil
     }
 
     /// The member `key` of an object (nil for anything else or a missing key).
-    public subscript(key: String) -> CanonicalJSON? {
+    public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
@@ -99,44 +107,21 @@ public indirect enum CanonicalJSON: Sendable, Equatable {
         return nil
     }
 
-    public var integer: Int64? {
+    public var integer: Int? {
         if case .integer(let value) = self { return value }
         return nil
     }
 
-    public var array: [CanonicalJSON]? {
+    public var array: [JSONValue]? {
         if case .array(let values) = self { return values }
         return nil
     }
 
-    public var isNull: Bool { self == .null }
-
     /// `.string(value)`, or `.null` for nil.
-    static func string(_ value: String?) -> CanonicalJSON { value.map { .string($0) } ?? .null }
+    static func string(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
 
     /// Milliseconds since 1970, or `.null` for nil.
-    static func time(_ date: Date?) -> CanonicalJSON { date.map { .integer(Int64(Clock.milliseconds($0))) } ?? .null }
-}
-
-extension CanonicalJSON: Decodable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .integer(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([CanonicalJSON].self) {
-            self = .array(value)
-        } else if let value = try? container.decode([String: CanonicalJSON].self) {
-            self = .object(value)
-        } else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "a number that is not an integer (receipts hold integers only)")
-        }
-    }
+    static func time(_ date: Date?) -> JSONValue { date.map { .integer(Clock.milliseconds($0)) } ?? .null }
 }
 
 /// JSON that is not valid, or not of the canonical subset (a number with a fraction).

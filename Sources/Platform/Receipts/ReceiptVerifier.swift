@@ -1,4 +1,5 @@
 import Crypto
+import Executors
 import Foundation
 import ProtectedFiles
 
@@ -11,7 +12,7 @@ public enum ReceiptVerifier {
     public struct Report: Sendable {
         public let taskId: String
         public let state: String
-        public let sequence: Int64
+        public let sequence: Int
         /// One line per check (`signature: …`, `chain: …`, `output NAME: …`).
         public let checks: [String]
     }
@@ -29,7 +30,7 @@ public enum ReceiptVerifier {
         let givenId = SigningIdentity.keyId(of: publicKey)
         let signerId = body["signer"]?["key_id"]?.string ?? "?"
         let signerKind = body["signer"]?["kind"]?.string ?? "?"
-        guard key.isValidSignature(signature, for: body.bytes) else {
+        guard key.isValidSignature(signature, for: body.canonicalBytes) else {
             if signerId != givenId {
                 throw ReceiptVerificationFailure(
                     "signature: the receipt was signed by the \(signerKind) key \(signerId.prefix(16))…, not by the key given (\(givenId.prefix(16))…): check it with the key of the worker that ran the task (GET /v1/workers)")
@@ -48,7 +49,7 @@ public enum ReceiptVerifier {
         if let previous {
             let (document, before, _) = try parse(previous, what: "the previous receipt")
             let link = body["previous_receipt_sha256"]?.string
-            let previousHash = Hex.encode(SHA256.hash(data: document.bytes))
+            let previousHash = Hex.encode(SHA256.hash(data: document.canonicalBytes))
             guard link == previousHash, before["sequence"]?.integer.map({ $0 + 1 }) == sequence else {
                 throw ReceiptVerificationFailure(
                     "chain: receipt \(sequence) links to \(link.map { String($0.prefix(16)) + "…" } ?? "nothing (it is the first)"), but the receipt given as the one before it (sequence \(before["sequence"]?.integer.map(String.init) ?? "?")) hashes to \(previousHash.prefix(16))…: it is not the receipt before this one")
@@ -91,10 +92,10 @@ public enum ReceiptVerifier {
     }
 
     /// The receipt's document, body and signature, or why `bytes` is not a receipt.
-    private static func parse(_ bytes: [UInt8], what: String) throws(ReceiptVerificationFailure) -> (CanonicalJSON, CanonicalJSON, [UInt8]) {
-        let document: CanonicalJSON
+    private static func parse(_ bytes: [UInt8], what: String) throws(ReceiptVerificationFailure) -> (JSONValue, JSONValue, [UInt8]) {
+        let document: JSONValue
         do {
-            document = try CanonicalJSON.parse(bytes)
+            document = try JSONValue.parseCanonical(bytes)
         } catch {
             throw ReceiptVerificationFailure("\(what) is not a receipt: \(error)")
         }

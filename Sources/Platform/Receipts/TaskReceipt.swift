@@ -1,5 +1,6 @@
 import CloisterAPI
 import Crypto
+import Executors
 import Foundation
 import ProtectedFiles
 
@@ -34,7 +35,7 @@ struct RunEvidence: Sendable, Equatable {
 /// `previous_receipt_sha256`, `audit_head`) and the signer's, and the key that signs it.
 struct PendingReceipt: Sendable {
     let taskId: String
-    let fields: [String: CanonicalJSON]
+    let fields: [String: JSONValue]
     let signer: SigningIdentity
 }
 
@@ -50,39 +51,39 @@ struct PendingReceipt: Sendable {
 /// links to) is the SHA-256 of the canonical bytes of the whole document.
 enum TaskReceipt {
     static let type = "cloister.task-receipt"
-    static let version: Int64 = 1
+    static let version = 1
 
     /// The receipt of `task`, which has just reached a final state; `evidence` is the worker's
     /// (nil when no worker finished it).
     static func pending(for task: TaskRecord, evidence: RunEvidence?, signer: SigningIdentity) -> PendingReceipt {
         let finished = task.state == .finished
-        let arguments = CanonicalJSON.object(task.functionArguments.mapValues { .string($0) })
-        let inputs = Set(task.inputsOwnership.keys).union(task.assignedInputs.keys).sorted().map { name -> CanonicalJSON in
+        let arguments = JSONValue.object(task.functionArguments.mapValues { .string($0) })
+        let inputs = Set(task.inputsOwnership.keys).union(task.assignedInputs.keys).sorted().map { name -> JSONValue in
             .object([
                 "name": .string(name), "id": .string(task.assignedInputs[name]), "owners": .array((task.inputsOwnership[name] ?? []).sorted().map { .string($0) }),
                 "ciphertext_sha256": .string(evidence?.inputs[name]),
             ])
         }
-        let outputs = Set(task.outputsOwnership.keys).union(task.assignedOutputs.keys).sorted().map { name -> CanonicalJSON in
+        let outputs = Set(task.outputsOwnership.keys).union(task.assignedOutputs.keys).sorted().map { name -> JSONValue in
             .object([
                 "name": .string(name), "id": .string(task.assignedOutputs[name]), "owners": .array((task.outputsOwnership[name] ?? []).sorted().map { .string($0) }),
                 "ciphertext_sha256": .string(finished ? evidence?.outputs[name] : nil),
                 "tag": .string(finished ? task.result?.outputTags[name] : nil),
             ])
         }
-        let approvals = task.approvedBy.sorted().map { user -> CanonicalJSON in
+        let approvals = task.approvedBy.sorted().map { user -> JSONValue in
             .object(["user": .string(user), "time": .time(task.approvedAt?[user])])
         }
-        let fields: [String: CanonicalJSON] = [
+        let fields: [String: JSONValue] = [
             "type": .string(type), "version": .integer(version),
             "task_id": .string(task.id), "creator": .string(task.creator), "created_at": .time(task.createdAt),
             "function_id": .string(task.functionId), "function_name": .string(task.functionName), "function_owner": .string(task.functionOwner),
             "payload_sha256": .string(task.payloadSha256),
             "executor_type": .string(task.executorType), "executor": .string(task.executor),
             "engine": .string(task.result?.engine ?? task.engine), "runtime_sha256": .string(evidence?.runtimeSha256),
-            "arguments_sha256": .string(Hex.encode(SHA256.hash(data: arguments.bytes))),
+            "arguments_sha256": .string(Hex.encode(SHA256.hash(data: arguments.canonicalBytes))),
             "inputs": .array(inputs), "approvals": .array(approvals), "outputs": .array(outputs),
-            "worker": .string(task.worker), "attempt": .integer(Int64(task.attempts)),
+            "worker": .string(task.worker), "attempt": .integer(task.attempts),
             "started_at": .time(task.startedAt), "ended_at": .time(task.updatedAt),
             "result_sha256": .string(finished ? task.result.map { Hex.encode(SHA256.hash(data: Array($0.returnValue.utf8))) } : nil),
             "state": .string(task.state.rawValue), "reason": .string(task.reason),
@@ -96,15 +97,15 @@ enum TaskReceipt {
     static func seal(_ pending: PendingReceipt, after head: AuditChain.Head) throws -> (sequence: Int, sha256: String, document: [UInt8]) {
         var fields = pending.fields
         let sequence = head.receiptSequence + 1
-        fields["sequence"] = .integer(Int64(sequence))
+        fields["sequence"] = .integer(sequence)
         fields["previous_receipt_sha256"] = .string(head.receiptSha256)
-        fields["audit_head"] = .object(["sequence": .integer(Int64(head.sequence)), "sha256": .string(head.sha256)])
+        fields["audit_head"] = .object(["sequence": .integer(head.sequence), "sha256": .string(head.sha256)])
         fields["signer"] = .object(["kind": .string(pending.signer.kind.rawValue), "key_id": .string(pending.signer.keyId)])
-        let receipt = CanonicalJSON.object(fields)
-        let signature = try pending.signer.sign(receipt.bytes)
-        let document = CanonicalJSON.object([
+        let receipt = JSONValue.object(fields)
+        let signature = try pending.signer.sign(receipt.canonicalBytes)
+        let document = JSONValue.object([
             "receipt": receipt, "signature": .object(["algorithm": .string("ed25519"), "value": .string(Hex.encode(signature))]),
-        ]).bytes
+        ]).canonicalBytes
         return (sequence, Hex.encode(SHA256.hash(data: document)), document)
     }
 }

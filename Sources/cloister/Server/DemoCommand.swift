@@ -1,6 +1,7 @@
 import APIServer
 import ArgumentParser
 import CloisterClient
+import Executors
 import Foundation
 import Logging
 import Platform
@@ -114,7 +115,7 @@ private final class DemoReceipts: Sendable {
     let client: CloisterClient
     private let pending = Mutex<[(client: CloisterClient, task: String)]>([])
     /// Every receipt verified so far, by sequence: the one before the next is usually among them.
-    private let seen = Mutex<[Int64: [UInt8]]>([:])
+    private let seen = Mutex<[Int: [UInt8]]>([:])
 
     init(client: CloisterClient) { self.client = client }
 
@@ -153,8 +154,8 @@ private final class DemoReceipts: Sendable {
         return ("receipts: " + parts.joined(separator: "; "), verified)
     }
 
-    private static func field(_ document: [UInt8], _ path: [String]) -> CanonicalJSON? {
-        guard var value = try? CanonicalJSON.parse(document) else { return nil }
+    private static func field(_ document: [UInt8], _ path: [String]) -> JSONValue? {
+        guard var value = try? JSONValue.parseCanonical(document) else { return nil }
         for key in path {
             guard let next = value[key] else { return nil }
             value = next
@@ -163,5 +164,5 @@ private final class DemoReceipts: Sendable {
     }
 
     static func signer(of document: [UInt8]) -> String? { field(document, ["receipt", "signer", "key_id"])?.string }
-    static func sequence(of document: [UInt8]) -> Int64? { field(document, ["receipt", "sequence"])?.integer }
+    static func sequence(of document: [UInt8]) -> Int? { field(document, ["receipt", "sequence"])?.integer }
 }

@@ -105,3 +105,21 @@ struct PlatformOptions: ParsableArguments {
         return configuration
     }
 }
+
+/// Where a command that only reads or migrates the database finds it: `--database`, else the
+/// SQLite file in `--data`.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The database (as `serve --database`).", valueName: "url"))
+    var database: String?
+
+    @Option(name: .long, help: "The data folder (its SQLite database, without --database).")
+    var data: String = "cloister-data"
+
+    func location() throws -> DatabaseLocation {
+        do {
+            return try database.map { try DatabaseLocation(parsing: $0) } ?? PlatformConfiguration(dataFolder: data).database
+        } catch {
+            throw ValidationError("--database: \(error)")
+        }
+    }
+}

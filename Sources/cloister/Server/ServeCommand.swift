@@ -158,19 +158,10 @@ struct MigrateCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The database (as `serve --database`).", valueName: "url"))
-    var database: String?
-
-    @Option(name: .long, help: "The data folder (its SQLite database, without --database).")
-    var data: String = "cloister-data"
+    @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let location: DatabaseLocation
-        do {
-            location = try database.map { try DatabaseLocation(parsing: $0) } ?? PlatformConfiguration(dataFolder: data).database
-        } catch {
-            throw ValidationError("--database: \(error)")
-        }
+        let location = try options.location()
         var logger = Logger(label: "cloister.migrate")
         logger.logLevel = .warning
         let opened = try await PlatformDatabase.open(location, logger: logger)
