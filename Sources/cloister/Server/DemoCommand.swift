@@ -65,19 +65,25 @@ struct DemoCommand: AsyncParsableCommand {
         let application = try APIServer.application(
             platform: platform, configuration: .init(port: 0), logger: logger, onRunning: { port.continuation.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var ports = port.stream.makeAsyncIterator()
-            guard let listening = await ports.next() else { return }
-            print("demo: started a server at http://127.0.0.1:\(listening) (data in \(folder))")
-            do {
-                try await runScenarios(selected, url: "http://127.0.0.1:\(listening)", adminPassword: configuration.adminPassword!)
-            } catch {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var ports = port.stream.makeAsyncIterator()
+                guard let listening = await ports.next() else { return }
+                print("demo: started a server at http://127.0.0.1:\(listening) (data in \(folder))")
+                do {
+                    try await runScenarios(selected, url: "http://127.0.0.1:\(listening)", adminPassword: configuration.adminPassword!)
+                } catch {
+                    await group.triggerGracefulShutdown()
+                    throw error
+                }
                 await group.triggerGracefulShutdown()
-                throw error
+                try await tasks.waitForAll()
             }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+        } catch {
+            // A scenario failed: the database is closed all the same (an open connection traps).
+            try? await platform.shutdown()
+            throw error
         }
         try await platform.shutdown()
     }
