@@ -85,6 +85,8 @@ public final class WorkerPool: Sendable {
         }
         defer { queue.database.unsubscribe(subscription) }
         if concurrency > 0 {
+            // The executable's hash goes in every receipt: read it once, off the cooperative pool.
+            _ = try? await runOnThread(name: "cloister-digest") { RunEvidence.executableSha256 }
             do {
                 try await keys.register(identity, name: name)
                 try await directory.register(id: name, slots: concurrency, capabilities: capabilities, keyId: identity.keyId)
@@ -187,7 +189,7 @@ public final class WorkerPool: Sendable {
         var result = TaskResult(returnValue: "", outputTags: [:], log: "")
         var failure: String?
         var delivery: [String: String] = [:]
-        var evidence = RunEvidence(runtimeSha256: try? await runOnThread(name: "cloister-digest") { RunEvidence.executableSha256 })
+        var evidence = RunEvidence(runtimeSha256: RunEvidence.executableSha256)
         do {
             let prepared = try await staging.value
             evidence.inputs = prepared.inputHashes

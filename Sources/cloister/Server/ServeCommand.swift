@@ -77,6 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
                     print("cloister: could not create the first admin: \(error)")
                 }
                 print("cloister: serving the API at \(scheme)://\(host):\(port)/v1 with \(configuration.workers) worker(s)")
+                if configuration.workers > 0 {
+                    print("cloister: their receipts are signed by worker key \(instance.workerKeyId) (public key \(instance.workerPublicKey))")
+                }
                 fflush(nil)
                 if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
             })
