@@ -497,6 +497,40 @@ struct ReceiptTests {
         }
     }
 
+    @Test("a database from before the chain (schema 3) gets its audit entries chained in id order when it is migrated")
+    func upgradeChainsOldEntries() async throws {
+        let database = try await TestDatabase.make() ?? .sqlite(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("cloister-upgrade-\(UUID().uuidString).sqlite").path)
+        defer {
+            if case .sqlite(let path) = database { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
+        }
+        let opened = try await PlatformDatabase.open(database)
+        // Schema 3, as an older cloister left it, with entries written the old way.
+        try await opened.write("old") { transaction in
+            let sql = transaction.sql
+            try await sql.create(table: "schema_migrations").column("version", type: .bigint, .primaryKey(autoIncrement: false))
+                .column("name", type: .text, .notNull).column("applied_at", type: .bigint, .notNull).run()
+            for migration in Migrations.all.prefix(3) {
+                try await migration.apply(sql)
+                try await sql.insert(into: "schema_migrations").columns("version", "name", "applied_at")
+                    .values(SQLBind(migration.version), SQLBind(migration.name), SQLBind(0)).run()
+            }
+            for index in 0..<5 {
+                try await sql.insert(into: "audit").columns("time", "user_id", "action", "object", "decision", "detail")
+                    .values(SQLBind(1_000 + index), SQLBind("old\(index)"), SQLBind("user.login"), SQLBind(""), SQLBind("allowed"), SQLBind("")).run()
+            }
+        }
+        try await opened.migrate()
+        let summary = try await opened.verifyAuditChain()
+        #expect(summary.entries == 5 && summary.receipts == 0)
+        let users = try await opened.read { sql in
+            try await sql.select().column("user_id").from("audit").orderBy("seq").all(decodingColumn: "user_id", as: String.self)
+        }
+        #expect(users == (0..<5).map { "old\($0)" })
+        try await opened.shutdown()
+        await TestDatabase.drop(database)
+    }
+
     // MARK: Helpers
 
     /// Runs one statement outside Cloister's own code path (as someone with the database would).
