@@ -8,7 +8,7 @@ import SQLKit
 ///
 /// Every audit entry has a sequence number (1, 2, 3, … without gaps) and stores the SHA-256 of the
 /// entry before it (`previous_sha256`; 64 zeros for the first) and its own (`sha256`): the SHA-256
-/// of the canonical JSON (``JSONValue``) of `{"action", "decision", "detail", "object",
+/// of the canonical JSON (`JSONValue.canonicalBytes`) of `{"action", "decision", "detail", "object",
 /// "previous_sha256", "sequence", "time", "user"}` (docs/receipts.md). The one-row table
 /// `audit_head` holds the newest entry's sequence and hash, and the newest receipt's. Editing an
 /// entry changes its hash; deleting or reordering entries breaks a link or the sequence; deleting

@@ -4,8 +4,8 @@ import Logging
 import SQLKit
 
 /// The audit log: every state change and every access decision, in the database, written in the
-/// same transaction as the change it records (``append(_:in:)`` is the one place an entry is
-/// written).
+/// same transaction as the change it records (``append(_:in:)`` is the one way in; the entries
+/// are linked into the log's hash chain when the transaction commits, by `AuditChain.seal`).
 public struct AuditLog: Sendable {
     let database: PlatformDatabase
     let logger: Logger
