@@ -3,8 +3,9 @@
 # it installs only what is missing. Uses sudo for apt-get when not run as root.
 set -euo pipefail
 
-# wasi-libc and the wasm32 builtins build the C guests; python3-pip fetches the Python runtime.
-packages=(wasi-libc libclang-rt-14-dev-wasm32 python3-pip)
+# wasi-libc and the wasm32 builtins build the C guests; python3-pip fetches the Python runtime;
+# python3-cryptography runs the independent receipt verifier (Tests/ReceiptVerifier/verify.py).
+packages=(wasi-libc libclang-rt-14-dev-wasm32 python3-pip python3-cryptography)
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "setup: the Swift toolchain (swift) is not on PATH; install Swift 6 first" >&2

@@ -95,6 +95,15 @@ public struct CloisterClient: Sendable {
         return try await call(.GET, "/v1/audit" + query, as: AuditList.self).entries
     }
 
+    /// The newest audit entry and receipt (any signed-in user).
+    public func auditHead() async throws -> AuditHead { try await call(.GET, "/v1/audit/head", as: AuditHead.self) }
+
+    /// The keys that sign receipts: every worker's (any signed-in user).
+    public func workerKeys() async throws -> [WorkerKey] { try await call(.GET, "/v1/workers", as: WorkerKeyList.self).workers }
+
+    /// The platform's key, its workers' keys and its (hardware) evidence; no token needed.
+    public func attestation() async throws -> Attestation { try await call(.GET, "/v1/attestation", as: Attestation.self) }
+
     // MARK: Accounts
 
     /// Logs in; set `token` from the answer.
@@ -207,6 +216,14 @@ public struct CloisterClient: Sendable {
 
     public func cancelTask(_ id: String) async throws -> TaskInfo {
         try await call(.POST, "/v1/tasks/\(Self.escape(id))/cancel", as: TaskInfo.self)
+    }
+
+    /// The signed receipt of a task that ended, byte for byte as issued (docs/receipts.md): verify it
+    /// offline with `cloister receipt verify`.
+    public func taskReceipt(_ id: String) async throws -> Data {
+        let (status, body) = try await send(.GET, "/v1/tasks/\(Self.escape(id))/receipt")
+        guard status == 200 else { throw CloisterClientError(status: status, body: body) }
+        return body
     }
 
     /// Polls the task until it is Finished, Failed or Canceled (or `timeout` passes: an error).

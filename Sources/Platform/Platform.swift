@@ -24,13 +24,16 @@ public final class Platform: Sendable {
     public let workers: WorkerPool
     /// The figures `/metrics` reports.
     public let metrics: PlatformMetrics
+    /// The keys that sign receipts: this process's worker identity and the platform's own.
+    let identities: (worker: SigningIdentity, platform: SigningIdentity)
+    let keys: WorkerKeys
 
     /// The threads that hash passwords.
     private let passwordPool: BcryptPool
 
     private init(
         configuration: PlatformConfiguration, database: PlatformDatabase, tokenKey: [UInt8], keys: DataKeys, passwordPool: BcryptPool,
-        decoyHash: String, logger: Logger
+        decoyHash: String, identities: (worker: SigningIdentity, platform: SigningIdentity), logger: Logger
     ) {
         self.configuration = configuration
         self.database = database
@@ -44,16 +47,20 @@ public final class Platform: Sendable {
         data = DataService(
             database: database, audit: audit, keys: keys, roots: configuration.dataRoots, outputFolder: configuration.outputFolder,
             httpInputs: configuration.httpInputs, delivery: OutputDelivery(outputFolder: configuration.outputFolder, logger: logger))
-        let queue = TaskQueue(database: database, lease: Int(configuration.staleAfter * 1000), maxAttempts: configuration.maxAttempts)
+        self.identities = identities
+        self.keys = WorkerKeys(database: database)
+        let queue = TaskQueue(
+            database: database, lease: Int(configuration.staleAfter * 1000), maxAttempts: configuration.maxAttempts,
+            signer: identities.platform)
         let runner = TaskRunner(
             database: database, functions: functions, data: data, registry: configuration.registry,
             limits: configuration.functionLimits, workFolder: configuration.workFolder, logger: logger)
         workers = WorkerPool(
             concurrency: configuration.workers, queue: queue, runner: runner, directory: WorkerDirectory(database: database),
             capabilities: WorkerCapability.of(configuration.registry, engine: WorkerCapability.effectiveEngine(configured: configuration.engine)),
-            heartbeatInterval: configuration.heartbeatInterval, staleAfter: configuration.staleAfter, hooks: configuration.workerHooks,
+            identity: identities.worker, heartbeatInterval: configuration.heartbeatInterval, staleAfter: configuration.staleAfter, hooks: configuration.workerHooks,
             logger: logger)
-        tasks = TaskService(database: database, audit: audit)
+        tasks = TaskService(database: database, audit: audit, signer: identities.platform)
         metrics = PlatformMetrics(database: database, staleAfter: configuration.staleAfter)
         self.audit = audit
     }
@@ -70,6 +77,9 @@ public final class Platform: Sendable {
         for folder in [configuration.dataFolder, configuration.outputFolder, configuration.workFolder, configuration.secretsFolder] {
             try PrivateFiles.makeFolder(folder)
         }
+        // Before the secrets folder's files are made 0600 below: a worker key others could read is
+        // refused, not quietly repaired.
+        let workerIdentity = try SigningIdentity.worker(path: configuration.workerKeyPath, create: configuration.workerKey == .dataFolder)
         for root in configuration.dataRoots where !FileManager.default.fileExists(atPath: root) {
             try PrivateFiles.makeFolder(root)
         }
@@ -93,9 +103,12 @@ public final class Platform: Sendable {
             }
             let tokenKey = try await tokenKey(database: database, kek: kek, legacyFile: configuration.tokenKeyPath)
             let decoyHash = try await PasswordHasher(cost: configuration.passwordCost, pool: passwordPool).hash(PasswordHasher.randomPassword())
+            let platformIdentity = try SigningIdentity(
+                kind: .platform, seed: try await PlatformSecrets.key("receipt_key", in: database, kek: kek))
+            try await WorkerKeys(database: database).register(platformIdentity, name: "platform")
             return Platform(
                 configuration: configuration, database: database, tokenKey: tokenKey, keys: keys, passwordPool: passwordPool,
-                decoyHash: decoyHash, logger: logger)
+                decoyHash: decoyHash, identities: (workerIdentity, platformIdentity), logger: logger)
         } catch {
             passwordPool.shutdown()
             try? await database.shutdown()
@@ -131,6 +144,31 @@ public final class Platform: Sendable {
         }
         return try await audit.entries(user: user, object: object, limit: min(max(limit, 1), 10_000))
     }
+
+    /// The head of the audit log and of the receipts' chain (any signed-in user).
+    public func auditHead() async throws -> AuditHead {
+        let head = try await database.read { sql in try await AuditChain.head(sql) }
+        return AuditHead(sequence: head.sequence, sha256: head.sha256, receiptSequence: head.receiptSequence, receiptSha256: head.receiptSha256)
+    }
+
+    /// Every key that signs receipts (any signed-in user).
+    public func workerKeys() async throws -> [WorkerKey] {
+        try await keys.list(kind: .worker)
+    }
+
+    /// What the platform states about itself: its key, its workers' keys, and (null in this
+    /// version) hardware evidence.
+    public func attestation() async throws -> Attestation {
+        let all = try await keys.list()
+        guard let platform = all.first(where: { $0.keyId == identities.platform.keyId }) else {
+            throw PlatformError.notFound("the platform's key is not registered")
+        }
+        return Attestation(platform: platform, workers: all.filter { $0.kind == SigningIdentity.Kind.worker.rawValue }, evidence: nil)
+    }
+
+    /// This process's worker identity (the public half): what a verifier of its receipts needs.
+    public var workerKeyId: String { identities.worker.keyId }
+    public var workerPublicKey: String { identities.worker.publicKeyHex }
 
     /// Stops the password threads and closes the database.
     public func shutdown() async throws {

@@ -67,6 +67,10 @@ public struct PlatformConfiguration: Sendable {
     public var passwordQueueLimit = 32
     /// Where workers may download http(s) inputs from.
     public var httpInputs = HTTPInputPolicy()
+    /// The worker's identity key, which signs the receipts of the tasks it runs: by default
+    /// `<dataFolder>/secrets/worker.key`, created on first start; or a file the operator gives.
+    /// Either must be 0600 (or stricter): a key others may read is refused.
+    public var workerKey = WorkerKeySource.dataFolder
 
     /// The engine the sandboxes were configured with (nil: `CLOISTER_ENGINE`, else the LibOS's default).
     public private(set) var engine: EngineKind?
@@ -91,4 +95,8 @@ public struct PlatformConfiguration: Sendable {
     var secretsFolder: String { dataFolder + "/secrets" }
     var tokenKeyPath: String { secretsFolder + "/token.key" }
     var keyEncryptionKeyPath: String { secretsFolder + "/kek.key" }
+    var workerKeyPath: String {
+        if case .file(let path) = workerKey { return path }
+        return secretsFolder + "/worker.key"
+    }
 }

@@ -17,10 +17,14 @@ public struct ScenarioContext: Sendable {
     public let log: @Sendable (String) -> Void
     /// Added to every user id, so the scenarios can run again on the same server.
     public let suffix: String
+    /// Told of every task that ended, with a client of one of its participants (the demo checks
+    /// each one's receipt).
+    public let ended: @Sendable (_ client: CloisterClient, _ task: String) -> Void
 
     public init(
         client: CloisterClient, adminPassword: String, examples: String, psiModule: String,
-        log: @escaping @Sendable (String) -> Void = { print($0) }, suffix: String = String(UUID().uuidString.prefix(6)).lowercased()
+        log: @escaping @Sendable (String) -> Void = { print($0) }, suffix: String = String(UUID().uuidString.prefix(6)).lowercased(),
+        ended: @escaping @Sendable (_ client: CloisterClient, _ task: String) -> Void = { _, _ in }
     ) {
         self.client = client
         self.adminPassword = adminPassword
@@ -28,6 +32,7 @@ public struct ScenarioContext: Sendable {
         self.psiModule = psiModule
         self.log = log
         self.suffix = suffix
+        self.ended = ended
     }
 
     /// A client logged in as `id`.
@@ -62,6 +67,7 @@ public struct ScenarioContext: Sendable {
     /// Polls until the task is final; an error naming its reason unless it Finished.
     public func finish(_ client: CloisterClient, _ id: String) async throws -> TaskInfo {
         let task = try await client.waitForTask(id, timeout: .seconds(600))
+        ended(client, id)
         guard task.state == .finished else {
             throw ScenarioFailure("task \(id) ended \(task.state.rawValue): \(task.reason ?? "")\n\(task.result?.log ?? "")")
         }

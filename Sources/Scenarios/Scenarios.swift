@@ -210,6 +210,7 @@ public enum Scenarios {
         let canceled = try await user.client.cancelTask(task.id)
         try expect(canceled.state == .canceled, "cancel answered \(canceled.state.rawValue)")
         let after = try await user.client.waitForTask(task.id)
+        context.ended(user.client, task.id)
         try expect(after.state == .canceled && after.reason == "canceled by \(user.id)", "the task is \(after.state.rawValue): \(after.reason ?? "")")
         context.log("  \(task.id): \(after.state.rawValue) (\(after.reason!))")
     }

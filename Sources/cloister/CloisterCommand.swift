@@ -8,7 +8,7 @@ struct CloisterCommand: AsyncParsableCommand {
         abstract: "The Cloister platform and its library OS: serve, use the API, run WebAssembly programs and functions.",
         subcommands: [
             ServeCommand.self, WorkerCommand.self, MigrateCommand.self, DemoCommand.self, BenchPlatformCommand.self, LoginCommand.self, LogoutCommand.self, UserCommand.self,
-            FunctionCommand.self, DataCommand.self, TaskCommand.self, AuditCommand.self, NewCommand.self, RunCommand.self,
+            FunctionCommand.self, DataCommand.self, TaskCommand.self, ReceiptCommand.self, AuditCommand.self, NewCommand.self, RunCommand.self,
             EncryptCommand.self, DecryptCommand.self, KeygenCommand.self,
         ]
     )

@@ -208,8 +208,13 @@ struct AuthorizationMatrixTests {
             failures += try await Self.check(cast, "POST", path + "/invoke", expected: ["do2": 403, "mgr": 404])
             failures += try await Self.check(cast, "POST", path + "/invoke", expected: ["do1": 200])
             failures += try await Self.check(cast, "POST", path + "/invoke", expected: ["do1": 409])
+            // A receipt: none before the task ends (409 for participants), its participants' only.
+            failures += try await Self.check(
+                cast, "GET", path + "/receipt", expected: ["do1": 409, "do2": 409, "mgr": 404, "fo": 404, "admin": 404, "anonymous": 401])
             failures += try await Self.check(cast, "POST", path + "/cancel", expected: ["admin": 200])
             failures += try await Self.check(cast, "POST", path + "/cancel", expected: ["do1": 409, "admin": 409])
+            failures += try await Self.check(
+                cast, "GET", path + "/receipt", expected: ["do1": 200, "do2": 200, "mgr": 404, "fo": 404, "admin": 404, "anonymous": 401])
             #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
             let (_, body) = try await cast["do1"].send(.POST, path + "/approve")
             let error = try WireFormat.decoder().decode(APIErrorBody.self, from: body)
@@ -230,10 +235,10 @@ struct AuthorizationMatrixTests {
             let cast = try await Self.cast(server)
             let authenticated = ["admin": 200, "fo": 200, "fo2": 200, "mgr": 200, "do1": 200, "do2": 200, "anonymous": 401]
             var failures: [String] = []
-            for path in ["/v1/users", "/v1/functions", "/v1/inputs", "/v1/outputs", "/v1/tasks"] {
+            for path in ["/v1/users", "/v1/functions", "/v1/inputs", "/v1/outputs", "/v1/tasks", "/v1/audit/head", "/v1/workers"] {
                 failures += try await Self.check(cast, "GET", path, expected: authenticated)
             }
-            for path in ["/v1/health", "/v1/openapi.json"] {
+            for path in ["/v1/health", "/v1/openapi.json", "/v1/attestation"] {
                 failures += try await Self.check(cast, "GET", path, expected: authenticated.mapValues { _ in 200 })
             }
             let change = #"{"old_password":"\#(Self.password)","new_password":"another-password"}"#

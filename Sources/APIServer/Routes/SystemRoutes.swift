@@ -4,8 +4,9 @@ import Hummingbird
 import NIOCore
 import Platform
 
-/// `/v1/health`, `/v1/openapi.json` (no token needed), `/v1/audit` (admins) and `/metrics`
-/// (Prometheus; an admin's token or the operator's metrics token).
+/// `/v1/health`, `/v1/openapi.json`, `/v1/attestation` (no token needed), `/v1/audit` (admins),
+/// `/v1/audit/head` and `/v1/workers` (any signed-in user) and `/metrics` (Prometheus; an admin's
+/// token or the operator's metrics token).
 struct SystemRoutes {
     let platform: Platform
 
@@ -48,6 +49,10 @@ struct SystemRoutes {
             return Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+        // Public, like a TEE's quote: anyone may learn the keys before trusting the platform.
+        group.get("attestation") { _, _ in
+            try JSONResponse.make(try await platform.attestation())
+        }
     }
 
     func add(to group: RouterGroup<APIRequestContext>) {
@@ -60,6 +65,14 @@ struct SystemRoutes {
             let entries = try await platform.auditEntries(
                 try context.requireCaller(), user: query.get("user"), object: query.get("object"), limit: limit)
             return try JSONResponse.make(AuditList(entries: entries))
+        }
+        group.get("audit/head") { _, context in
+            _ = try context.requireCaller()
+            return try JSONResponse.make(try await platform.auditHead())
+        }
+        group.get("workers") { _, context in
+            _ = try context.requireCaller()
+            return try JSONResponse.make(WorkerKeyList(workers: try await platform.workerKeys()))
         }
     }
 }

@@ -1,5 +1,6 @@
 import CloisterAPI
 import Hummingbird
+import NIOCore
 import Platform
 
 /// `/v1/tasks…`.
@@ -32,6 +33,12 @@ struct TaskRoutes {
         }
         group.post("tasks/:id/cancel") { _, context in
             try JSONResponse.make(try await tasks.cancel(try context.requireCaller(), try context.parameters.require("id")))
+        }
+        // The receipt exactly as it was signed and stored (canonical JSON, docs/receipts.md).
+        group.get("tasks/:id/receipt") { _, context in
+            let document = try await tasks.receipt(try context.requireCaller(), try context.parameters.require("id"))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }
     }
 }

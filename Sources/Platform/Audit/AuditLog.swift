@@ -4,8 +4,8 @@ import Logging
 import SQLKit
 
 /// The audit log: every state change and every access decision, in the database, written in the
-/// same transaction as the change it records (``append(_:in:)`` is the one place an entry is
-/// written).
+/// same transaction as the change it records (``append(_:in:)`` is the one way in; the entries
+/// are linked into the log's hash chain when the transaction commits, by `AuditChain.seal`).
 public struct AuditLog: Sendable {
     let database: PlatformDatabase
     let logger: Logger
@@ -20,17 +20,15 @@ public struct AuditLog: Sendable {
     }
 
     /// Appends `entry` inside `transaction`: it commits with the change it describes, or not at all.
+    /// It is written last, just before the commit, linked into the hash chain (`AuditChain.seal`).
     ///
     /// Every field is bounded and has its control characters escaped (`Self.clean`), so that no
     /// caller can grow the log by more than a few kilobytes per entry or make one entry read as two.
-    static func append(_ entry: Entry, in transaction: Transaction) async throws {
-        try await transaction.sql.insert(into: "audit")
-            .columns("time", "user_id", "action", "object", "decision", "detail")
-            .values(
-                SQLBind(Clock.milliseconds()), SQLBind(clean(entry.user, limit: 128)), SQLBind(clean(entry.action, limit: 64)),
-                SQLBind(clean(entry.object, limit: 256)), SQLBind(entry.allowed ? "allowed" : "denied"),
-                SQLBind(clean(entry.detail, limit: 2000)))
-            .run()
+    static func append(_ entry: Entry, in transaction: Transaction) {
+        let fields = AuditChain.Fields(
+            time: Clock.milliseconds(), user: clean(entry.user, limit: 128), action: clean(entry.action, limit: 64),
+            object: clean(entry.object, limit: 256), decision: entry.allowed ? "allowed" : "denied", detail: clean(entry.detail, limit: 2000))
+        transaction.pending.audit.withLock { $0.append(fields) }
     }
 
     /// Records, in a transaction of its own, that `user` asked for `action` on `object` and whether

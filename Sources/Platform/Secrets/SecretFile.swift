@@ -19,6 +19,19 @@ enum SecretFile {
         }
         return true
     }
+
+    /// Writes `bytes` to a new file at `path`, like ``write(_:to:)`` but never replacing one: false
+    /// (and `errno` EEXIST) when `path` exists, so that of two processes creating the same key at
+    /// once, one wins and the other reads the winner's.
+    static func create(_ bytes: [UInt8], at path: String) -> Bool {
+        let temporary = path + ".\(getpid()).partial"
+        guard write(bytes, to: temporary) else { return false }
+        let linked = link(temporary, path) == 0
+        let saved = errno
+        unlink(temporary)
+        errno = saved
+        return linked
+    }
 }
 
 /// The data folder's own folders and files: owner-only, whatever the umask.

@@ -118,6 +118,42 @@ enum Migrations {
                 .column("seen_at", type: .bigint, .notNull)
                 .run()
         },
+        Migration(version: 4, name: "audit hash chain, task receipts, worker keys") { sql in
+            // Each audit entry's place in the chain (`AuditChain`): its sequence, the hash of the
+            // entry before it and its own; the entries already there are chained in id order.
+            for (column, type) in [("seq", SQLDataType.bigint), ("previous_sha256", .text), ("sha256", .text)] {
+                try await sql.alter(table: "audit").column(column, type: type).run()
+            }
+            // The ends of the two chains, in one row that every writer locks in turn.
+            try await sql.create(table: "audit_head").ifNotExists()
+                .column("id", type: .bigint, .primaryKey(autoIncrement: false))
+                .column("audit_seq", type: .bigint, .notNull)
+                .column("audit_sha256", type: .text, .notNull)
+                .column("receipt_seq", type: .bigint, .notNull)
+                .column("receipt_sha256", type: .text)
+                .run()
+            try await AuditChain.chainExisting(sql)
+            try await sql.create(index: "audit_by_seq").unique().on("audit").column("seq").run()
+            // The signed receipt of every task that ended (`TaskReceipt`), as issued.
+            try await sql.create(table: "receipts").ifNotExists()
+                .column("task_id", type: .text, .primaryKey(autoIncrement: false))
+                .column("seq", type: .bigint, .notNull, .unique)
+                .column("sha256", type: .text, .notNull)
+                .column("signer", type: .text, .notNull)
+                .column("document", type: .text, .notNull)
+                .run()
+            // Every key that signs receipts, kept after its worker stops (`WorkerKeys`), and the key
+            // each live pool runs with.
+            try await sql.create(table: "worker_keys").ifNotExists()
+                .column("key_id", type: .text, .primaryKey(autoIncrement: false))
+                .column("kind", type: .text, .notNull)
+                .column("public_key", type: .text, .notNull)
+                .column("name", type: .text, .notNull)
+                .column("registered_at", type: .bigint, .notNull)
+                .column("seen_at", type: .bigint, .notNull)
+                .run()
+            try await sql.alter(table: "workers").column("key_id", type: .text).run()
+        },
     ]
 
     /// The version the newest migration brings the schema to.

@@ -53,6 +53,7 @@ public final class PlatformDatabase: Sendable {
             let counter = failpoints.counter(label: label)
             let transaction = Transaction(sql: CountingSQLDatabase(base: sql, counter: counter), kind: kind)
             let value = try await body(transaction)
+            try await AuditChain.seal(transaction)
             try counter.step()  // the commit's position
             return (value, transaction.events)
         }

@@ -51,19 +51,20 @@ public enum StoreEvent: Sendable, Equatable {
 /// One transaction: every statement of one API call (or one step of a worker) runs through its
 /// `sql`, and the whole commits or nothing does.
 ///
-/// The transaction owns the two writes every call shares: its audit entries (``audit(user:action:object:allowed:detail:)``,
-/// the one place an audit row is written) and the events other processes hear about once it commits
-/// (``publish(_:)``).
+/// The transaction owns the writes every call shares: its audit entries (``audit(user:action:object:allowed:detail:)``,
+/// through `AuditLog.append`), the receipts of the tasks it ends (``issue(_:)``) — both buffered and
+/// written last, linked into their chains (`AuditChain.seal`) — and the events other processes hear
+/// about once it commits (``publish(_:)``).
 struct Transaction: Sendable {
     /// The connection, inside `BEGIN` … `COMMIT`. Never used after the body returns.
     let sql: any SQLDatabase
     let kind: DatabaseKind
-    fileprivate let pending: EventBuffer
+    let pending: PendingWrites
 
     init(sql: any SQLDatabase, kind: DatabaseKind) {
         self.sql = sql
         self.kind = kind
-        pending = EventBuffer()
+        pending = PendingWrites()
     }
 
     /// The events published so far (delivered in this process after the commit).
@@ -80,8 +81,13 @@ struct Transaction: Sendable {
 
     /// Appends an audit entry: that `user` asked for `action` on `object`, and whether it was allowed.
     func audit(user: String, action: String, object: String = "", allowed: Bool, detail: String = "") async throws {
-        try await AuditLog.append(
-            AuditLog.Entry(user: user, action: action, object: object, allowed: allowed, detail: detail), in: self)
+        AuditLog.append(AuditLog.Entry(user: user, action: action, object: object, allowed: allowed, detail: detail), in: self)
+    }
+
+    /// Issues `receipt` when the transaction commits (signed, and linked after the receipt before
+    /// it and the audit entries of this transaction).
+    func issue(_ receipt: PendingReceipt) {
+        pending.receipts.withLock { $0.append(receipt) }
     }
 
     var users: RecordTable<UserRecord> { RecordTable(sql: sql) }
@@ -90,9 +96,18 @@ struct Transaction: Sendable {
     var tasks: RecordTable<TaskRecord> { RecordTable(sql: sql) }
 }
 
-/// The events of one transaction.
-final class EventBuffer: Sendable {
+/// What one transaction writes last (its audit entries and receipts) or announces after its commit
+/// (its events).
+final class PendingWrites: Sendable {
     let events = Mutex<[StoreEvent]>([])
+    let audit = Mutex<[AuditChain.Fields]>([])
+    let receipts = Mutex<[PendingReceipt]>([])
+
+    /// The audit entries and receipts, which are then written.
+    func take() -> ([AuditChain.Fields], [PendingReceipt]) {
+        (audit.withLock { entries in defer { entries = [] }; return entries },
+         receipts.withLock { receipts in defer { receipts = [] }; return receipts })
+    }
 }
 
 /// Delivers committed events to the subscribers of this process.

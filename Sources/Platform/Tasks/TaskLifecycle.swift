@@ -16,12 +16,16 @@ enum TaskEvent: Sendable {
     /// A worker slot claims it, with a lease of `lease` milliseconds.
     case claimed(worker: String, lease: Int)
     /// The worker holding attempt `attempt` reports how the run ended: `failure` nil and the tag of
-    /// each output written, or why it failed.
-    case completed(worker: String, attempt: Int, result: TaskResult, failure: String?, delivery: [String: String])
-    /// The creator or an admin cancels it.
-    case canceled(by: String)
-    /// Its worker's lease ran out: it runs again, unless it has had `maxAttempts` attempts.
-    case leaseExpired(maxAttempts: Int)
+    /// each output written, or why it failed; `evidence` is what it measured for the receipt, which
+    /// `signer` (its identity) signs.
+    case completed(
+        worker: String, attempt: Int, result: TaskResult, failure: String?, delivery: [String: String], evidence: RunEvidence,
+        signer: SigningIdentity)
+    /// The creator or an admin cancels it; `signer` (the platform's key) signs the receipt.
+    case canceled(by: String, signer: SigningIdentity)
+    /// Its worker's lease ran out: it runs again, unless it has had `maxAttempts` attempts (it then
+    /// fails, and `signer`, the platform's key, signs the receipt).
+    case leaseExpired(maxAttempts: Int, signer: SigningIdentity)
     /// A worker shutting down gives back the attempt it holds (not counted).
     case released(worker: String, attempt: Int)
 }
@@ -41,7 +45,8 @@ struct LeaseLost: Error, CustomStringConvertible {
 /// queue's columns (`queued_at`, `lease_until`, `ended_at`) and one audit entry for a state change,
 /// and publishes what other processes must hear (a task queued, a task canceled). The API calls,
 /// the queue, the workers, cancel and the recovery of lost workers all go through it, so all of
-/// these commit together or not at all.
+/// these commit together or not at all. A task that reaches a final state gets its signed receipt
+/// (`TaskReceipt`) in the same transaction: a final task without a receipt cannot exist.
 enum TaskLifecycle {
     /// Applies `event` to task `id` inside `transaction`; the task as written.
     ///
@@ -57,6 +62,7 @@ enum TaskLifecycle {
         var columns: [(String, any SQLExpression)] = []
         var events: [StoreEvent] = []
         var sideRows: [@Sendable (Transaction) async throws -> Void] = []
+        var receipt: (evidence: RunEvidence?, signer: SigningIdentity)?
 
         switch event {
         case .created:
@@ -78,6 +84,7 @@ enum TaskLifecycle {
             }
             guard !before.approvedBy.contains(user) else { throw PlatformError.conflict("\(user) has approved task \(id) already") }
             after.approvedBy.append(user)
+            after.approvedAt = (after.approvedAt ?? [:]).merging([user: Date()]) { _, new in new }
             after.advance()
 
         case .invoked(let user):
@@ -97,11 +104,13 @@ enum TaskLifecycle {
             try after.move(to: .running, for: "be claimed")
             after.worker = worker
             after.attempts += 1
+            after.startedAt = Date()
             columns.append(("lease_until", DatabaseNow(offset: lease)))
             detail = "Running on \(worker)"
 
-        case .completed(let worker, let attempt, let result, let failure, let delivery):
+        case .completed(let worker, let attempt, let result, let failure, let delivery, let evidence, let signer):
             guard before.state == .running, before.worker == worker, before.attempts == attempt else { throw LeaseLost(task: id) }
+            receipt = (evidence, signer)
             var failure = failure
             var written: [(file: String, tag: String, from: String?)] = []
             if failure == nil {
@@ -137,15 +146,16 @@ enum TaskLifecycle {
             columns.append(("lease_until", SQLLiteral.null))
             columns.append(("ended_at", DatabaseNow()))
 
-        case .canceled(let user):
+        case .canceled(let user, let signer):
             actor = user
             try after.move(to: .canceled, for: "be canceled")
+            receipt = (nil, signer)
             after.reason = "canceled by \(user)"
             columns.append(("lease_until", SQLLiteral.null))
             columns.append(("ended_at", DatabaseNow()))
             events.append(.canceled(taskId: id))
 
-        case .leaseExpired(let maxAttempts):
+        case .leaseExpired(let maxAttempts, let signer):
             guard before.state == .running else { throw PlatformError.conflict("task \(id) is \(before.state.rawValue); no lease to expire") }
             if before.attempts < maxAttempts {
                 try after.move(to: .staged, for: "be retried")
@@ -154,6 +164,7 @@ enum TaskLifecycle {
                 columns.append(("lease_until", SQLLiteral.null))
             } else {
                 try after.move(to: .failed, for: "fail")
+                receipt = (nil, signer)
                 after.reason = "the worker running the task stopped (its lease ran out on each of \(maxAttempts) attempts)"
                 detail = "Failed: \(after.reason!)"
                 columns.append(("lease_until", SQLLiteral.null))
@@ -177,6 +188,9 @@ enum TaskLifecycle {
         for write in sideRows { try await write(transaction) }
         if written.state != before.state {
             try await transaction.audit(user: actor, action: "task.state", object: id, allowed: true, detail: detail ?? written.state.rawValue)
+        }
+        if let receipt, written.state.isFinal {
+            transaction.issue(TaskReceipt.pending(for: written, evidence: receipt.evidence, signer: receipt.signer))
         }
         for event in events { try await transaction.publish(event) }
         return written

@@ -22,6 +22,8 @@ struct TaskRecord: StoredRecord {
     var outputsOwnership: [String: [String]]
     var participants: [String]
     var approvedBy: [String]
+    /// When each participant in `approvedBy` approved (nil in a task from before receipts).
+    var approvedAt: [String: Date]? = nil
     var assignedInputs: [String: String]
     var assignedOutputs: [String: String]
     /// Changed only by ``move(to:for:)`` and ``advance()``, which keep to the state machine.
@@ -37,6 +39,8 @@ struct TaskRecord: StoredRecord {
     var worker: String?
     /// How many times a worker claimed it; the attempt a worker holds is this number at its claim.
     var attempts = 0
+    /// When a worker claimed it last (its receipt's start).
+    var startedAt: Date? = nil
 
     var indexColumns: [(String, any Encodable & Sendable)] {
         [

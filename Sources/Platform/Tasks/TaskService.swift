@@ -14,6 +14,8 @@ import SQLKit
 public struct TaskService: Sendable {
     let database: PlatformDatabase
     let audit: AuditLog
+    /// The platform's key: it signs the receipt of a task canceled (before or while it runs).
+    let signer: SigningIdentity
 
     public func create(_ caller: Caller, _ request: CreateTaskRequest) async throws -> TaskInfo {
         try await audit.call(user: caller.id, action: "task.create", object: request.functionId, created: { $0.id }) { transaction in
@@ -53,6 +55,7 @@ public struct TaskService: Sendable {
                 assignedInputs: [:], assignedOutputs: [:], state: .created, result: nil, reason: nil,
                 createdAt: now, updatedAt: now)
             record.engine = request.engine
+            if record.approvedBy == [caller.id] { record.approvedAt = [caller.id: now] }
             record.advance()
             return try await TaskLifecycle.apply(.created(record), to: record.id, in: transaction).api
         }
@@ -180,7 +183,22 @@ public struct TaskService: Sendable {
             guard task.creator == caller.id || caller.isAdmin else {
                 throw PlatformError.forbidden("only the creator of \(id) or an admin may cancel it")
             }
-            return try await TaskLifecycle.apply(.canceled(by: caller.id), to: id, in: transaction).api
+            return try await TaskLifecycle.apply(.canceled(by: caller.id, signer: signer), to: id, in: transaction).api
+        }
+    }
+
+    /// The signed receipt of a task that ended, as issued (docs/receipts.md): to its participants
+    /// only (anyone else gets the same 404 as for a task they cannot see); a task that has not
+    /// ended has none yet (409). Its audit entry commits with the next durable write.
+    public func receipt(_ caller: Caller, _ id: String) async throws -> [UInt8] {
+        try await audit.call(user: caller.id, action: "task.receipt", object: id, durability: .deferred) { transaction in
+            let task = try await Self.participating(caller, id, in: transaction)
+            guard let document = try await transaction.sql.select().column("document").from("receipts").where("task_id", .equal, id)
+                .first(decodingColumn: "document", as: String.self)
+            else {
+                throw PlatformError.conflict("task \(id) is \(task.state.rawValue); its receipt is issued when it ends")
+            }
+            return Array(document.utf8)
         }
     }
 }

@@ -19,6 +19,8 @@ struct TaskQueue: Sendable {
     let lease: Int
     /// How many claims a task gets before a run out of lease fails it.
     let maxAttempts: Int
+    /// The platform's key: it signs the receipt of a task whose worker was lost on every attempt.
+    let signer: SigningIdentity
 
     /// Claims the oldest staged task that one of `capabilities` runs, or nil when none waits.
     func claim(worker: String, capabilities: [WorkerCapability]) async throws -> TaskRecord? {
@@ -52,13 +54,19 @@ struct TaskQueue: Sendable {
     /// Records how attempt `attempt` ended: the result, the outputs' tags (`delivery`: where each
     /// written output waits to be moved into place) and the final state, together. The task as
     /// written (`Finished`, or `Failed` — also when an output turned out to be written by another
-    /// task first); `LeaseLost` when the worker no longer holds the attempt.
+    /// task first); `LeaseLost` when the worker no longer holds the attempt. `signer`, the worker's
+    /// identity (nil: the platform's key), signs the task's receipt, which names what the worker
+    /// measured (`evidence`).
     func complete(
-        _ id: String, worker: String, attempt: Int, result: TaskResult, failure: String?, delivery: [String: String]
+        _ id: String, worker: String, attempt: Int, result: TaskResult, failure: String?, delivery: [String: String],
+        evidence: RunEvidence = RunEvidence(), signer: SigningIdentity? = nil
     ) async throws -> TaskRecord {
-        try await database.write("task.complete") { transaction in
+        let signer = signer ?? self.signer
+        return try await database.write("task.complete") { transaction in
             try await TaskLifecycle.apply(
-                .completed(worker: worker, attempt: attempt, result: result, failure: failure, delivery: delivery), to: id, in: transaction)
+                .completed(
+                    worker: worker, attempt: attempt, result: result, failure: failure, delivery: delivery, evidence: evidence, signer: signer),
+                to: id, in: transaction)
         }
     }
 
@@ -66,6 +74,7 @@ struct TaskQueue: Sendable {
     /// `maxAttempts`. How many it settled.
     func recoverExpired() async throws -> Int {
         let maxAttempts = maxAttempts
+        let signer = signer
         return try await database.write("task.recover") { transaction in
             let ids = try await transaction.sql.select().column("id").from("tasks")
                 .where("state", .equal, TaskState.running.rawValue)
@@ -76,7 +85,7 @@ struct TaskQueue: Sendable {
                 .lockingClause(LockForUpdate(skipLocked: true))
                 .all(decodingColumn: "id", as: String.self)
             for id in ids {
-                try await TaskLifecycle.apply(.leaseExpired(maxAttempts: maxAttempts), to: id, in: transaction)
+                try await TaskLifecycle.apply(.leaseExpired(maxAttempts: maxAttempts, signer: signer), to: id, in: transaction)
             }
             return ids.count
         }

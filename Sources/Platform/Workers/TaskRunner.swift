@@ -35,8 +35,12 @@ struct TaskRunner: Sendable {
     }
 
     /// Prepares the run; `execute` then runs it. The runtime is returned first so that a cancel
-    /// can reach it. A canceled Swift task stops a download or a copy under way.
-    func prepare(_ task: TaskRecord, folder: String) async throws -> (runtime: FunctionRuntime, run: @Sendable () throws -> String) {
+    /// can reach it. A canceled Swift task stops a download or a copy under way. `inputHashes`: the
+    /// SHA-256 of each encrypted input as fetched, for the receipt (none for an input in the clear,
+    /// whose hash would tell its content to whoever can guess it).
+    func prepare(_ task: TaskRecord, folder: String) async throws -> (
+        runtime: FunctionRuntime, run: @Sendable () throws -> String, inputHashes: [String: String]
+    ) {
         guard let function = try await database.record(FunctionRecord.self, task.functionId),
             let payload = try await functions.payload(of: task.functionId)
         else { throw Failure(description: "function \(task.functionId) was deleted") }
@@ -45,11 +49,14 @@ struct TaskRunner: Sendable {
         else { throw Failure(description: "function \(task.functionId) changed after the task was created; create a new task") }
         try PrivateFiles.makeFolder(folder)
         var inputs: [String: StagedFile] = [:]
+        var inputHashes: [String: String] = [:]
         for (name, fileId) in task.assignedInputs.sorted(by: { $0.key < $1.key }) {
             guard let file = try await database.record(FileRecord.self, fileId) else {
                 throw Failure(description: "input \(name): file \(fileId) was deleted")
             }
-            inputs[name] = try await stageInput(name, file, folder: folder, task: task.id)
+            let staged = try await stageInput(name, file, folder: folder, task: task.id)
+            inputs[name] = staged
+            if Scheme(rawValue: file.scheme) != .raw { inputHashes[name] = try RunEvidence.sha256(ofFile: staged.path) }
         }
         var outputs: [String: StagedFile] = [:]
         for (name, fileId) in task.assignedOutputs {
@@ -79,7 +86,7 @@ struct TaskRunner: Sendable {
         for (key, value) in task.functionArguments { arguments[key] = .string(value) }
         let functionArguments = FunctionArguments(arguments)
         let name = function.name
-        return (runtime, { try executor.execute(name: name, arguments: functionArguments, payload: payload, runtime: runtime) })
+        return (runtime, { try executor.execute(name: name, arguments: functionArguments, payload: payload, runtime: runtime) }, inputHashes)
     }
 
     /// The data key of `file`, unwrapped for this run.
@@ -248,9 +255,13 @@ struct TaskRunner: Sendable {
 
     /// The outputs the run wrote, ready for delivery (`OutputDelivery`): each one's tag, and its
     /// staged file made 0600 and moved into the attempt's pending folder. An output whose
-    /// destination holds a file already fails the run: nothing is ever replaced.
-    func stageOutputs(_ task: TaskRecord, runtime: FunctionRuntime) async throws -> (tags: [String: String], delivery: [String: String]) {
+    /// destination holds a file already fails the run: nothing is ever replaced. `hashes`: the
+    /// SHA-256 of each encrypted output, for the receipt.
+    func stageOutputs(_ task: TaskRecord, runtime: FunctionRuntime) async throws -> (
+        tags: [String: String], delivery: [String: String], hashes: [String: String]
+    ) {
         var tags: [String: String] = [:]
+        var hashes: [String: String] = [:]
         var staged: [String: String] = [:]
         for (name, tag) in runtime.outputTags {
             guard let fileId = task.assignedOutputs[name], let file = try await database.record(FileRecord.self, fileId),
@@ -266,9 +277,10 @@ struct TaskRunner: Sendable {
             chmod(output.path, 0o600)
             staged[name] = output.path
             tags[name] = Hex.encode(tag)
+            if Scheme(rawValue: file.scheme) != .raw { hashes[name] = try RunEvidence.sha256(ofFile: output.path) }
         }
         do {
-            return (tags, try data.delivery.stage(staged, task: task.id, attempt: task.attempts))
+            return (tags, try data.delivery.stage(staged, task: task.id, attempt: task.attempts), hashes)
         } catch {
             logger.error("task \(task.id): could not stage its outputs for delivery: \(error)")
             throw Failure(description: "the worker could not store the outputs (an internal error; the operator's log has the cause)")

@@ -66,15 +66,15 @@ public struct WorkerCapability: Codable, Sendable, Hashable, CustomStringConvert
 struct WorkerDirectory: Sendable {
     let database: PlatformDatabase
 
-    func register(id: String, slots: Int, capabilities: [WorkerCapability]) async throws {
+    func register(id: String, slots: Int, capabilities: [WorkerCapability], keyId: String) async throws {
         let text = String(decoding: try JSONEncoder.records.encode(capabilities), as: UTF8.self)
         try await database.write("worker.register") { transaction in
             try await transaction.sql.delete(from: "workers").where("id", .equal, id).run()
             try await transaction.sql.insert(into: "workers")
-                .columns("id", "host", "pid", "slots", "capabilities", "started_at", "seen_at")
+                .columns("id", "host", "pid", "slots", "capabilities", "started_at", "seen_at", "key_id")
                 .values(
                     SQLBind(id), SQLBind(ProcessInfo.processInfo.hostName), SQLBind(Int(getpid())), SQLBind(slots), SQLBind(text),
-                    DatabaseNow(), DatabaseNow())
+                    DatabaseNow(), DatabaseNow(), SQLBind(keyId))
                 .run()
         }
     }

@@ -38,6 +38,9 @@ public final class WorkerPool: Sendable {
     let directory: WorkerDirectory
     /// What this pool runs.
     public let capabilities: [WorkerCapability]
+    /// The key that signs the receipts of the tasks this pool runs (its worker identity).
+    let identity: SigningIdentity
+    let keys: WorkerKeys
     let heartbeatInterval: Duration
     let staleAfter: TimeInterval
     let hooks: WorkerHooks
@@ -49,7 +52,7 @@ public final class WorkerPool: Sendable {
 
     init(
         concurrency: Int, queue: TaskQueue, runner: TaskRunner, directory: WorkerDirectory, capabilities: [WorkerCapability],
-        heartbeatInterval: Duration, staleAfter: TimeInterval, hooks: WorkerHooks, logger: Logger
+        identity: SigningIdentity, heartbeatInterval: Duration, staleAfter: TimeInterval, hooks: WorkerHooks, logger: Logger
     ) {
         name = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
         self.concurrency = concurrency
@@ -57,6 +60,8 @@ public final class WorkerPool: Sendable {
         self.runner = runner
         self.directory = directory
         self.capabilities = capabilities
+        self.identity = identity
+        keys = WorkerKeys(database: queue.database)
         self.heartbeatInterval = heartbeatInterval
         self.staleAfter = staleAfter
         self.hooks = hooks
@@ -80,8 +85,11 @@ public final class WorkerPool: Sendable {
         }
         defer { queue.database.unsubscribe(subscription) }
         if concurrency > 0 {
+            // The executable's hash goes in every receipt: read it once, off the cooperative pool.
+            _ = try? await runOnThread(name: "cloister-digest") { RunEvidence.executableSha256 }
             do {
-                try await directory.register(id: name, slots: concurrency, capabilities: capabilities)
+                try await keys.register(identity, name: name)
+                try await directory.register(id: name, slots: concurrency, capabilities: capabilities, keyId: identity.keyId)
             } catch {
                 logger.error("worker pool \(name): could not register: \(error)")
             }
@@ -181,8 +189,10 @@ public final class WorkerPool: Sendable {
         var result = TaskResult(returnValue: "", outputTags: [:], log: "")
         var failure: String?
         var delivery: [String: String] = [:]
+        var evidence = RunEvidence(runtimeSha256: RunEvidence.executableSha256)
         do {
             let prepared = try await staging.value
+            evidence.inputs = prepared.inputHashes
             runtime.attach(prepared.runtime)
             guard !isStopping else {
                 try? await queue.release(task.id, worker: worker, attempt: attempt)
@@ -192,6 +202,7 @@ public final class WorkerPool: Sendable {
                 let value = try await runOnThread(name: "cloister-task") { try prepared.run() }
                 let staged = try await runner.stageOutputs(task, runtime: prepared.runtime)
                 delivery = staged.delivery
+                evidence.outputs = staged.hashes
                 result = TaskResult(
                     returnValue: value, outputTags: staged.tags, log: prepared.runtime.log, engine: prepared.runtime.engine?.rawValue)
             } catch {
@@ -215,18 +226,20 @@ public final class WorkerPool: Sendable {
             failure = runner.reason(for: error, task: task.id)
         }
         if let beforeComplete = hooks.beforeComplete { await beforeComplete(task.id) }
-        await record(task, worker: worker, attempt: attempt, result: result, failure: failure, delivery: delivery)
+        await record(task, worker: worker, attempt: attempt, result: result, failure: failure, delivery: delivery, evidence: evidence)
     }
 
     /// Commits the end of a run, then moves its outputs into place (or clears them when the commit
     /// was refused).
     private func record(
-        _ task: TaskRecord, worker: String, attempt: Int, result: TaskResult, failure: String?, delivery: [String: String]
+        _ task: TaskRecord, worker: String, attempt: Int, result: TaskResult, failure: String?, delivery: [String: String],
+        evidence: RunEvidence
     ) async {
         let outputs = runner.data.delivery
         do {
             let written = try await queue.complete(
-                task.id, worker: worker, attempt: attempt, result: result, failure: failure, delivery: delivery)
+                task.id, worker: worker, attempt: attempt, result: result, failure: failure, delivery: delivery, evidence: evidence,
+                signer: identity)
             if written.state == .finished {
                 if let beforePublish = hooks.beforePublish { await beforePublish(task.id) }
                 for (name, pending) in delivery.sorted(by: { $0.key < $1.key }) {

@@ -155,13 +155,24 @@ struct LogoutCommand: AsyncParsableCommand {
     }
 }
 
-/// `cloister audit`.
+/// `cloister audit`: read the log (admins), its head, or check its hash chain in the database.
 struct AuditCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Read the audit log, newest first (admins).")
-    @Option(help: "Only entries of this user.") var user: String?
-    @Option(help: "Only entries on this object (a task, function, file or user id).") var object: String?
-    @Option(help: "How many entries.") var limit: Int = 100
-    func run() async throws {
-        try await perform { try await $0.audit(user: user, object: object, limit: limit) }
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Read the audit log (admins), show its head, or verify its hash chain.",
+        subcommands: [List.self, Head.self, Verify.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Read the audit log, newest first (admins).")
+        @Option(help: "Only entries of this user.") var user: String?
+        @Option(help: "Only entries on this object (a task, function, file or user id).") var object: String?
+        @Option(help: "How many entries.") var limit: Int = 100
+        func run() async throws {
+            try await perform { try await $0.audit(user: user, object: object, limit: limit) }
+        }
+    }
+
+    struct Head: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "head", abstract: "Show the newest audit entry's and receipt's hashes.")
+        func run() async throws { try await perform { try await $0.auditHead() } }
     }
 }

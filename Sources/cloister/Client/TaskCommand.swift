@@ -6,7 +6,7 @@ import CloisterClient
 struct TaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task", abstract: "Create, approve, run and follow tasks.",
-        subcommands: [Create.self, List.self, Get.self, Assign.self, Approve.self, Invoke.self, Cancel.self, Wait.self])
+        subcommands: [Create.self, List.self, Get.self, Assign.self, Approve.self, Invoke.self, Cancel.self, Wait.self, Receipt.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a task over a function.")

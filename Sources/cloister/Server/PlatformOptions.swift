@@ -45,6 +45,13 @@ struct PlatformOptions: ParsableArguments {
     var kekFile: String?
 
     @Option(
+        name: .customLong("worker-key"),
+        help: ArgumentHelp(
+            "The worker's Ed25519 identity key, which signs its tasks' receipts: 32 bytes, raw or in hex, mode 0600 (default: $CLOISTER_WORKER_KEY, else <data>/secrets/worker.key, created on first start).",
+            valueName: "file"))
+    var workerKey: String?
+
+    @Option(
         name: .customLong("allow-input-network"),
         help: ArgumentHelp(
             "A network http(s) inputs may be downloaded from even inside the ranges refused by default (loopback, private, link-local, …); repeat for more.",
@@ -90,8 +97,29 @@ struct PlatformOptions: ParsableArguments {
                 throw ValidationError("--kek-file: \(error)")
             }
         }
+        if let key = workerKey ?? ProcessInfo.processInfo.environment["CLOISTER_WORKER_KEY"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            configuration.workerKey = .file(absolute(key))
+        }
         configuration.httpInputs = HTTPInputPolicy(allowedNetworks: allowInputNetworks.compactMap(IPNetwork.init), allowPublic: !noPublicInputs)
         configuration.useSandboxes(engine: engine.flatMap { EngineKind(rawValue: $0) }, cacheFolder: configuration.dataFolder + "/cache")
         return configuration
+    }
+}
+
+/// Where a command that only reads or migrates the database finds it: `--database`, else the
+/// SQLite file in `--data`.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The database (as `serve --database`).", valueName: "url"))
+    var database: String?
+
+    @Option(name: .long, help: "The data folder (its SQLite database, without --database).")
+    var data: String = "cloister-data"
+
+    func location() throws -> DatabaseLocation {
+        do {
+            return try database.map { try DatabaseLocation(parsing: $0) } ?? PlatformConfiguration(dataFolder: data).database
+        } catch {
+            throw ValidationError("--database: \(error)")
+        }
     }
 }

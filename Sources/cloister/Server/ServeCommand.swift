@@ -77,6 +77,9 @@ struct ServeCommand: AsyncParsableCommand {
                     print("cloister: could not create the first admin: \(error)")
                 }
                 print("cloister: serving the API at \(scheme)://\(host):\(port)/v1 with \(configuration.workers) worker(s)")
+                if configuration.workers > 0 {
+                    print("cloister: their receipts are signed by worker key \(instance.workerKeyId) (public key \(instance.workerPublicKey))")
+                }
                 fflush(nil)
                 if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
             })
@@ -131,6 +134,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let pool = instance.workers
         print(
             "cloister: worker pool \(pool.name) running \(configuration.workers) task(s) at once (\(pool.capabilities.map(\.description).joined(separator: ", "))) from \(configuration.database)")
+        print("cloister: its receipts are signed by worker key \(instance.workerKeyId) (public key \(instance.workerPublicKey))")
         fflush(nil)
         let group = ServiceGroup(
             configuration: .init(services: [WorkerPoolService(pool: pool)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -157,19 +161,10 @@ struct MigrateCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The database (as `serve --database`).", valueName: "url"))
-    var database: String?
-
-    @Option(name: .long, help: "The data folder (its SQLite database, without --database).")
-    var data: String = "cloister-data"
+    @OptionGroup var options: DatabaseOptions
 
     func run() async throws {
-        let location: DatabaseLocation
-        do {
-            location = try database.map { try DatabaseLocation(parsing: $0) } ?? PlatformConfiguration(dataFolder: data).database
-        } catch {
-            throw ValidationError("--database: \(error)")
-        }
+        let location = try options.location()
         var logger = Logger(label: "cloister.migrate")
         logger.logLevel = .warning
         let opened = try await PlatformDatabase.open(location, logger: logger)

@@ -71,7 +71,7 @@ struct CrashConsistencyTests {
                 _ = try await platform.tasks.assignData(F.user, task.id, AssignDataRequest(outputs: ["out": try #require(output).id]))
             }
             counts["task.invoke"] = try await Self.everyStatement(platform, "task.invoke") { _ = try await platform.tasks.invoke(F.user, task.id) }
-            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3, signer: platform.identities.platform)
             let capabilities = WorkerCapability.of(platform.configuration.registry, engine: .wasmkit)
             counts["task.claim"] = try await Self.everyStatement(platform, "task.claim") {
                 _ = try #require(try await queue.claim(worker: "w/0", capabilities: capabilities))
@@ -89,7 +89,7 @@ struct CrashConsistencyTests {
             counts["task.cancel"] = try await Self.everyStatement(platform, "task.cancel") { _ = try await platform.tasks.cancel(F.user, canceled.id) }
             let lost = try await platform.tasks.create(F.user, CreateTaskRequest(functionId: echo.id, executor: "builtin"))
             _ = try await platform.tasks.invoke(F.user, lost.id)
-            let expiring = TaskQueue(database: platform.database, lease: -1, maxAttempts: 3)
+            let expiring = TaskQueue(database: platform.database, lease: -1, maxAttempts: 3, signer: platform.identities.platform)
             _ = try #require(try await expiring.claim(worker: "w/1", capabilities: capabilities))
             counts["task.recover"] = try await Self.everyStatement(platform, "task.recover") {
                 let settled = try await expiring.recoverExpired()
@@ -167,7 +167,7 @@ struct CrashConsistencyTests {
             let writer = try await F.writer(server.platform)
             let (task, _, _) = try await F.writerTask(server.platform, writer)
             _ = try await server.platform.tasks.invoke(F.user, task.id)
-            let queue = TaskQueue(database: server.platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: server.platform.database, lease: 60_000, maxAttempts: 3, signer: server.platform.identities.platform)
             _ = try #require(try await queue.claim(worker: "w/0", capabilities: WorkerCapability.of(server.platform.configuration.registry, engine: .wasmkit)))
             return try await CrashConsistencyTests.everyStatement(server.platform, "task.complete") {
                 _ = try await queue.complete(

@@ -247,6 +247,10 @@ struct ScaleOutTests {
         #expect(await poll(within: 60) { ((try? FileManager.default.contentsOfDirectory(atPath: root + "/outputs/.pending")) ?? []).isEmpty })
         let delivered = try FileManager.default.contentsOfDirectory(atPath: root + "/files")
         #expect(delivered.count == Self.tasks && delivered.allSatisfy { $0.hasPrefix("out-") && !$0.contains(".cloister-") }, "\(delivered.count) files")
+        // Five processes wrote at once, two of them killed: still one audit chain and one receipt
+        // chain, every task's receipt signed by a registered worker key and naming an entry of the log.
+        let chain = try await reader.verifyAuditChain()
+        #expect(chain.receipts == Self.tasks)
         for node in nodes where node.process.isRunning {
             node.process.terminate()
             node.process.waitUntilExit()

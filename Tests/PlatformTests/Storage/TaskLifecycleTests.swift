@@ -1,5 +1,6 @@
 import CloisterAPI
 import Foundation
+import ProtectedFiles
 import SQLKit
 import Testing
 @testable import Platform
@@ -54,7 +55,7 @@ struct TaskLifecycleTests {
             task = try await platform.tasks.invoke(F.user, task.id)
             #expect(task.state == .staged)
             #expect(try await platform.database.record(FunctionRecord.self, function.id)?.invocations == 1)
-            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3, signer: platform.identities.platform)
             let everything = WorkerCapability.of(platform.configuration.registry, engine: .wasmkit)
             let claimed = try #require(try await queue.claim(worker: "w/0", capabilities: everything))
             #expect(claimed.id == task.id && claimed.state == .running && claimed.attempts == 1 && claimed.worker == "w/0")
@@ -107,7 +108,7 @@ struct TaskLifecycleTests {
             try await refused { _ = try await platform.tasks.invoke(F.owner, task.id) }  // not the creator
             _ = try await platform.tasks.invoke(F.user, task.id)
             try await refused { _ = try await platform.tasks.invoke(F.user, task.id) }
-            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3, signer: platform.identities.platform)
             let builtins = [WorkerCapability(executorType: "builtin", executor: "builtin", engine: nil)]
             _ = try #require(try await queue.claim(worker: "w/0", capabilities: builtins))
             try await refused {
@@ -138,7 +139,7 @@ struct TaskLifecycleTests {
             let task = try await platform.tasks.invoke(F.user, try await platform.tasks.create(F.user, CreateTaskRequest(functionId: function.id, executor: "builtin")).id)
             let builtins = [WorkerCapability(executorType: "builtin", executor: "builtin", engine: nil)]
             // A lease of 0 ms has run out as soon as it is taken.
-            let queue = TaskQueue(database: platform.database, lease: -1, maxAttempts: 2)
+            let queue = TaskQueue(database: platform.database, lease: -1, maxAttempts: 2, signer: platform.identities.platform)
             let first = try #require(try await queue.claim(worker: "a/0", capabilities: builtins))
             try await queue.release(task.id, worker: "a/0", attempt: first.attempts)
             #expect(try await platform.database.record(TaskRecord.self, task.id)?.attempts == 0)
@@ -159,6 +160,10 @@ struct TaskLifecycleTests {
                 "Staged: retried, its worker a/0 stopped (attempt 1 of 2)", "Running on b/0",
                 "Failed: the worker running the task stopped (its lease ran out on each of 2 attempts)",
             ])
+            // No worker finished it: the platform's key signs its receipt.
+            let receipt = try await platform.tasks.receipt(F.user, task.id)
+            let report = try ReceiptVerifier.verify(receipt: receipt, publicKey: try Hex.decode(platform.identities.platform.publicKeyHex))
+            #expect(report.state == "Failed" && report.checks.first?.hasPrefix("signature: ok (platform key") == true)
         }
     }
 }

@@ -31,7 +31,7 @@ struct TaskQueueTests {
         try await TestServer.with(workers: 0) { server in
             try await F.users(server.platform)
             let ids = try await Self.queued(server.platform, 5)
-            let queue = TaskQueue(database: server.platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: server.platform.database, lease: 60_000, maxAttempts: 3, signer: server.platform.identities.platform)
             var claimed: [String] = []
             while let task = try await queue.claim(worker: "w/0", capabilities: Self.builtins) { claimed.append(task.id) }
             #expect(claimed == ids)
@@ -44,7 +44,7 @@ struct TaskQueueTests {
         try await TestServer.with(workers: 0) { server in
             try await F.users(server.platform)
             let ids = try await Self.queued(server.platform, 60)
-            let queue = TaskQueue(database: server.platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: server.platform.database, lease: 60_000, maxAttempts: 3, signer: server.platform.identities.platform)
             let claims = try await withThrowingTaskGroup(of: [String].self) { group in
                 for worker in 0..<8 {
                     group.addTask {
@@ -77,7 +77,7 @@ struct TaskQueueTests {
                 _ = try await platform.tasks.invoke(F.user, task.id)
                 byEngine[engine] = task.id
             }
-            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3, signer: platform.identities.platform)
             // A builtin-only worker takes none of them.
             #expect(try await queue.claim(worker: "b/0", capabilities: Self.builtins) == nil)
             // A WasmKit worker takes the task for WasmKit and the one for any engine, never the wasmtime one.
@@ -108,11 +108,11 @@ struct TaskQueueTests {
             let writer = try await F.writer(platform)
             let (task, output, _) = try await F.writerTask(platform, writer)
             _ = try await platform.tasks.invoke(F.user, task.id)
-            let expired = TaskQueue(database: platform.database, lease: -1, maxAttempts: 3)
+            let expired = TaskQueue(database: platform.database, lease: -1, maxAttempts: 3, signer: platform.identities.platform)
             let capabilities = WorkerCapability.of(platform.configuration.registry, engine: .wasmkit)
             let slow = try #require(try await expired.claim(worker: "slow/0", capabilities: capabilities))
             #expect(try await expired.recoverExpired() == 1)
-            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3, signer: platform.identities.platform)
             let fast = try #require(try await queue.claim(worker: "fast/0", capabilities: capabilities))
             #expect(fast.attempts == 2)
             // Both finish at once; each offers its own tag.
@@ -152,7 +152,7 @@ struct TaskQueueTests {
                 _ = try await platform.tasks.invoke(F.user, task.id)
                 ids.append(task.id)
             }
-            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3)
+            let queue = TaskQueue(database: platform.database, lease: 60_000, maxAttempts: 3, signer: platform.identities.platform)
             let capabilities = WorkerCapability.of(platform.configuration.registry, engine: .wasmkit)
             let first = try #require(try await queue.claim(worker: "w/0", capabilities: capabilities))
             let second = try #require(try await queue.claim(worker: "w/1", capabilities: capabilities))
