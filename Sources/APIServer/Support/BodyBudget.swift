@@ -7,8 +7,9 @@ import Synchronization
 ///
 /// A body is read in full before it is decoded (a 48 MiB function payload costs about 60 MiB while
 /// it is), so without a bound per client one client sending many large bodies at once could take
-/// the server's memory. Bytes are counted as they arrive; a body that would take its client past
-/// the budget is refused with a 429 (`too_many_requests`) and what it held is given back.
+/// the server's memory. A body is counted by its declared length before it is read (chunked ones as
+/// they arrive); one that would take its client past the budget is refused with a 429
+/// (`too_many_requests`) and what it held is given back.
 final class BodyBudget: Sendable {
     /// Bytes one client may have in flight.
     let bytesPerClient: Int
@@ -79,13 +80,23 @@ struct BodyBudgetMiddleware: RouterMiddleware {
 
 extension Request {
     /// The whole body, at most `limit` bytes (413 past it), counted against the client's budget
-    /// as it arrives (429 past it).
+    /// (429 past it).
+    ///
+    /// A body that declares its length takes all of it before a byte is read, so concurrent bodies
+    /// are admitted first come, first served: the one that would pass the budget is refused at once,
+    /// and the ones admitted are never refused halfway. (Counting only as bytes arrive let two
+    /// bodies racing for the last bytes refuse each other.) A chunked body is counted as it arrives.
     mutating func collectBody(upTo limit: Int, context: APIRequestContext) async throws -> ByteBuffer {
         guard let reservation = context.bodyReservation else { return try await collectBody(upTo: limit) }
+        let declared = headers[.contentLength].flatMap { Int($0) }
+        if let declared {
+            guard declared <= limit else { throw BodyTooLarge(limit: limit) }
+            try reservation.take(declared)
+        }
         var collected = ByteBuffer()
         for try await piece in body {
-            guard collected.readableBytes + piece.readableBytes <= limit else { throw BodyTooLarge(limit: limit) }
-            try reservation.take(piece.readableBytes)
+            guard collected.readableBytes + piece.readableBytes <= (declared ?? limit) else { throw BodyTooLarge(limit: limit) }
+            if declared == nil { try reservation.take(piece.readableBytes) }
             var piece = piece
             collected.writeBuffer(&piece)
         }
