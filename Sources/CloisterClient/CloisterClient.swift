@@ -202,6 +202,14 @@ public struct CloisterClient: Sendable {
 
     public func getTask(_ id: String) async throws -> TaskInfo { try await call(.GET, "/v1/tasks/\(Self.escape(id))", as: TaskInfo.self) }
 
+    /// A long poll: the task once its state is no longer `seen` (by default, the state it has when
+    /// the server gets the call) or is final, or after `wait` (whole seconds, at most 30).
+    public func getTask(_ id: String, waitingUpTo wait: Duration, whileStateIs seen: TaskState? = nil) async throws -> TaskInfo {
+        var path = "/v1/tasks/\(Self.escape(id))?wait=\(wait.components.seconds)"
+        if let seen { path += "&state=\(seen.rawValue)" }
+        return try await call(.GET, path, as: TaskInfo.self)
+    }
+
     public func assignData(_ id: String, inputs: [String: String] = [:], outputs: [String: String] = [:]) async throws -> TaskInfo {
         try await call(.POST, "/v1/tasks/\(Self.escape(id))/data", AssignDataRequest(inputs: inputs, outputs: outputs), as: TaskInfo.self)
     }
@@ -226,19 +234,19 @@ public struct CloisterClient: Sendable {
         return body
     }
 
-    /// Polls the task until it is Finished, Failed or Canceled (or `timeout` passes: an error).
-    public func waitForTask(_ id: String, timeout: Duration = .seconds(300), poll: Duration = .milliseconds(50)) async throws -> TaskInfo {
+    /// Follows the task (long polls of ``getTask(_:waitingUpTo:whileStateIs:)``) until it is
+    /// Finished, Failed or Canceled, or `timeout` passes (an error).
+    public func waitForTask(_ id: String, timeout: Duration = .seconds(300)) async throws -> TaskInfo {
         let deadline = ContinuousClock.now + timeout
-        var interval = poll
-        while true {
-            let task = try await getTask(id)
-            if task.state.isFinal { return task }
-            guard ContinuousClock.now < deadline else {
+        var task = try await getTask(id)
+        while !task.state.isFinal {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
                 throw CloisterClientError(status: 0, code: "timeout", message: "task \(id) is still \(task.state.rawValue) after \(timeout)")
             }
-            try await Task.sleep(for: interval)
-            interval = min(interval * 2, .milliseconds(500))
+            task = try await getTask(id, waitingUpTo: min(.seconds(max(1, left.components.seconds)), .seconds(30)), whileStateIs: task.state)
         }
+        return task
     }
 }
 

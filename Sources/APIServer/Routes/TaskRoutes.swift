@@ -17,8 +17,28 @@ struct TaskRoutes {
         group.get("tasks") { _, context in
             try JSONResponse.make(TaskList(tasks: try await tasks.list(try context.requireCaller())))
         }
-        group.get("tasks/:id") { _, context in
-            try JSONResponse.make(try await tasks.get(try context.requireCaller(), try context.parameters.require("id")))
+        // `?wait=SECONDS[&state=STATE]`: a long poll (TaskService.get(_:_:waitingUpTo:whileStateIs:)).
+        group.get("tasks/:id") { request, context in
+            let caller = try context.requireCaller()
+            let id = try context.parameters.require("id")
+            let query = request.uri.queryParameters
+            guard let waitText = query.get("wait") else {
+                guard query.get("state") == nil else { throw PlatformError.badRequest(field: "state", message: "only with wait") }
+                return try JSONResponse.make(try await tasks.get(caller, id))
+            }
+            let longest = Int(TaskService.longestWait.components.seconds)
+            guard let seconds = Int(waitText), (0...longest).contains(seconds) else {
+                throw PlatformError.badRequest(field: "wait", message: "must be a whole number of seconds from 0 to \(longest)")
+            }
+            var seen: TaskState?
+            if let stateText = query.get("state") {
+                guard let state = TaskState(rawValue: stateText) else {
+                    throw PlatformError.badRequest(
+                        field: "state", message: "must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                seen = state
+            }
+            return try JSONResponse.make(try await tasks.get(caller, id, waitingUpTo: .seconds(seconds), whileStateIs: seen))
         }
         group.post("tasks/:id/data") { request, context in
             var request = request

@@ -11,6 +11,9 @@ enum TokenRevocations {
     }
 
     static func isRevoked(_ jti: String, _ sql: any SQLDatabase) async throws -> Bool {
-        try await sql.select().column("jti").from("revoked_tokens").where("jti", .equal, jti).first() != nil
+        let statement = CachedStatement("revoked_tokens.get", on: sql, binds: [jti]) { sql, values in
+            sql.select().column("jti").from("revoked_tokens").where(SQLColumn("jti"), .equal, values[0]).query
+        }
+        return try await !statement.rows(on: sql).isEmpty
     }
 }

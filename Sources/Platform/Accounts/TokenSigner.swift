@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// Signs and checks the API's bearer tokens: JSON Web Tokens (RFC 7519) signed with HS256.
 ///
@@ -12,8 +13,11 @@ public struct TokenSigner: Sendable {
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
     /// How long a token is valid.
     public let lifetime: TimeInterval
+    /// The claims of tokens whose signature verified (every request carries one; most carry one
+    /// seen before): a token's signature and claims never change, only whether it has expired.
+    private let verified = VerifiedTokens()
 
-    struct Claims: Codable {
+    struct Claims: Codable, Sendable {
         var sub: String
         var exp: Int
         var iat: Int
@@ -42,14 +46,20 @@ public struct TokenSigner: Sendable {
 
     /// The claims of a token whose signature verifies and which has not expired; nil otherwise.
     func verify(_ token: String, now: Date = Date()) -> Claims? {
+        guard let claims = verified.claims(of: token) ?? checkSignature(token) else { return nil }
+        return TimeInterval(claims.exp) > now.timeIntervalSince1970 ? claims : nil
+    }
+
+    /// The claims of a token whose signature verifies (remembered), whether or not it expired.
+    private func checkSignature(_ token: String) -> Claims? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, String(parts[0]) == Self.header,
             let signature = Self.decodeBase64URL(String(parts[2])),
             HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: Data("\(parts[0]).\(parts[1])".utf8), using: key),
             let payload = Self.decodeBase64URL(String(parts[1])),
-            let claims = try? JSONDecoder().decode(Claims.self, from: payload),
-            TimeInterval(claims.exp) > now.timeIntervalSince1970
+            let claims = try? JSONDecoder().decode(Claims.self, from: payload)
         else { return nil }
+        verified.remember(claims, of: token)
         return claims
     }
 
@@ -62,5 +72,22 @@ public struct TokenSigner: Sendable {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         return Data(base64Encoded: base64)
+    }
+}
+
+/// Tokens whose signature verified, with their claims; at most `limit` (then forgotten at once).
+private final class VerifiedTokens: Sendable {
+    private let tokens = Mutex<[String: TokenSigner.Claims]>([:])
+    private let limit = 10_000
+
+    func claims(of token: String) -> TokenSigner.Claims? {
+        tokens.withLock { $0[token] }
+    }
+
+    func remember(_ claims: TokenSigner.Claims, of token: String) {
+        tokens.withLock { tokens in
+            if tokens.count >= limit { tokens = [:] }
+            tokens[token] = claims
+        }
     }
 }

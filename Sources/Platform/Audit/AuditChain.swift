@@ -68,12 +68,14 @@ enum AuditChain {
         for entry in entries {
             let sequence = head.sequence + 1
             let sha256 = hash(entry, sequence: sequence, previous: head.sha256)
-            try await sql.insert(into: "audit")
-                .columns("time", "user_id", "action", "object", "decision", "detail", "seq", "previous_sha256", "sha256")
-                .values(
-                    SQLBind(entry.time), SQLBind(entry.user), SQLBind(entry.action), SQLBind(entry.object), SQLBind(entry.decision),
-                    SQLBind(entry.detail), SQLBind(sequence), SQLBind(head.sha256), SQLBind(sha256))
-                .run()
+            let binds: [any Encodable & Sendable] = [
+                entry.time, entry.user, entry.action, entry.object, entry.decision, entry.detail, sequence, head.sha256, sha256,
+            ]
+            try await CachedStatement("audit.insert", on: sql, binds: binds) { sql, values in
+                sql.insert(into: "audit")
+                    .columns("time", "user_id", "action", "object", "decision", "detail", "seq", "previous_sha256", "sha256")
+                    .values(values).query
+            }.run(on: sql)
             head.sequence = sequence
             head.sha256 = sha256
         }
@@ -87,17 +89,24 @@ enum AuditChain {
             head.receiptSequence = sealed.sequence
             head.receiptSha256 = sealed.sha256
         }
-        try await sql.update("audit_head")
-            .set("audit_seq", to: head.sequence).set("audit_sha256", to: head.sha256)
-            .set("receipt_seq", to: head.receiptSequence).set("receipt_sha256", to: head.receiptSha256)
-            .where("id", .equal, 1).run()
+        let binds: [any Encodable & Sendable] = [head.sequence, head.sha256, head.receiptSequence, head.receiptSha256, 1]
+        try await CachedStatement("audit_head.update", on: sql, binds: binds) { sql, values in
+            sql.update("audit_head")
+                .set(SQLColumn("audit_seq"), to: values[0]).set(SQLColumn("audit_sha256"), to: values[1])
+                .set(SQLColumn("receipt_seq"), to: values[2]).set(SQLColumn("receipt_sha256"), to: values[3])
+                .where(SQLColumn("id"), .equal, values[4]).query
+        }.run(on: sql)
     }
 
     /// The head; with `lock`, locked until the transaction ends (PostgreSQL).
     static func head(_ sql: any SQLDatabase, lock: Bool = false) async throws -> Head {
-        var query = sql.select().columns("audit_seq", "audit_sha256", "receipt_seq", "receipt_sha256").from("audit_head").where("id", .equal, 1)
-        if lock { query = query.lockingClause(LockForUpdate()) }
-        guard let row = try await query.first() else { throw AuditChainBroken("the audit head (table audit_head, row 1) is missing") }
+        let statement = CachedStatement("audit_head.get.\(lock)", on: sql, binds: [1]) { sql, values in
+            var query = sql.select().columns("audit_seq", "audit_sha256", "receipt_seq", "receipt_sha256").from("audit_head")
+                .where(SQLColumn("id"), .equal, values[0])
+            if lock { query = query.lockingClause(LockForUpdate()) }
+            return query.query
+        }
+        guard let row = try await statement.rows(on: sql).first else { throw AuditChainBroken("the audit head (table audit_head, row 1) is missing") }
         return Head(
             sequence: try row.decode(column: "audit_seq", as: Int.self), sha256: try row.decode(column: "audit_sha256", as: String.self),
             receiptSequence: try row.decode(column: "receipt_seq", as: Int.self),

@@ -86,6 +86,8 @@ public struct AuditLog: Sendable {
     /// `text` cut to at most `limit` bytes of UTF-8 (on a character boundary, marked with `…`), with
     /// every control character and line or paragraph separator written as `\u{…}`.
     static func clean(_ text: String, limit: Int) -> String {
+        // Most entries are short printable ASCII (ids, actions, states): nothing to escape or cut.
+        if text.utf8.count <= limit, text.utf8.allSatisfy({ (0x20..<0x7F).contains($0) }) { return text }
         var pieces: [String] = []
         var total = 0
         for scalar in text.unicodeScalars {

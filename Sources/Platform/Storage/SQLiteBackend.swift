@@ -1,12 +1,13 @@
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 import SQLKit
-import SQLiteKit
 import Synchronization
 
 /// The embedded database: one SQLite file in WAL mode, one writer connection and a few readers.
+///
+/// **Where statements run.** Every write transaction of the process runs on the writer's own thread
+/// (``WriterThread``), its statements one after another with no hand-off between them; reads run on
+/// the caller's thread, on one of the reader connections (``SQLiteHandle``).
 ///
 /// **Group commit.** Every write transaction of the process goes through the one writer
 /// connection, in order. While a commit is being flushed, the transactions that arrive queue up;
@@ -24,11 +25,11 @@ import Synchronization
 /// lock in turn: `BEGIN IMMEDIATE` waits up to 10 s for it (`busy_timeout`).
 final class SQLiteBackend: DatabaseBackend {
     let kind = DatabaseKind.sqlite
-    private let writer: SQLiteConnection
-    private let writerSQL: any SQLDatabase
-    private let readers: [SQLiteConnection]
-    private let readerSQL: [any SQLDatabase]
-    private let nextReader = Atomic<Int>(0)
+    private let writer: SQLiteHandle
+    private let writerSQL: SQLiteSession
+    private let readers: [SQLiteHandle]
+    private let readerSQL: SQLiteSession
+    private let thread: WriterThread
     private let queue = Mutex(Queue())
     /// The most transactions one commit takes.
     private let maxGroup = 128
@@ -58,11 +59,12 @@ final class SQLiteBackend: DatabaseBackend {
         }
     }
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    private init(writer: SQLiteHandle, readers: [SQLiteHandle], logger: Logger) {
         self.writer = writer
-        writerSQL = writer.sql(queryLogLevel: nil)
+        writerSQL = SQLiteSession(handles: [writer], logger: logger)
         self.readers = readers
-        readerSQL = readers.map { $0.sql(queryLogLevel: nil) }
+        readerSQL = SQLiteSession(handles: readers, logger: logger)
+        thread = WriterThread(name: "cloister-sqlite-writer")
     }
 
     /// Opens (creating if needed) the SQLite file at `path`.
@@ -77,13 +79,12 @@ final class SQLiteBackend: DatabaseBackend {
         Glibc.close(fd)
         guard restricted else { throw PlatformSetupError("cannot make \(path) private (chmod 0600)") }
         for suffix in ["-wal", "-shm", "-journal"] { chmod(path + suffix, 0o600) }
-        var connections: [SQLiteConnection] = []
+        var handles: [SQLiteHandle] = []
         do {
             for index in 0...readerCount {
-                let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-                connections.append(connection)
-                let sql = connection.sql(queryLogLevel: nil)
-                try await sql.raw("PRAGMA busy_timeout = 10000").run()
+                let handle = try SQLiteHandle.open(path: path)
+                handles.append(handle)
+                let sql = SQLiteSession(handles: [handle], logger: logger)
                 if index == 0 {
                     try await sql.raw("PRAGMA secure_delete = ON").run()
                     try await sql.raw("PRAGMA journal_mode = WAL").run()
@@ -93,10 +94,10 @@ final class SQLiteBackend: DatabaseBackend {
                 }
             }
         } catch {
-            for connection in connections { try? await connection.close() }
+            for handle in handles { handle.close() }
             throw error
         }
-        return SQLiteBackend(writer: connections[0], readers: Array(connections.dropFirst()))
+        return SQLiteBackend(writer: handles[0], readers: Array(handles.dropFirst()), logger: logger)
     }
 
     func write<T: Sendable>(
@@ -129,7 +130,7 @@ final class SQLiteBackend: DatabaseBackend {
                 queue.running = true
                 return true
             }
-            if start { Task { await self.drain() } }
+            if start { Task(executorPreference: thread) { await self.drain() } }
         }
     }
 
@@ -211,16 +212,17 @@ final class SQLiteBackend: DatabaseBackend {
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let index = nextReader.add(1, ordering: .relaxed).newValue % readerSQL.count
-        return try await body(readerSQL[index])
+        try await body(readerSQL)
     }
 
     /// Another process on the same file tells nothing: its workers find new tasks by polling.
     func listen(_ deliver: @escaping @Sendable (StoreEvent) -> Void) {}
 
     func shutdown() async throws {
-        for reader in readers { try? await reader.close() }
-        try await writer.close()
+        for reader in readers { reader.close() }
+        // Behind any transaction still queued: the writer's thread closes the connection, then stops.
+        try await enqueue(durability: .deferred, transactional: false) { [writer] _ in writer.close() }
+        thread.stop()
     }
 
     /// Rewrites the whole database and empties its write-ahead log, so that no old page (of rows

@@ -25,12 +25,15 @@ public enum StoreEvent: Sendable, Equatable {
     case queued
     /// A task was canceled: the worker that runs it stops it.
     case canceled(taskId: String)
+    /// A task's state changed: the calls waiting on it (`TaskService.get(_:_:waitingUpTo:whileStateIs:)`) answer.
+    case changed(taskId: String)
 
     /// The payload of the PostgreSQL notification.
     var payload: String {
         switch self {
         case .queued: return "queued"
         case .canceled(let id): return "cancel:" + id
+        case .changed(let id): return "changed:" + id
         }
     }
 
@@ -39,6 +42,8 @@ public enum StoreEvent: Sendable, Equatable {
             self = .queued
         } else if payload.hasPrefix("cancel:") {
             self = .canceled(taskId: String(payload.dropFirst("cancel:".count)))
+        } else if payload.hasPrefix("changed:") {
+            self = .changed(taskId: String(payload.dropFirst("changed:".count)))
         } else {
             return nil
         }

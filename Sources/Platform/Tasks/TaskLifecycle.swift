@@ -43,7 +43,7 @@ struct LeaseLost: Error, CustomStringConvertible {
 /// the task's state and that any state change is a move of the state machine, then writes the
 /// record, its side rows (participants, the function's invocation count, the outputs' tags), the
 /// queue's columns (`queued_at`, `lease_until`, `ended_at`) and one audit entry for a state change,
-/// and publishes what other processes must hear (a task queued, a task canceled). The API calls,
+/// and publishes what other processes must hear (a task queued, canceled, or its state changed). The API calls,
 /// the queue, the workers, cancel and the recovery of lost workers all go through it, so all of
 /// these commit together or not at all. A task that reaches a final state gets its signed receipt
 /// (`TaskReceipt`) in the same transaction: a final task without a receipt cannot exist.
@@ -188,6 +188,7 @@ enum TaskLifecycle {
         for write in sideRows { try await write(transaction) }
         if written.state != before.state {
             try await transaction.audit(user: actor, action: "task.state", object: id, allowed: true, detail: detail ?? written.state.rawValue)
+            events.append(.changed(taskId: id))
         }
         if let receipt, written.state.isFinal {
             transaction.issue(TaskReceipt.pending(for: written, evidence: receipt.evidence, signer: receipt.signer))

@@ -165,6 +165,35 @@ public struct TaskService: Sendable {
         }
     }
 
+    /// The longest a call may wait for a task to change (``get(_:_:waitingUpTo:whileStateIs:)``).
+    public static let longestWait: Duration = .seconds(30)
+
+    /// A long poll: the task once its state is no longer `seen` (by default the state it has when
+    /// asked) or is final, or after `wait` — so that a client following a task asks once per change
+    /// instead of polling. The call is checked and audited once, like ``get(_:_:)``; it then wakes
+    /// on the task's `changed` events (from any process on PostgreSQL) and looks again at least
+    /// every `recheck` (a `cloister worker` beside the server on SQLite tells it nothing).
+    public func get(
+        _ caller: Caller, _ id: String, waitingUpTo wait: Duration, whileStateIs seen: TaskState? = nil, recheck: Duration = .milliseconds(500)
+    ) async throws -> TaskInfo {
+        let signal = WakeSignal()
+        let subscription = database.subscribe { event in
+            if case .changed(let changed) = event, changed == id { signal.signal() }
+        }
+        defer { database.unsubscribe(subscription) }
+        var task = try await get(caller, id)
+        let seen = seen ?? task.state
+        let deadline = ContinuousClock.now + min(wait, Self.longestWait)
+        while task.state == seen, !task.state.isFinal, !Task.isCancelled {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { break }
+            await signal.wait(timeout: min(left, recheck))
+            guard let record = try await database.record(TaskRecord.self, id) else { break }
+            task = record.api
+        }
+        return task
+    }
+
     public func list(_ caller: Caller) async throws -> [TaskInfo] {
         try await database.read { sql in
             let ids = try await sql.select().column("task_id").from("task_participants").where("user_id", .equal, caller.id)

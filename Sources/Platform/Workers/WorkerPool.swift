@@ -81,6 +81,7 @@ public final class WorkerPool: Sendable {
             switch event {
             case .queued: self.signal.signal()
             case .canceled(let id): self.cancel(id)
+            case .changed: break
             }
         }
         defer { queue.database.unsubscribe(subscription) }

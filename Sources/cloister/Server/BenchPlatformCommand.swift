@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import Platform
 import ServiceLifecycle
+import Synchronization
 
 /// `cloister bench-platform`: end-to-end latency and throughput of tasks through the HTTP API
 /// (`make bench-platform`; figures in docs/PERFORMANCE.md): a builtin echo by default, or a small
@@ -165,18 +166,18 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         let function = try await owner.registerFunction(registered)
         let pause = pauseMilliseconds ?? (self.function == .pythonScientific ? 3000 : 0)
 
+        let polls = PollCount()
         @Sendable func oneTask() async throws -> Double {
             let start = ContinuousClock.now
             let task = try await user.createTask(CreateTaskRequest(functionId: function.id, executor: executor))
             _ = try await owner.approveTask(task.id)
             _ = try await user.approveTask(task.id)
-            _ = try await user.invokeTask(task.id)
-            while true {
-                let state = try await user.getTask(task.id)
-                if state.state == .finished { break }
-                guard !state.state.isFinal else { throw ValidationError("task \(task.id) ended \(state.state.rawValue)") }
-                try await Task.sleep(for: .milliseconds(1))
+            var state = try await user.invokeTask(task.id).state
+            while !state.isFinal {
+                state = try await user.getTask(task.id, waitingUpTo: .seconds(30), whileStateIs: state).state
+                polls.count.add(1, ordering: .relaxed)
             }
+            guard state == .finished else { throw ValidationError("task \(task.id) ended \(state.rawValue)") }
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         }
@@ -193,6 +194,7 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         func ms(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
 
         FileHandle.standardError.write(Data("bench-platform: throughput with \(clients) clients × \(tasksPerClient) tasks\n".utf8))
+        let latencyPolls = polls.count.exchange(0, ordering: .relaxed)
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<clients {
@@ -206,8 +208,8 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         print("""
             ## Platform: \(self.function.rawValue) task end to end over HTTP
 
-            Each task: create → approve (function owner) → approve (creator) → invoke → poll until Finished \
-            (1 ms between polls)\(pause > 0 ? "; latency tasks \(pause) ms apart" : ""); \(database == .sqlite ? "SQLite in a temporary folder" : "PostgreSQL"), \
+            Each task: create → approve (function owner) → approve (creator) → invoke → follow it until Finished \
+            (`GET /v1/tasks/{id}?wait=30&state=…`: one call per change of state)\(pause > 0 ? "; latency tasks \(pause) ms apart" : ""); \(database == .sqlite ? "SQLite in a temporary folder" : "PostgreSQL"), \
             \(workerProcesses > 0 ? "\(workerProcesses) worker process(es) × \(workers) slot(s)" : "\(workers) in-process workers"), one loopback server.
 
             | measure | value |
@@ -216,6 +218,12 @@ struct BenchPlatformCommand: AsyncParsableCommand {
             | latency p99 | \(ms(percentile(99))) |
             | latency min / max | \(ms(latencies.first!)) / \(ms(latencies.last!)) |
             | throughput (\(clients) clients × \(tasksPerClient) tasks) | \(String(format: "%.1f", Double(total) / seconds)) tasks/s (\(total) tasks in \(String(format: "%.2f", seconds)) s) |
+            | long polls per task (latency / throughput) | \(String(format: "%.1f", Double(latencyPolls) / Double(tasks + 10))) / \(String(format: "%.1f", Double(polls.count.load(ordering: .relaxed)) / Double(total))) |
             """)
     }
+}
+
+/// How many times the tasks of a run were asked for (each a long poll: a GET of the task with `wait`).
+private final class PollCount: Sendable {
+    let count = Atomic<Int>(0)
 }
