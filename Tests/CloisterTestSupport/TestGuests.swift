@@ -33,12 +33,15 @@ public struct GuestBuildError: Error, CustomStringConvertible {
 
 /// Runs host programs for tests.
 public enum HostTool {
-    /// Runs `executable` to completion; returns its status and combined output.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) -> (status: Int32, output: String) {
+    /// Runs `executable` to completion (in `folder` when given); returns its status and combined output.
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, in folder: URL? = nil
+    ) -> (status: Int32, output: String) {
         let process = Foundation.Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
+        if let folder { process.currentDirectoryURL = folder }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -199,6 +199,33 @@ import LibOS
         #expect(wrong.output.hasSuffix("Hello from a Cloister guest!\n"))
     }
 
+    /// A `libwasmtime.so` planted under the folder `cloister` is started from is never loaded into
+    /// the host: the library is looked for from the executable's own folder up
+    /// (`InstalledRuntimes`), and a copy of the tool with none near it says it found none.
+    @Test func aWasmtimeLibraryPlantedInTheCurrentFolderIsNeverLoaded() throws {
+        let directory = try makeInstance()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The copy lives apart from the planted folder (walking up from the tool's own folder is
+        // the search, and finds nothing there).
+        let tools = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-tools-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: tools) }
+        let alone = tools.appendingPathComponent("bin/cloister")
+        try FileManager.default.createDirectory(at: alone.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: CommandLineTests.executable, to: alone)
+        let planted = directory.appendingPathComponent(".build/runtimes/wasmtime/libwasmtime.so")
+        try FileManager.default.createDirectory(at: planted.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("not a library: loading it would run the planter's code".utf8).write(to: planted)
+        var environment = ProcessInfo.processInfo.environment
+        environment["CLOISTER_ENGINE"] = nil
+        environment["CLOISTER_WASMTIME_LIB"] = nil
+        let run = HostTool.run(alone.path, ["run", "--instance", directory.path, "/bin/hello.wasm"], environment: environment, in: directory)
+        #expect(run.status == 0, "\(run.output)")
+        let lines = run.output.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("cloister: wasmtime is not available (wasmtime's library libwasmtime.so was not found") == true, "\(run.output)")
+        #expect(!run.output.contains(planted.path) && !run.output.contains("cannot load"), "\(run.output)")
+        #expect(lines.last == "Hello from a Cloister guest!")
+    }
+
     /// Issue 20, item 1, as reported: a 10-line C guest polls an empty stdin pipe beside a 30-day
     /// clock. That trapped `cloister run` itself (SIGILL). The host survives now: the poll waits,
     /// answers the standard-input event when a line arrives, and the guest reads it.

@@ -37,3 +37,6 @@ int cloister_host_thread_start(void (*body)(void *), void *context, unsigned lon
 
 /// The CPU-time clock of the calling host thread (for reading from other threads). Returns 0, or -1.
 int cloister_host_thread_cpu_clock(int *clock);
+
+/// The path of the executable or shared library that holds this code (`dladdr`), or NULL.
+const char *cloister_host_image_path(void);

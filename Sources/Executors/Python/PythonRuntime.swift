@@ -50,21 +50,13 @@ public final class PythonRuntime: Sendable {
     public static let scientific = PythonRuntime(.scientific, directory: locate(.scientific))
 
     /// Where `distribution` is: its `directoryVariable` when set, else its
-    /// `defaultRelativeDirectory` under the current folder or under a parent of the running
-    /// executable (`.build/debug/cloister` finds `.build/runtimes/python`).
+    /// `defaultRelativeDirectory` under the folder of the running executable (or of
+    /// `libcloister_pal.so`) or a parent of it (`.build/release/cloister` finds
+    /// `.build/runtimes/python`; never the current folder: `InstalledRuntimes`).
     public static func locate(_ distribution: PythonDistribution) -> String? {
         if let configured = ProcessInfo.processInfo.environment[distribution.directoryVariable], !configured.isEmpty { return configured }
-        var candidates = [FileManager.default.currentDirectoryPath]
-        var folder = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            candidates.append(folder.path)
-            folder = folder.deletingLastPathComponent()
-        }
-        for base in candidates {
-            let directory = base + "/" + distribution.defaultRelativeDirectory
-            if FileManager.default.fileExists(atPath: directory + "/" + distribution.programFile) { return directory }
-        }
-        return nil
+        let program = InstalledRuntimes.locate(distribution.defaultRelativeDirectory + "/" + distribution.programFile)
+        return program.map { String($0.dropLast(distribution.programFile.count + 1)) }
     }
 
     /// Checks, once, that the runtime is there and is the published file.

@@ -38,22 +38,12 @@ final class WasmtimeLibrary: @unchecked Sendable {
         return .success(WasmtimeLibrary(c: api.pointee, path: path))
     }()
 
-    /// `$CLOISTER_WASMTIME_LIB` when set, else ``defaultRelativeDirectory`` under the current
-    /// folder or under a parent of the running executable (`.build/release/cloister` finds
-    /// `.build/runtimes/wasmtime`).
+    /// `$CLOISTER_WASMTIME_LIB` when set, else ``defaultRelativeDirectory`` under the folder of the
+    /// running executable or of `libcloister_pal.so`, or a parent of it (`.build/release/cloister`
+    /// finds `.build/runtimes/wasmtime`; never the current folder: `InstalledRuntimes`).
     static func locate() -> String? {
         if let configured = ProcessInfo.processInfo.environment["CLOISTER_WASMTIME_LIB"], !configured.isEmpty { return configured }
-        var candidates = [FileManager.default.currentDirectoryPath]
-        var folder = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            candidates.append(folder.path)
-            folder = folder.deletingLastPathComponent()
-        }
-        for base in candidates {
-            let path = base + "/" + defaultRelativeDirectory + "/" + fileName
-            if FileManager.default.fileExists(atPath: path) { return path }
-        }
-        return nil
+        return InstalledRuntimes.locate(defaultRelativeDirectory + "/" + fileName)
     }
 
     /// The message of `error`, which is deleted.
