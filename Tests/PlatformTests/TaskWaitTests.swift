@@ -10,6 +10,14 @@ import Testing
 struct TaskWaitTests {
     typealias F = StorageFixtures
 
+    /// A task of `user` over a private builtin-echo of `owner`: two participants, no files.
+    static func privateEchoTask(owner: CloisterClient, user: CloisterClient) async throws -> TaskInfo {
+        let function = try await owner.registerFunction(RegisterFunctionRequest(
+            name: "builtin-echo", executorType: "builtin", public: false,
+            arguments: [FunctionArgumentSpec(key: "message", defaultValue: "hello")], userAllowlist: ["mgr"]))
+        return try await user.createTask(CreateTaskRequest(functionId: function.id, executor: "builtin"))
+    }
+
     @Test("a long poll answers with the new state when the task changes, woken by the change (not by a recheck)")
     func wakesOnChange() async throws {
         try await TestServer.with(workers: 0) { server in
@@ -39,10 +47,7 @@ struct TaskWaitTests {
     func overHTTP() async throws {
         try await TestServer.with(workers: 1) { server in
             let (_, owner, user) = try await server.client.standardUsers()
-            let function = try await owner.registerFunction(RegisterFunctionRequest(
-                name: "builtin-echo", executorType: "builtin", public: false,
-                arguments: [FunctionArgumentSpec(key: "message", defaultValue: "hello")], userAllowlist: ["mgr"]))
-            let task = try await user.createTask(CreateTaskRequest(functionId: function.id, executor: "builtin"))
+            let task = try await Self.privateEchoTask(owner: owner, user: user)
             #expect(task.state == .dataAssigned)  // no files to assign
             // Not approved by the function owner yet: nothing changes, the call answers after 1 s as it is.
             let unchanged = try await user.getTask(task.id, waitingUpTo: .seconds(1))
@@ -63,10 +68,7 @@ struct TaskWaitTests {
     func badParameters() async throws {
         try await TestServer.with(workers: 0) { server in
             let (admin, owner, user) = try await server.client.standardUsers()
-            let function = try await owner.registerFunction(RegisterFunctionRequest(
-                name: "builtin-echo", executorType: "builtin", public: false,
-                arguments: [FunctionArgumentSpec(key: "message", defaultValue: "hello")], userAllowlist: ["mgr"]))
-            let task = try await user.createTask(CreateTaskRequest(functionId: function.id, executor: "builtin"))
+            let task = try await Self.privateEchoTask(owner: owner, user: user)
             let cases: [(query: String, field: String)] = [
                 ("wait=-1", "wait"), ("wait=31", "wait"), ("wait=abc", "wait"), ("wait=1.5", "wait"), ("wait=", "wait"),
                 ("wait=1&state=Bogus", "state"), ("wait=1&state=staged", "state"), ("state=Created", "state"),
