@@ -243,7 +243,7 @@ struct ReceiptTests {
         }
     }
 
-    @Test("an independent verifier written from docs/receipts.md (Python, cryptography) accepts real receipts and refuses tampered ones")
+    @Test("the Python client's verifier, written from docs/receipts.md (Python, cryptography), accepts real receipts and refuses tampered ones")
     func independentVerifier() async throws {
         try await TestServer.with { server in
             let world = try await World.make(server)
@@ -263,7 +263,8 @@ struct ReceiptTests {
             let folder = try Self.files(server.folder + "/python", files)
             let attestation = try await server.client.attestation()
             let worker = server.platform.workerPublicKey
-            let script = PackagePaths.root.appendingPathComponent("Tests/ReceiptVerifier/verify.py").path
+            // The module runs as a script of its own (it imports nothing of the rest of the client).
+            let script = PackagePaths.root.appendingPathComponent("clients/python/cloister/receipts.py").path
             func python(_ arguments: [String]) -> (status: Int32, output: String) {
                 HostTool.run("/usr/bin/env", ["python3", script] + arguments)
             }
@@ -307,13 +308,13 @@ struct ReceiptTests {
         #expect(try JSONValue.parseCanonical(Array(" {\n \"a\" : null , \"b\":[ 1,\"x\\ny\" ]} ".utf8)) == example)
         #expect(try JSONValue.parseCanonical(tricky.canonicalBytes).canonicalBytes == tricky.canonicalBytes)
         #expect(throws: CanonicalJSONError.self) { try JSONValue.parseCanonical(Array(#"{"a":[1,2.5]}"#.utf8)) }
-        // verify.py's own encoder, on the parsed value.
+        // The Python verifier's own encoder (clients/python/cloister/receipts.py), on the parsed value.
         let folder = try Self.files(FileManager.default.temporaryDirectory.appendingPathComponent("cloister-canonical-\(UUID().uuidString)").path, [("value.json", Data(tricky.canonicalBytes))])
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let scripts = PackagePaths.root.appendingPathComponent("Tests/ReceiptVerifier").path
+        let scripts = PackagePaths.root.appendingPathComponent("clients/python/cloister").path
         let python = HostTool.run("/usr/bin/env", [
             "python3", "-c",
-            "import json, sys; sys.path.insert(0, sys.argv[1]); import verify; sys.stdout.buffer.write(verify.canonical(json.load(open(sys.argv[2], encoding='utf-8'))))",
+            "import json, sys; sys.path.insert(0, sys.argv[1]); import receipts; sys.stdout.buffer.write(receipts.canonical(json.load(open(sys.argv[2], encoding='utf-8'))))",
             scripts, folder + "/value.json",
         ])
         #expect(python.status == 0 && python.output == expected, "\(python)")
