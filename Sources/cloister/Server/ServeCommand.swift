@@ -18,7 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
             schema up to date, one server at a time (docs/deployment.md). The first start creates \
             the user `admin` with a random password it prints once (or with \
             CLOISTER_ADMIN_PASSWORD). SIGTERM or SIGINT stops it gracefully: running functions are \
-            stopped and their tasks queued again, so the next start runs them; nothing is lost.
+            stopped and their tasks queued again, so the next start runs them; nothing is lost. \
+            The approval page is served at / (sign in, approve or decline tasks, download your \
+            encrypted outputs).
             """
     )
 
@@ -91,6 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
                 if configuration.workers > 0 {
                     print("cloister: their receipts are signed by worker key \(instance.workerKeyId) (public key \(instance.workerPublicKey))")
                 }
+                print("cloister: the approval page is at \(scheme)://\(host):\(port)/")
                 fflush(nil)
                 if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
             })

@@ -251,6 +251,7 @@ struct ClientCommandTests {
         let worker = folded(try await CommandRunner.cloister(["worker", "--help"]).output)
         #expect(!worker.contains("`cloister worker` processes run them") && !worker.contains("The address to listen on"))
         #expect(!worker.contains("--port") && !worker.contains("--tls-cert") && worker.contains("How many tasks this worker process runs at once"))
+        #expect(serve.contains("The approval page is served at /"))
         let top = try await CommandRunner.cloister(["--help"])
         for line in ["  2  not logged in", "  3  no answer from the server", "  5  task wait: the task waits for your action", "  64 the command line is wrong"] {
             #expect(top.output.contains(line), "cloister --help lacks \(line)")
