@@ -25,4 +25,4 @@ else
     swift build -c release --product cloister >/dev/null
     export CLOISTER_BIN=$(swift build -c release --show-bin-path)/cloister
 fi
-"$VENV/bin/python" "$ROOT/Tests/Browser/approval_page.py"
+PYTHONDONTWRITEBYTECODE=1 "$VENV/bin/python" "$ROOT/Tests/Browser/approval_page.py"
