@@ -44,11 +44,18 @@ hello: build guests
 # on PostgreSQL (the first run is on SQLite): scripts/postgres.sh installs PostgreSQL from Debian's
 # packages when missing, starts a throwaway cluster on loopback, sets CLOISTER_TEST_POSTGRES (each
 # test server then takes a new database there; the scale-out test runs only then) and stops it.
-test: setup guests
+# Then the Python client's tests and examples (scripts/python-client.sh) and the approval page in
+# headless Chromium (scripts/browser-test.sh), each against real `cloister serve` processes of the
+# same build; `setup.sh --test` installs what they need (python3-venv, chromium, chromium-driver,
+# curl, jq) when missing.
+test: guests
+	@scripts/setup.sh --test
 	$(SWIFT) test -c release
 	CLOISTER_ENGINE=wasmkit $(SWIFT) test -c release --skip-build --filter "LibOSTests|ExecutorsTests|PALTests"
 	scripts/postgres.sh run -- $(SWIFT) test -c release --skip-build --filter PlatformTests
 	@CLOISTER_BIN="$$($(SWIFT) build -c release --show-bin-path)/cloister" scripts/schemathesis.sh
+	@CLOISTER_BIN="$$($(SWIFT) build -c release --show-bin-path)/cloister" scripts/python-client.sh
+	@CLOISTER_BIN="$$($(SWIFT) build -c release --show-bin-path)/cloister" scripts/browser-test.sh
 
 # schemathesis with many more cases per operation than `make test` runs (docs/security.md).
 schemathesis: build

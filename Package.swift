@@ -88,7 +88,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The HTTP API (`/v1`) over the platform: routes, authentication, one error shape, OpenAPI.
+        // The HTTP API (`/v1`) over the platform: routes, authentication, one error shape, OpenAPI,
+        // and the approval page at `/`.
         .target(
             name: "APIServer",
             dependencies: [
@@ -99,7 +100,10 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("openapi.json")]
+            // The approval page (Web/) is compiled into the binary: nothing to build or install.
+            resources: [
+                .copy("openapi.json"), .embedInCode("Web/index.html"), .embedInCode("Web/app.js"), .embedInCode("Web/app.css"),
+            ]
         ),
         // The Swift client of the HTTP API (async/await), which the `cloister` subcommands use.
         .target(
@@ -108,7 +112,9 @@ let package = Package(
                 "CloisterAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // The Teaclave example scenarios, run through the HTTP API by `cloister demo` and the tests.

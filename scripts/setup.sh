@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Installs what Cloister needs on a Debian machine that has the Swift toolchain. Idempotent:
-# it installs only what is missing. Uses sudo for apt-get when not run as root.
+# Installs what Cloister needs on a Debian machine that has the Swift toolchain (with --test,
+# what `make test` needs too). Idempotent: it installs only what is missing. Uses sudo for
+# apt-get when not run as root.
 set -euo pipefail
 
 # wasi-libc and the wasm32 builtins build the C guests; python3-pip fetches the Python runtime;
-# python3-cryptography runs the independent receipt verifier (Tests/ReceiptVerifier/verify.py).
+# python3-cryptography runs the Python client's receipt verifier as a script of its own
+# (clients/python/cloister/receipts.py, which ReceiptTests runs).
 packages=(wasi-libc libclang-rt-14-dev-wasm32 python3-pip python3-cryptography)
+# `scripts/setup.sh --test` (make test): also what the tests beyond `swift test` need: a venv for
+# the Python client and schemathesis, headless Chromium and its WebDriver for the approval page's
+# browser test, and curl and jq for the documentation's examples.
+if [[ "${1:-}" == "--test" ]]; then
+    packages+=(python3-venv chromium chromium-driver curl jq)
+fi
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "setup: the Swift toolchain (swift) is not on PATH; install Swift 6 first" >&2

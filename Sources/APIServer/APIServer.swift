@@ -10,7 +10,7 @@ import Platform
 import ServiceLifecycle
 
 /// The HTTP API of a platform: every route under `/v1`, JSON bodies, one error shape, bearer
-/// tokens, TLS when given a certificate.
+/// tokens, TLS when given a certificate; and the approval page at `/`.
 public enum APIServer {
     /// The version `/v1/health` reports.
     public static let version = "0.7.0"
@@ -63,6 +63,7 @@ public enum APIServer {
         TaskRoutes(platform: platform).add(to: authenticated)
         SystemRoutes(platform: platform).add(to: authenticated)
         SystemRoutes(platform: platform).addMetrics(to: router, token: metricsToken)
+        WebRoutes().add(to: router)
         routes.record(router)
         return router
     }

@@ -107,6 +107,10 @@ public struct TaskInfo: Codable, Sendable, Equatable {
     public var id: String
     public var functionId: String
     public var functionOwner: String
+    /// The function's name and the SHA-256 of its payload when the task was created: what the
+    /// participants approve (a worker refuses to run the function if either changed since).
+    public var functionName: String
+    public var payloadSha256: String
     public var creator: String
     public var executor: String
     /// Every argument the function gets (the task's and the defaults).
@@ -127,7 +131,8 @@ public struct TaskInfo: Codable, Sendable, Equatable {
     /// The engine the task must run on, when its creator chose one.
     public var engine: String?
     public init(
-        id: String, functionId: String, functionOwner: String, creator: String, executor: String,
+        id: String, functionId: String, functionOwner: String, functionName: String, payloadSha256: String, creator: String,
+        executor: String,
         functionArguments: [String: String], inputsOwnership: [String: [String]], outputsOwnership: [String: [String]],
         participants: [String], approvedBy: [String], assignedInputs: [String: String], assignedOutputs: [String: String],
         state: TaskState, result: TaskResult?, reason: String?, createdAt: Date, updatedAt: Date, engine: String? = nil
@@ -135,6 +140,8 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         self.id = id
         self.functionId = functionId
         self.functionOwner = functionOwner
+        self.functionName = functionName
+        self.payloadSha256 = payloadSha256
         self.creator = creator
         self.executor = executor
         self.functionArguments = functionArguments

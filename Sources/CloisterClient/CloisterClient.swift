@@ -21,13 +21,14 @@ public struct CloisterClient: Sendable {
     /// How long one call may take.
     public var timeout: TimeAmount = .seconds(120)
 
-    /// A client of the server at `baseURL` over `httpClient` (default: the shared client).
-    public init(baseURL: String, token: String? = nil, httpClient: HTTPClient = .shared) {
+    /// A client of the server at `baseURL` over `httpClient` (default: a shared client that tries
+    /// each connection once, for ``connectTimeout``).
+    public init(baseURL: String, token: String? = nil, httpClient: HTTPClient? = nil) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
         self.token = token
-        self.http = httpClient
+        self.http = httpClient ?? DefaultHTTPClient.shared
     }
 
     /// This client with `token`.
@@ -39,8 +40,20 @@ public struct CloisterClient: Sendable {
 
     // MARK: Transport
 
-    /// Sends a request and returns the status and body as they are (for tests and tools).
-    public func send(_ method: HTTPMethod, _ path: String, body: Data? = nil, token: String? = nil) async throws -> (status: Int, body: Data) {
+    /// Sends a request and returns the status and body as they are (for tests and tools). A
+    /// request that gets no answer — no server, a TLS mismatch, a timeout — is a
+    /// ``CloisterClientError`` of status 0 whose message says what to do.
+    public func send(_ method: HTTPMethod, _ path: String, body: Data? = nil, token: String? = nil) async throws(CloisterClientError) -> (status: Int, body: Data) {
+        do {
+            return try await exchange(method, path, body: body, token: token)
+        } catch let error as CloisterClientError {
+            throw error
+        } catch {
+            throw TransportErrors.describe(error, url: baseURL, timeout: timeout)
+        }
+    }
+
+    private func exchange(_ method: HTTPMethod, _ path: String, body: Data?, token: String?) async throws -> (status: Int, body: Data) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let bearer = token ?? self.token { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
@@ -153,6 +166,14 @@ public struct CloisterClient: Sendable {
         try await call(.PATCH, "/v1/functions/\(Self.escape(id))", request, as: Function.self)
     }
 
+    /// Updates a function with a JSON body sent as it is, so that the server checks every field
+    /// of it (an unknown one is a 400 naming it) rather than a decoded copy that dropped some.
+    public func updateFunction(_ id: String, json: Data) async throws -> Function {
+        let (status, answer) = try await send(.PATCH, "/v1/functions/\(Self.escape(id))", body: json)
+        guard (200..<300).contains(status) else { throw CloisterClientError(status: status, body: answer) }
+        return try WireFormat.decoder().decode(Function.self, from: answer)
+    }
+
     public func deleteFunction(_ id: String) async throws { try await callNoContent(.DELETE, "/v1/functions/\(Self.escape(id))") }
 
     public func disableFunction(_ id: String) async throws -> Function {
@@ -234,19 +255,10 @@ public struct CloisterClient: Sendable {
         return body
     }
 
-    /// Follows the task (long polls of ``getTask(_:waitingUpTo:whileStateIs:)``) until it is
-    /// Finished, Failed or Canceled, or `timeout` passes (an error).
-    public func waitForTask(_ id: String, timeout: Duration = .seconds(300)) async throws -> TaskInfo {
-        let deadline = ContinuousClock.now + timeout
-        var task = try await getTask(id)
-        while !task.state.isFinal {
-            let left = deadline - ContinuousClock.now
-            guard left > .zero else {
-                throw CloisterClientError(status: 0, code: "timeout", message: "task \(id) is still \(task.state.rawValue) after \(timeout)")
-            }
-            task = try await getTask(id, waitingUpTo: min(.seconds(max(1, left.components.seconds)), .seconds(30)), whileStateIs: task.state)
-        }
-        return task
+    /// Declines a task the caller takes part in and has not approved: it is `Canceled`, with the
+    /// reason `declined by <user>`.
+    public func declineTask(_ id: String) async throws -> TaskInfo {
+        try await call(.POST, "/v1/tasks/\(Self.escape(id))/decline", as: TaskInfo.self)
     }
 }
 

@@ -1,5 +1,6 @@
 import CloisterAPI
 import Crypto
+import Executors
 import Foundation
 import Logging
 
@@ -43,10 +44,12 @@ public final class Platform: Sendable {
             database: database, hasher: PasswordHasher(cost: configuration.passwordCost, pool: passwordPool),
             signer: TokenSigner(key: tokenKey, lifetime: configuration.tokenLifetime), audit: audit,
             throttle: LoginThrottle(limits: configuration.loginLimits), decoyHash: decoyHash)
-        functions = FunctionService(database: database, audit: audit, maxPayloadBytes: configuration.maxPayloadBytes)
+        let early = EarlyValidation(registry: configuration.registry, limits: configuration.functionLimits, logger: logger)
+        functions = FunctionService(database: database, audit: audit, maxPayloadBytes: configuration.maxPayloadBytes, early: early)
         data = DataService(
             database: database, audit: audit, keys: keys, roots: configuration.dataRoots, outputFolder: configuration.outputFolder,
-            httpInputs: configuration.httpInputs, delivery: OutputDelivery(outputFolder: configuration.outputFolder, logger: logger))
+            httpInputs: configuration.httpInputs, delivery: OutputDelivery(outputFolder: configuration.outputFolder, logger: logger),
+            early: early)
         self.identities = identities
         self.keys = WorkerKeys(database: database)
         let queue = TaskQueue(
@@ -67,7 +70,9 @@ public final class Platform: Sendable {
 
     /// Opens the platform in `configuration.dataFolder` and its database, creating the folder, the
     /// database (SQLite), the key-encryption key (unless one is given) and the platform's own keys
-    /// on first use, and migrating the database (or, for a worker, checking its schema).
+    /// on first use, and migrating the database (or, for a worker, checking its schema, after
+    /// waiting for a server to make the schema of a new database). Processes started at the same
+    /// moment on one new data folder share its folders and keys (whoever creates a key first wins).
     ///
     /// Whatever the umask, the data folder and the folders the platform keeps in it are made 0700
     /// and its files (database, secrets, kept outputs) 0600. Data keys still stored in the clear
@@ -94,7 +99,12 @@ public final class Platform: Sendable {
         let database = try await PlatformDatabase.open(configuration.database, logger: logger)
         let passwordPool = BcryptPool(threads: configuration.passwordThreads, queueLimit: configuration.passwordQueueLimit)
         do {
-            if configuration.runsMigrations { try await database.migrate() } else { try await database.checkSchema() }
+            if configuration.runsMigrations {
+                try await database.migrate()
+            } else {
+                try await waitForSchema(database, logger: logger)
+                try await database.checkSchema()
+            }
             let keys = try await DataKeys.open(database: database, kek: kek)
             let wrapped = try await keys.wrapClearKeys()
             if wrapped > 0 {
@@ -113,6 +123,24 @@ public final class Platform: Sendable {
             passwordPool.shutdown()
             try? await database.shutdown()
             throw error
+        }
+    }
+
+    /// How long a worker waits for a new database's schema: a worker started at the same moment as
+    /// its server on a new data folder finds no schema until the server has made it.
+    static let schemaWait: Duration = .seconds(60)
+
+    /// Waits while the database has no schema at all (a server is making it), for at most
+    /// ``schemaWait``; a schema of another version is for `checkSchema` to refuse at once.
+    private static func waitForSchema(_ database: PlatformDatabase, logger: Logger) async throws {
+        let deadline = ContinuousClock.now + schemaWait
+        var told = false
+        while try await database.read({ sql in try await Migrations.currentVersion(sql) }) == 0, ContinuousClock.now < deadline {
+            if !told {
+                logger.info("the database has no schema yet: waiting for `cloister serve` (or `cloister migrate`) to make it")
+                told = true
+            }
+            try await Task.sleep(for: .milliseconds(100))
         }
     }
 

@@ -1,11 +1,18 @@
+import APIServer
 import ArgumentParser
 
-/// `cloister`: the command-line front of the Cloister LibOS.
+/// `cloister`: the command-line front of the Cloister platform and its LibOS.
 @main
 struct CloisterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cloister",
         abstract: "The Cloister platform and its library OS: serve, use the API, run WebAssembly programs and functions.",
+        discussion: """
+            The client commands (login, logout, user, function, data, task, audit) use the session \
+            `cloister login` keeps. Their exit statuses:
+            \(CLIExit.table)
+            """,
+        version: APIServer.version,
         subcommands: [
             ServeCommand.self, WorkerCommand.self, MigrateCommand.self, DemoCommand.self, BenchPlatformCommand.self, LoginCommand.self, LogoutCommand.self, UserCommand.self,
             FunctionCommand.self, DataCommand.self, TaskCommand.self, ReceiptCommand.self, AuditCommand.self, NewCommand.self, RunCommand.self,

@@ -64,7 +64,7 @@ extension TaskCommand {
     struct Receipt: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "receipt", abstract: "Fetch the signed receipt of a task that ended (its participants).")
-        @Argument var id: String
+        @Argument(help: "The task's id.") var id: String
         @Option(help: ArgumentHelp("Write it to this file (default: standard output).", valueName: "file")) var out: String?
         func run() async throws {
             let session = try ClientSession.load()
@@ -79,8 +79,7 @@ extension TaskCommand {
                     print()
                 }
             } catch let error as CloisterClientError {
-                FileHandle.standardError.write(Data("cloister: \(error)\n".utf8))
-                throw ExitCode(1)
+                CLIExit.fail(error, session: session)
             }
         }
     }

@@ -108,9 +108,10 @@ struct AuthorizationMatrixTests {
             var failures = try await Self.check(
                 cast, "POST", "/v1/functions", body: echo,
                 expected: ["admin": 201, "fo": 201, "mgr": 403, "do1": 403, "anonymous": 401])
-            let open = try await cast["fo"].registerFunction(RegisterFunctionRequest(name: "builtin-echo", executorType: "builtin"))
+            let message = [FunctionArgumentSpec(key: "message", defaultValue: "hi")]
+            let open = try await cast["fo"].registerFunction(RegisterFunctionRequest(name: "builtin-echo", executorType: "builtin", arguments: message))
             let closed = try await cast["fo"].registerFunction(RegisterFunctionRequest(
-                name: "builtin-echo", executorType: "builtin", public: false, userAllowlist: ["do1"]))
+                name: "builtin-echo", executorType: "builtin", public: false, arguments: message, userAllowlist: ["do1"]))
             failures += try await Self.check(
                 cast, "GET", "/v1/functions/\(open.id)",
                 expected: ["admin": 200, "fo": 200, "fo2": 200, "mgr": 200, "do1": 200, "do2": 200, "anonymous": 401])

@@ -45,31 +45,21 @@ struct ReceiptTests {
             let writer = try ProtectedFileWriter(scheme: .cloisterFile256, key: key, output: sink)
             try writer.write(Array(text.utf8))
             let tag = try writer.finish()
-            return (try await register(party, sink.bytes, key: key, tag: tag), sink.bytes)
+            let file = try await party.client.registerInput(RegisterInputRequest(
+                url: "data:application/octet-stream;base64," + Data(sink.bytes).base64EncodedString(), scheme: "cloister-file-256",
+                key: Hex.encode(key), tag: Hex.encode(tag)))
+            return (file, sink.bytes)
         }
 
-        func register(_ party: Party, _ ciphertext: [UInt8], key: [UInt8], tag: [UInt8]?) async throws -> DataFile {
-            try await party.client.registerInput(RegisterInputRequest(
-                url: "data:application/octet-stream;base64," + Data(ciphertext).base64EncodedString(), scheme: "cloister-file-256",
-                key: Hex.encode(key), tag: tag.map(Hex.encode)))
-        }
-
-        /// Runs the intersection with `second` as org2's ciphertext; the task as it ended, both
+        /// Runs the intersection with `second` as org2's list; the task as it ended, both
         /// ciphertexts, and each party's output (id, and its bytes when written).
-        func intersection(second: [UInt8]? = nil) async throws -> (task: TaskInfo, inputs: [[UInt8]], outputs: [(id: String, bytes: Data?)]) {
+        func intersection(second: String = "banana\ncherry\ndate\n") async throws -> (task: TaskInfo, inputs: [[UInt8]], outputs: [(id: String, bytes: Data?)]) {
             let task = try await org1.client.createTask(CreateTaskRequest(
                 functionId: intersect.id, executor: "builtin",
                 inputsOwnership: ["input_data1": [org1.id], "input_data2": [org2.id]],
                 outputsOwnership: ["output_result1": [org1.id], "output_result2": [org2.id]]))
             let (input1, bytes1) = try await input(org1, "apple\nbanana\ncherry\n")
-            let input2: DataFile
-            let bytes2: [UInt8]
-            if let second {
-                input2 = try await register(org2, second, key: (0..<32).map { _ in 7 }, tag: nil)
-                bytes2 = second
-            } else {
-                (input2, bytes2) = try await input(org2, "banana\ncherry\ndate\n")
-            }
+            let (input2, bytes2) = try await input(org2, second)
             let (output1, _) = try await org1.registerOutput()
             let (output2, _) = try await org2.registerOutput()
             _ = try await org1.client.assignData(task.id, inputs: ["input_data1": input1.id], outputs: ["output_result1": output1.id])
@@ -143,15 +133,14 @@ struct ReceiptTests {
             // Both participants get the same bytes.
             #expect(try await world.org2.client.taskReceipt(run.task.id) == finished)
 
-            // Failed by its function (org2's input does not decrypt): the worker signs; no output.
-            let garbage = (0..<200).map { UInt8(truncatingIfNeeded: $0 * 31) }
-            let broken = try await world.intersection(second: garbage)
+            // Failed by its function (org2's list is out of order): the worker signs; no output.
+            let broken = try await world.intersection(second: "date\nbanana\n")
             #expect(broken.task.state == .failed)
             let failed = try await world.org2.client.taskReceipt(broken.task.id)
             let failedBody = try Self.body(failed)
             #expect(failedBody["state"] == .string("Failed") && failedBody["reason"] == .string(broken.task.reason!))
             #expect(failedBody["signer"]?["kind"] == .string("worker") && failedBody["result_sha256"] == .null)
-            #expect(failedBody["inputs"]?.array?[1]["ciphertext_sha256"] == .string(Self.sha256(garbage)))
+            #expect(failedBody["inputs"]?.array?[1]["ciphertext_sha256"] == .string(Self.sha256(broken.inputs[1])))
             #expect(failedBody["outputs"]?.array?.allSatisfy { $0["ciphertext_sha256"] == .null && $0["tag"] == .null } == true)
             _ = try ReceiptVerifier.verify(receipt: Array(failed), publicKey: workerPublic, previous: Array(finished))
 
@@ -254,7 +243,7 @@ struct ReceiptTests {
         }
     }
 
-    @Test("an independent verifier written from docs/receipts.md (Python, cryptography) accepts real receipts and refuses tampered ones")
+    @Test("the Python client's verifier, written from docs/receipts.md (Python, cryptography), accepts real receipts and refuses tampered ones")
     func independentVerifier() async throws {
         try await TestServer.with { server in
             let world = try await World.make(server)
@@ -264,7 +253,7 @@ struct ReceiptTests {
                 functionId: world.echo.id, functionArguments: ["message": ArgumentValue("quote \" backslash \\ é ✓")], executor: "builtin"))
             _ = try await world.loner.client.cancelTask(lone.id)
             // A reason with quotes in it: the string escapes of the canonical encoding.
-            let broken = try await world.intersection(second: (0..<64).map { UInt8($0) })
+            let broken = try await world.intersection(second: "cherry\nbanana\n")
             #expect(broken.task.state == .failed && broken.task.reason?.contains("\"") == true, "\(broken.task.reason ?? "")")
             let files: [(String, Data)] = [
                 ("one.json", try await world.org1.client.taskReceipt(first.task.id)), ("two.json", try await world.org2.client.taskReceipt(second.task.id)),
@@ -274,7 +263,8 @@ struct ReceiptTests {
             let folder = try Self.files(server.folder + "/python", files)
             let attestation = try await server.client.attestation()
             let worker = server.platform.workerPublicKey
-            let script = PackagePaths.root.appendingPathComponent("Tests/ReceiptVerifier/verify.py").path
+            // The module runs as a script of its own (it imports nothing of the rest of the client).
+            let script = PackagePaths.root.appendingPathComponent("clients/python/cloister/receipts.py").path
             func python(_ arguments: [String]) -> (status: Int32, output: String) {
                 HostTool.run("/usr/bin/env", ["python3", script] + arguments)
             }
@@ -318,13 +308,13 @@ struct ReceiptTests {
         #expect(try JSONValue.parseCanonical(Array(" {\n \"a\" : null , \"b\":[ 1,\"x\\ny\" ]} ".utf8)) == example)
         #expect(try JSONValue.parseCanonical(tricky.canonicalBytes).canonicalBytes == tricky.canonicalBytes)
         #expect(throws: CanonicalJSONError.self) { try JSONValue.parseCanonical(Array(#"{"a":[1,2.5]}"#.utf8)) }
-        // verify.py's own encoder, on the parsed value.
+        // The Python verifier's own encoder (clients/python/cloister/receipts.py), on the parsed value.
         let folder = try Self.files(FileManager.default.temporaryDirectory.appendingPathComponent("cloister-canonical-\(UUID().uuidString)").path, [("value.json", Data(tricky.canonicalBytes))])
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let scripts = PackagePaths.root.appendingPathComponent("Tests/ReceiptVerifier").path
+        let scripts = PackagePaths.root.appendingPathComponent("clients/python/cloister").path
         let python = HostTool.run("/usr/bin/env", [
             "python3", "-c",
-            "import json, sys; sys.path.insert(0, sys.argv[1]); import verify; sys.stdout.buffer.write(verify.canonical(json.load(open(sys.argv[2], encoding='utf-8'))))",
+            "import json, sys; sys.path.insert(0, sys.argv[1]); import receipts; sys.stdout.buffer.write(receipts.canonical(json.load(open(sys.argv[2], encoding='utf-8'))))",
             scripts, folder + "/value.json",
         ])
         #expect(python.status == 0 && python.output == expected, "\(python)")

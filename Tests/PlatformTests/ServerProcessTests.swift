@@ -98,11 +98,7 @@ struct ServerProcessTests {
     func https() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let made = HostTool.run("/usr/bin/openssl", [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
-            "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
-        ])
-        try #require(made.status == 0, "openssl: \(made.output)")
+        _ = try SelfSignedCertificate.make(in: folder)
         let (server, plain) = try await ServerProcess.start(
             folder: folder, arguments: ["--tls-cert", folder + "/cert.pem", "--tls-key", folder + "/key.pem"], scheme: "https")
         defer { kill(server.processIdentifier, SIGKILL) }

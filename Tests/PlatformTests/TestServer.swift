@@ -7,6 +7,7 @@ import Logging
 import Platform
 import Scenarios
 import ServiceLifecycle
+import Testing
 
 /// A real platform and HTTP server on an ephemeral loopback port, in a temporary data folder,
 /// stopped (gracefully) when the body returns.
@@ -162,27 +163,31 @@ enum TestDatabase {
 enum ServerProcess {
     /// Starts `cloister serve` on a free port with `--data <folder>/data` (one worker, a 2 s stale
     /// limit, cheap password hashes), the test database and `arguments`; the process and a client of
-    /// it (`scheme`).
+    /// it (`scheme`). Its output goes to `<folder>/serve.log`, which a failure to start quotes.
     static func start(
         folder: String, arguments: [String] = [], scheme: String = "http", environment: [String: String] = [:]
     ) async throws -> (Foundation.Process, CloisterClient) {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let portFile = folder + "/port"
         try? FileManager.default.removeItem(atPath: portFile)
         let process = try launch(
             ["serve", "--data", folder + "/data", "--port", "0", "--port-file", portFile, "--workers", "1", "--stale-after", "2",
-             "--password-cost", "4"] + (try await TestDatabase.arguments(folder: folder)) + arguments, environment: environment)
+             "--password-cost", "4"] + (try await TestDatabase.arguments(folder: folder)) + arguments, environment: environment,
+            log: folder + "/serve.log")
         let port = { () -> Int? in
             (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
-        guard await poll(within: 60, { port() != nil }), let listening = port() else {
+        guard await poll(within: 60, { port() != nil || !process.isRunning }), let listening = port() else {
             process.terminate()
-            throw CloisterClientError(status: 0, code: "start", message: "cloister serve did not start")
+            let log = (try? String(contentsOfFile: folder + "/serve.log", encoding: .utf8)) ?? ""
+            throw CloisterClientError(status: 0, code: "start", message: "cloister serve did not start: \(log.suffix(2000))")
         }
         return (process, CloisterClient(baseURL: "\(scheme)://127.0.0.1:\(listening)"))
     }
 
-    /// Starts `cloister <arguments>` with the test admin's password in its environment.
-    static func launch(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Foundation.Process {
+    /// Starts `cloister <arguments>` with the test admin's password in its environment; its output
+    /// goes to `log` (default: nowhere).
+    static func launch(_ arguments: [String], environment extra: [String: String] = [:], log: String? = nil) throws -> Foundation.Process {
         let process = Foundation.Process()
         process.executableURL = CloisterExecutable.url
         process.arguments = arguments
@@ -190,10 +195,24 @@ enum ServerProcess {
         environment["CLOISTER_ADMIN_PASSWORD"] = TestServer.adminPassword
         environment.merge(extra) { _, new in new }
         process.environment = environment
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        if let log { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let output = FileHandle(forWritingAtPath: log ?? "/dev/null")
+        process.standardOutput = output
+        process.standardError = output
         try process.run()
         return process
+    }
+}
+
+/// A self-signed certificate for 127.0.0.1 made by openssl in `folder`: `cert.pem` and `key.pem`.
+enum SelfSignedCertificate {
+    static func make(in folder: String) throws -> (certificate: String, key: String) {
+        let made = HostTool.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
+            "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+        ])
+        try #require(made.status == 0, "openssl: \(made.output)")
+        return (folder + "/cert.pem", folder + "/key.pem")
     }
 }
 

@@ -60,5 +60,8 @@ struct TaskRoutes {
             return Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }
+        group.post("tasks/:id/decline") { _, context in
+            try JSONResponse.make(try await tasks.decline(try context.requireCaller(), try context.parameters.require("id")))
+        }
     }
 }

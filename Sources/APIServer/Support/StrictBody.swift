@@ -3,8 +3,8 @@ import Foundation
 import Hummingbird
 import Platform
 
-/// A request body decoded strictly: unknown fields, wrong types and missing fields are 400s that
-/// name the field.
+/// A request body decoded strictly: text that is not JSON as RFC 8259 has it (a trailing comma),
+/// a key given twice, unknown fields, wrong types and missing fields are 400s that name the field.
 protocol StrictBody: Decodable {
     /// The fields the body may have, as on the wire.
     static var fields: [String] { get }
@@ -26,6 +26,14 @@ extension Request {
     mutating func decodeStrict<T: StrictBody>(_ type: T.Type, context: APIRequestContext) async throws -> T {
         let buffer = try await collectBody(upTo: T.maxBytes, context: context)
         let data = Data(buffer.readableBytesView)
+        do {
+            try StrictJSON.validate(Array(buffer.readableBytesView))
+        } catch {
+            if let field = error.field {
+                throw PlatformError.badRequest(field: field, message: "given twice in the body (line \(error.line), column \(error.column))")
+            }
+            throw PlatformError.badRequest(field: nil, message: "the body is not valid JSON: \(error)")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: data) else {
             throw PlatformError.badRequest(field: nil, message: "the body is not valid JSON")
         }

@@ -25,8 +25,19 @@ public struct BuiltinExecutor: FunctionExecutor {
     /// The names of the builtin functions, e.g. "builtin-echo".
     public static var functionNames: [String] { functions.map { $0.name } }
 
+    /// What the builtin `name` reads (nil: no such builtin).
+    public static func signature(of name: String) -> BuiltinSignature? {
+        functions.first { $0.name == name }?.signature
+    }
+
     /// The builtin executor.
     public init() {}
+
+    /// A builtin's name must be one of the builtins; it takes no payload.
+    public func validate(name: String, payload: [UInt8], limits: FunctionLimits) throws(ExecutorError) {
+        guard Self.functionNames.contains(name) else { throw .unknownFunction(name: name, available: Self.functionNames) }
+        guard payload.isEmpty else { throw .badPayload("a builtin function takes no payload") }
+    }
 
     /// Runs the builtin `name`; an unknown name is `ExecutorError.unknownFunction`, which lists the builtins.
     public func execute(name: String, arguments: FunctionArguments, payload: [UInt8], runtime: FunctionRuntime) throws -> String {

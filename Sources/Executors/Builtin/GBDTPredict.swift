@@ -5,6 +5,7 @@
 /// 10 decimals (as Teaclave). Result "Predict result has N lines of data.". Rows are streamed.
 enum GBDTPredict: BuiltinFunction {
     static let name = "builtin-gbdt-predict"
+    static let signature = BuiltinSignature(arguments: [], inputs: ["model_file", "data_file"], outputs: ["result_file"])
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let model = try ModelFile.read(GradientBoostedTrees.self, from: try runtime.openInput("model_file"))

@@ -11,6 +11,7 @@
 /// Boosting passes over every row for each tree, so the rows are held in memory.
 enum GBDTTrain: BuiltinFunction {
     static let name = "builtin-gbdt-train"
+    static let signature = BuiltinSignature(arguments: ["feature_size", "loss", "iterations", "max_depth", "shrinkage", "min_leaf_size", "feature_sample_ratio", "data_sample_ratio"], inputs: ["training_data"], outputs: ["trained_model"])
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let featureSize = try arguments.integer("feature_size", in: 1...Int.max)

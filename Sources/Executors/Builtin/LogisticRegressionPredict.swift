@@ -5,6 +5,7 @@
 /// with 4 decimals (as Teaclave). Result "Predicted N lines of data.". Rows are streamed.
 enum LogisticRegressionPredict: BuiltinFunction {
     static let name = "builtin-logistic-regression-predict"
+    static let signature = BuiltinSignature(arguments: [], inputs: ["model_file", "data_file"], outputs: ["result_file"])
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let model = try ModelFile.read(LogisticRegressionModel.self, from: try runtime.openInput("model_file"))

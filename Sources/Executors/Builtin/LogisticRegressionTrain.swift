@@ -8,6 +8,7 @@
 /// Gradient descent passes over every row at each iteration, so the rows are held in memory.
 enum LogisticRegressionTrain: BuiltinFunction {
     static let name = "builtin-logistic-regression-train"
+    static let signature = BuiltinSignature(arguments: ["alg_alpha", "alg_iters", "feature_size"], inputs: ["training_data"], outputs: ["model_file"])
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let alpha = try arguments.double("alg_alpha", greaterThan: 0)

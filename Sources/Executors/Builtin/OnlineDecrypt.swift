@@ -9,6 +9,7 @@ import Foundation
 /// which must be UTF-8 text.
 enum OnlineDecrypt: BuiltinFunction {
     static let name = "builtin-online-decrypt"
+    static let signature = BuiltinSignature(arguments: ["algorithm", "key", "nonce", "encrypted_data"], inputs: [], outputs: [])
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let keySize = try arguments.choice("algorithm", from: [("aes128gcm", 16), ("aes256gcm", 32)])

@@ -9,6 +9,7 @@
 /// A merge walk over both inputs, in constant memory. An input out of order fails with its line.
 enum OrderedSetIntersect: BuiltinFunction {
     static let name = "builtin-ordered-set-intersect"
+    static let signature = BuiltinSignature(arguments: ["order"], inputs: ["input_data1", "input_data2"], outputs: ["output_result1", "output_result2"])
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let order = try arguments.choice("order", from: SortOrder.allCases.map { ($0.rawValue, $0) })

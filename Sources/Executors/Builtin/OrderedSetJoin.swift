@@ -11,6 +11,7 @@
 /// min(k, m) rows). A file out of order fails with its line.
 enum OrderedSetJoin: BuiltinFunction {
     static let name = "builtin-ordered-set-join"
+    static let signature = BuiltinSignature(arguments: ["left_column", "right_column", "ascending", "drop"], inputs: ["input_data1", "input_data2"], outputs: ["output_result"])
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let leftColumn = try arguments.integer("left_column", in: 0...Int.max)

@@ -7,6 +7,7 @@ import Foundation
 /// are streamed, and read to the end even after a match.
 enum PasswordCheck: BuiltinFunction {
     static let name = "builtin-password-check"
+    static let signature = BuiltinSignature(arguments: [], inputs: ["password", "exposed_passwords"], outputs: [])
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let passwordInput = try runtime.openInput("password")

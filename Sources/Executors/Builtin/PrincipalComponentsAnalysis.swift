@@ -11,6 +11,7 @@
 /// the scatter matrix, whose eigenvectors (Jacobi) are the components; the second projects each row.
 enum PrincipalComponentsAnalysis: BuiltinFunction {
     static let name = "builtin-principal-components-analysis"
+    static let signature = BuiltinSignature(arguments: ["feature_size", "n", "center"], inputs: ["input_data"], outputs: ["output_data"])
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let featureSize = try arguments.integer("feature_size", in: 1...Int.max)

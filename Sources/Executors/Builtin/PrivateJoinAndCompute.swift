@@ -10,6 +10,7 @@ import Foundation
 /// Memory grows with the number of distinct names (each input is streamed once).
 enum PrivateJoinAndCompute: BuiltinFunction {
     static let name = "builtin-private-join-and-compute"
+    static let signature = BuiltinSignature(arguments: ["num_user"], inputs: nil, outputs: nil)
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let users = try arguments.integer("num_user", in: 2...Int.max)

@@ -9,6 +9,7 @@ import _CryptoExtras
 /// (Teaclave's `RSA_PKCS1_SHA256`).
 enum RSASign: BuiltinFunction {
     static let name = "builtin-rsa-sign"
+    static let signature = BuiltinSignature(arguments: ["data"], inputs: ["rsa_key"], outputs: [])
 
     static func run(arguments: FunctionArguments, runtime: FunctionRuntime) throws -> String {
         let data = try arguments.string("data")

@@ -12,4 +12,14 @@ public protocol FunctionExecutor: Sendable {
     /// - Returns: the function's result string.
     /// - Throws: a typed error whose description says why the function failed.
     func execute(name: String, arguments: FunctionArguments, payload: [UInt8], runtime: FunctionRuntime) throws -> String
+
+    /// Checks the payload of a function when it is registered, long before a task runs it: a
+    /// module that does not parse or imports what Cloister does not provide, a script with a
+    /// syntax error. Throws why it can never run; `limits` bound any work the check does.
+    func validate(name: String, payload: [UInt8], limits: FunctionLimits) throws(ExecutorError)
+}
+
+extension FunctionExecutor {
+    /// Nothing to check by default.
+    public func validate(name: String, payload: [UInt8], limits: FunctionLimits) throws(ExecutorError) {}
 }

@@ -60,6 +60,15 @@ public struct WebAssemblyExecutor: FunctionExecutor {
         }
     }
 
+    /// A module that parses, imports only what the LibOS provides, and follows one of the two
+    /// conventions.
+    public func validate(name: String, payload: [UInt8], limits: FunctionLimits) throws(ExecutorError) {
+        guard payload.count >= 8, payload.starts(with: [0x00, 0x61, 0x73, 0x6d]) else {
+            throw .badPayload("the payload is not a WebAssembly module")
+        }
+        _ = try Self.convention(of: payload)
+    }
+
     /// Which convention a module follows: `entrypoint` wins over `_start` when it has both.
     static func convention(of payload: [UInt8]) throws(ExecutorError) -> ProgramEntry {
         let exports: [String]

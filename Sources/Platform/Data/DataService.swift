@@ -17,6 +17,8 @@ public struct DataService: Sendable {
     let httpInputs: HTTPInputPolicy
     /// How written outputs are moved into place.
     let delivery: OutputDelivery
+    /// What is checked at registration rather than when a task runs.
+    let early: EarlyValidation
 
     private func checkRole(_ caller: Caller) throws(PlatformError) {
         guard caller.role.usesData else { throw .forbidden("a \(caller.role) may not register data") }
@@ -85,11 +87,17 @@ public struct DataService: Sendable {
                 throw PlatformError.field("scheme", "a raw (plaintext) input must be a data: URL; a file or download must be encrypted")
             }
             try checkInputLocation(location)
+            var tagBytes: [UInt8]?
             if let tag = request.tag {
                 let bytes = try Validation.hex(tag, field: "tag")
                 guard scheme != .raw else { throw PlatformError.field("tag", "a raw input has no tag") }
                 guard !bytes.isEmpty else { throw PlatformError.field("tag", "must not be empty") }
+                try EarlyValidation.tag(bytes, scheme: scheme)
+                tagBytes = bytes
             }
+            try await early.input(
+                location, scheme: scheme, key: try Validation.hex(request.key, field: "key"),
+                iv: try request.iv.map { text throws(PlatformError) in try Validation.hex(text, field: "iv") }, tag: tagBytes)
             let id = "input-" + UUID().uuidString.lowercased()
             let (wrapped, fingerprint) = try await sealKey(request.key, iv: request.iv, scheme: scheme, for: id)
             let record = FileRecord(
@@ -118,9 +126,10 @@ public struct DataService: Sendable {
             let scheme = try checkKey(scheme: request.scheme, key: request.key, iv: request.iv)
             guard scheme != .raw else { throw PlatformError.field("scheme", "an output must be encrypted (raw is for inputs only)") }
             if let url = request.url {
-                guard case .file = try DataLocation.parse(url, roots: roots, field: "url") else {
+                guard case .file(let path) = try DataLocation.parse(url, roots: roots, field: "url") else {
                     throw PlatformError.field("url", "an output goes to a file:// URL (or leave url out)")
                 }
+                try EarlyValidation.output(path)
             }
             let owners = Array(Set(request.owners ?? [caller.id])).sorted()
             guard owners.count <= 100 else { throw PlatformError.field("owners", "more than 100 owners") }
@@ -135,6 +144,7 @@ public struct DataService: Sendable {
             return (record, fingerprint)
         }) { transaction, prepared in
             let (record, fingerprint) = prepared
+            try await EarlyValidation.dataOwners(record.owners, in: transaction.users) { _ in "owners" }
             // The platform will encrypt under this pair: it must be one it has never seen.
             if let fingerprint, try await DataKeys.claim(fingerprint, for: record.id, in: transaction) != record.id {
                 throw PlatformError.field("iv", Self.reusedPair)

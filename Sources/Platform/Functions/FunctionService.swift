@@ -12,6 +12,8 @@ public struct FunctionService: Sendable {
     let audit: AuditLog
     /// The largest payload accepted, in bytes.
     let maxPayloadBytes: Int
+    /// What is checked at registration rather than when a task runs.
+    let early: EarlyValidation
 
     public func register(_ caller: Caller, _ request: RegisterFunctionRequest) async throws -> Function {
         try await audit.call(user: caller.id, action: "function.register", created: { $0.id }, prepare: { () async throws -> (FunctionRecord, [UInt8]) in
@@ -33,6 +35,9 @@ public struct FunctionService: Sendable {
                 outputs: request.outputs ?? [], userAllowlist: request.userAllowlist ?? [], usageQuota: request.usageQuota,
                 owner: caller.id, disabled: false, invocations: 0, createdAt: now, updatedAt: now)
             try validate(&record)
+            try await early.function(
+                type: type, name: record.name, payload: payload, arguments: record.arguments, inputs: record.inputs,
+                outputs: record.outputs, checkPayload: true)
             return (record, payload)
         }) { transaction, prepared in
             let (record, payload) = prepared
@@ -137,6 +142,9 @@ public struct FunctionService: Sendable {
                     throw PlatformError.field("name", "no builtin function \(Validation.quoted(name))")
                 }
             }
+            try await early.function(
+                type: type, name: request.name ?? current.name, payload: newPayload ?? [], arguments: request.arguments ?? current.arguments,
+                inputs: request.inputs ?? current.inputs, outputs: request.outputs ?? current.outputs, checkPayload: newPayload != nil)
             return newPayload.map { ($0, Hex.encode(SHA256.hash(data: $0))) }
         }) { transaction, newPayload in
             _ = try Self.managed(caller, id, try await transaction.functions.get(id, lock: true))

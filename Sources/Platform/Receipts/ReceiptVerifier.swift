@@ -5,8 +5,8 @@ import ProtectedFiles
 
 /// Checks a task receipt with no server (`cloister receipt verify`): that it is signed by the key
 /// given, that it follows the receipt given as the one before it, and that the output files a party
-/// holds are the ones it names. docs/receipts.md is the specification; Tests/ReceiptVerifier/verify.py
-/// is an independent implementation of it.
+/// holds are the ones it names. docs/receipts.md is the specification; the Python client's
+/// clients/python/cloister/receipts.py is an independent implementation of it.
 public enum ReceiptVerifier {
     /// What a receipt that verified says, and each check that passed.
     public struct Report: Sendable {

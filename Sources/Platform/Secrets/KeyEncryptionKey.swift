@@ -73,7 +73,11 @@ public struct LocalKeyEncryptionKey: KeyEncryptionKey {
     public static func loadOrCreate(path: String) throws(KeyWrapError) -> LocalKeyEncryptionKey {
         if FileManager.default.fileExists(atPath: path) { return try load(path: path) }
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        guard SecretFile.write(bytes, to: path) else { throw .unavailable("cannot create \(path)") }
+        guard SecretFile.create(bytes, at: path) else {
+            // Another process (a server and its workers started at once) made it first: use theirs.
+            if errno == EEXIST { return try load(path: path) }
+            throw .unavailable("cannot create \(path)")
+        }
         return try LocalKeyEncryptionKey(bytes: bytes)
     }
 

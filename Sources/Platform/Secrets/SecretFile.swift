@@ -36,9 +36,21 @@ enum SecretFile {
 
 /// The data folder's own folders and files: owner-only, whatever the umask.
 enum PrivateFiles {
-    /// Creates `path` (and its parents) if needed and makes it 0700.
+    /// Creates `path` (and its parents) if needed and makes it 0700. A folder another process
+    /// creates at the same moment is fine (FileManager's createDirectory fails then with
+    /// NSCocoaErrorDomain 516, "file exists").
     static func makeFolder(_ path: String) throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            guard mkdir(prefix, 0o700) == 0 || errno == EEXIST else {
+                throw PlatformSetupError("cannot create the folder \(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw PlatformSetupError("\(path) is not a folder")
+        }
         guard chmod(path, 0o700) == 0 else {
             throw PlatformSetupError("cannot make \(path) private (chmod 0700): \(String(cString: strerror(errno)))")
         }

@@ -23,6 +23,9 @@ enum TaskEvent: Sendable {
         signer: SigningIdentity)
     /// The creator or an admin cancels it; `signer` (the platform's key) signs the receipt.
     case canceled(by: String, signer: SigningIdentity)
+    /// A participant declines it before it is invoked (even after approving): it is canceled, and
+    /// `signer` (the platform's key) signs the receipt.
+    case declined(by: String, signer: SigningIdentity)
     /// Its worker's lease ran out: it runs again, unless it has had `maxAttempts` attempts (it then
     /// fails, and `signer`, the platform's key, signs the receipt).
     case leaseExpired(maxAttempts: Int, signer: SigningIdentity)
@@ -154,6 +157,17 @@ enum TaskLifecycle {
             columns.append(("lease_until", SQLLiteral.null))
             columns.append(("ended_at", DatabaseNow()))
             events.append(.canceled(taskId: id))
+
+        case .declined(let user, let signer):
+            actor = user
+            guard [.created, .dataAssigned, .approved].contains(before.state) else {
+                throw PlatformError.conflict("task \(id) is \(before.state.rawValue); it can no longer be declined (its creator may cancel it)")
+            }
+            try after.move(to: .canceled, for: "be declined")
+            receipt = (nil, signer)
+            after.reason = "declined by \(user)"
+            detail = "Canceled: declined by \(user)"
+            columns.append(("ended_at", DatabaseNow()))
 
         case .leaseExpired(let maxAttempts, let signer):
             guard before.state == .running else { throw PlatformError.conflict("task \(id) is \(before.state.rawValue); no lease to expire") }

@@ -74,7 +74,8 @@ struct TaskRecord: StoredRecord {
 
     var api: TaskInfo {
         TaskInfo(
-            id: id, functionId: functionId, functionOwner: functionOwner, creator: creator, executor: executor,
+            id: id, functionId: functionId, functionOwner: functionOwner, functionName: functionName,
+            payloadSha256: payloadSha256, creator: creator, executor: executor,
             functionArguments: functionArguments, inputsOwnership: inputsOwnership, outputsOwnership: outputsOwnership,
             participants: participants, approvedBy: approvedBy.sorted(), assignedInputs: assignedInputs,
             assignedOutputs: assignedOutputs, state: state, result: result, reason: reason, createdAt: createdAt,

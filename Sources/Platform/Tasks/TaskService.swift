@@ -43,6 +43,12 @@ public struct TaskService: Sendable {
             let arguments = try Self.arguments(request.functionArguments ?? [:], of: function)
             let inputs = try Self.ownership(request.inputsOwnership ?? [:], declared: function.inputs, field: "inputs_ownership")
             let outputs = try Self.ownership(request.outputsOwnership ?? [:], declared: function.outputs, field: "outputs_ownership")
+            for (field, ownership) in [("inputs_ownership", inputs), ("outputs_ownership", outputs)] {
+                for (name, owners) in ownership.sorted(by: { $0.key < $1.key }) {
+                    // A misspelled owner is found now, not after everyone else approved.
+                    try await EarlyValidation.dataOwners(owners, in: transaction.users) { _ in "\(field).\(name)" }
+                }
+            }
             var participants = Set(inputs.values.joined()).union(outputs.values.joined())
             participants.insert(caller.id)
             if !function.isPublic { participants.insert(function.owner) }
@@ -213,6 +219,16 @@ public struct TaskService: Sendable {
                 throw PlatformError.forbidden("only the creator of \(id) or an admin may cancel it")
             }
             return try await TaskLifecycle.apply(.canceled(by: caller.id, signer: signer), to: id, in: transaction).api
+        }
+    }
+
+    /// Declines a task: any participant says no (even after approving) before it is invoked.
+    /// The task is `Canceled` with the reason `declined by <user>`, like a cancel by its creator;
+    /// once invoked, only its creator or an admin can stop it (`cancel`).
+    public func decline(_ caller: Caller, _ id: String) async throws -> TaskInfo {
+        try await audit.call(user: caller.id, action: "task.decline", object: id) { transaction in
+            _ = try await Self.participating(caller, id, in: transaction)
+            return try await TaskLifecycle.apply(.declined(by: caller.id, signer: signer), to: id, in: transaction).api
         }
     }
 

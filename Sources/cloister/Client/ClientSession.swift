@@ -3,7 +3,6 @@ import AsyncHTTPClient
 import CloisterAPI
 import CloisterClient
 import Foundation
-import NIOSSL
 
 /// The session `cloister login` keeps in the user's config folder
 /// (`$XDG_CONFIG_HOME/cloister/session.json`, else `~/.config/cloister/session.json`, mode 0600).
@@ -15,6 +14,9 @@ struct ClientSession: Codable {
     /// A PEM file of the certificate(s) to trust for an HTTPS server (a self-signed one).
     var caFile: String?
 
+    /// The server `cloister login` talks to when given no `--url` and no session names one.
+    static let defaultURL = "http://127.0.0.1:8470"
+
     static var path: String {
         let environment = ProcessInfo.processInfo.environment
         let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
@@ -22,12 +24,16 @@ struct ClientSession: Codable {
         return base + "/cloister/session.json"
     }
 
+    /// The kept session, if there is one.
+    static func saved() -> ClientSession? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try? WireFormat.decoder().decode(ClientSession.self, from: data)
+    }
+
+    /// The kept session, or exit 2 with how to log in.
     static func load() throws -> ClientSession {
-        guard let data = FileManager.default.contents(atPath: path),
-            let session = try? WireFormat.decoder().decode(ClientSession.self, from: data)
-        else {
-            FileHandle.standardError.write(Data("cloister: not logged in: run `cloister login --url URL --user ID` first\n".utf8))
-            throw ExitCode(1)
+        guard let session = saved() else {
+            CLIExit.notLoggedIn.fail("not logged in: run `cloister login --url URL --user ID` first")
         }
         return session
     }
@@ -39,18 +45,16 @@ struct ClientSession: Codable {
         let partial = Self.path + ".partial"
         guard FileManager.default.createFile(atPath: partial, contents: data, attributes: [.posixPermissions: 0o600]),
             rename(partial, Self.path) == 0
-        else { throw ValidationError("could not write \(Self.path)") }
+        else { CLIExit.error.fail("could not write \(Self.path)") }
     }
 
     /// Runs `body` with a client of `url` that trusts the certificates of `caFile` (PEM) besides
     /// the system's when given, and shuts that client down afterwards.
     static func withClient<T>(url: String, caFile: String?, _ body: (CloisterClient) async throws -> T) async throws -> T {
         guard let caFile else { return try await body(CloisterClient(baseURL: url)) }
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        let (client, http) = try CloisterClient.trusting(caFile: caFile, baseURL: url)
         do {
-            let value = try await body(CloisterClient(baseURL: url, httpClient: http))
+            let value = try await body(client)
             try await http.shutdown()
             return value
         } catch {
@@ -60,21 +64,32 @@ struct ClientSession: Codable {
     }
 }
 
-/// Runs a client call: prints its answer as JSON, or the API's error and exits 1.
-func perform<T: Encodable>(_ body: (CloisterClient) async throws -> T) async throws {
+/// Runs a client call with the kept session: prints its answer as JSON, or one line saying what
+/// went wrong and what to do, and exits with the status of ``CLIExit``.
+func perform<T: Encodable>(_ body: (CloisterClient, ClientSession) async throws -> T) async throws {
     let session = try ClientSession.load()
+    let value: T
     do {
-        let value = try await ClientSession.withClient(url: session.url, caFile: session.caFile) { client in
-            try await body(client.with(token: session.token))
+        value = try await ClientSession.withClient(url: session.url, caFile: session.caFile) { client in
+            try await body(client.with(token: session.token), session)
         }
-        let encoder = WireFormat.encoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
     } catch let error as CloisterClientError {
-        FileHandle.standardError.write(Data("cloister: \(error)\n".utf8))
-        if error.status == 401 { FileHandle.standardError.write(Data("cloister: log in again with `cloister login`\n".utf8)) }
-        throw ExitCode(1)
+        CLIExit.fail(error, session: session)
     }
+    printJSON(value)
+}
+
+/// `perform` for calls that need only the client.
+func perform<T: Encodable>(_ body: (CloisterClient) async throws -> T) async throws {
+    try await perform { client, _ in try await body(client) }
+}
+
+/// Prints a value as the API's pretty JSON.
+func printJSON<T: Encodable>(_ value: T) {
+    let encoder = WireFormat.encoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    guard let data = try? encoder.encode(value) else { CLIExit.error.fail("could not print the answer") }
+    print(String(decoding: data, as: UTF8.self))
 }
 
 /// An answer with nothing to show.
@@ -86,44 +101,44 @@ func pair(_ text: String, option: String) throws -> (String, String) {
     return (String(text[..<equals]), String(text[text.index(after: equals)...]))
 }
 
-/// A password from standard input (its first line), for options that take secrets.
-func readPasswordFromStandardInput() throws -> String {
-    guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw ValidationError("no password on standard input") }
-    return line
-}
-
 /// `cloister login`.
 struct LoginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "login", abstract: "Log in to a platform; the token is kept in the user's config folder.")
+        commandName: "login", abstract: "Log in to a platform; the token is kept in the user's config folder.",
+        discussion: """
+            The password comes from CLOISTER_PASSWORD, else from a prompt that does not echo when \
+            standard input is a terminal, else from the first line of standard input \
+            (--password-stdin: always standard input). Without --url, login goes to the server of \
+            the kept session (and trusts its --ca-file), else to \(ClientSession.defaultURL).
+            """)
 
-    @Option(name: .long, help: "The server (http://127.0.0.1:8470).")
-    var url: String = "http://127.0.0.1:8470"
+    @Option(name: .long, help: ArgumentHelp("The server (default: the kept session's, else \(ClientSession.defaultURL)).", valueName: "url"))
+    var url: String?
 
     @Option(name: .long, help: "The user id.")
     var user: String
 
-    @Flag(name: .customLong("password-stdin"), help: "Read the password from standard input (default: CLOISTER_PASSWORD, else standard input).")
+    @Flag(name: .customLong("password-stdin"), help: "Read the password from the first line of standard input, even when CLOISTER_PASSWORD is set.")
     var passwordStdin = false
 
-    @Option(name: .customLong("ca-file"), help: "A PEM certificate to trust for an HTTPS server (its self-signed certificate).")
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("A PEM certificate to trust for an HTTPS server (its self-signed certificate).", valueName: "file"))
     var caFile: String?
 
     func run() async throws {
-        let password: String
-        if !passwordStdin, let fromEnvironment = ProcessInfo.processInfo.environment["CLOISTER_PASSWORD"] {
-            password = fromEnvironment
-        } else {
-            password = try readPasswordFromStandardInput()
-        }
+        let saved = ClientSession.saved()
+        let server = url ?? saved?.url ?? ClientSession.defaultURL
+        let caPath = caFile.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+            ?? (url == nil || url == saved?.url ? saved?.caFile : nil)
+        let password = try Passwords.read(
+            environment: passwordStdin ? nil : "CLOISTER_PASSWORD", prompt: "Password for \(user) at \(server): ")
         do {
-            let caPath = caFile.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
-            let answer = try await ClientSession.withClient(url: url, caFile: caPath) { try await $0.login(id: user, password: password) }
-            try ClientSession(url: url, user: user, token: answer.token, expiresAt: answer.expiresAt, caFile: caPath).save()
-            print("logged in to \(url) as \(user) (\(answer.user.role)) until \(answer.expiresAt)")
+            let answer = try await ClientSession.withClient(url: server, caFile: caPath) { try await $0.login(id: user, password: password) }
+            try ClientSession(url: server, user: user, token: answer.token, expiresAt: answer.expiresAt, caFile: caPath).save()
+            print("logged in to \(server) as \(user) (\(answer.user.role)) until \(answer.expiresAt)")
         } catch let error as CloisterClientError {
-            FileHandle.standardError.write(Data("cloister: \(error)\n".utf8))
-            throw ExitCode(1)
+            // A refused login is the answer to this command, not an expired session.
+            if error.status == 401 { CLIExit.error.fail(error.message) }
+            CLIExit.fail(error, session: nil)
         }
     }
 }
@@ -133,9 +148,7 @@ struct LogoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logout", abstract: "End the kept token on the server and forget it.")
     func run() async throws {
-        guard let data = FileManager.default.contents(atPath: ClientSession.path),
-            let session = try? WireFormat.decoder().decode(ClientSession.self, from: data)
-        else {
+        guard let session = ClientSession.saved() else {
             print("not logged in")
             return
         }
@@ -148,7 +161,7 @@ struct LogoutCommand: AsyncParsableCommand {
             // Expired or revoked already: nothing left to end.
         } catch {
             ended = false
-            FileHandle.standardError.write(Data("cloister: could not end the token on \(session.url): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("cloister: could not end the token on \(session.url): \(CLIExit.message(of: error))\n".utf8))
         }
         try? FileManager.default.removeItem(atPath: ClientSession.path)
         print(ended ? "logged out" : "forgot the token (the server could not be told; it stays valid until it expires)")
@@ -165,7 +178,7 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "Read the audit log, newest first (admins).")
         @Option(help: "Only entries of this user.") var user: String?
         @Option(help: "Only entries on this object (a task, function, file or user id).") var object: String?
-        @Option(help: "How many entries.") var limit: Int = 100
+        @Option(help: "How many entries (at most 10000).") var limit: Int = 100
         func run() async throws {
             try await perform { try await $0.audit(user: user, object: object, limit: limit) }
         }

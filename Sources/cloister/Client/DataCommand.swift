@@ -30,9 +30,9 @@ struct DataCommand: AsyncParsableCommand {
             commandName: "register-output", abstract: "Register an output: where it goes (default: kept by the platform) and its key.")
         @Option(help: "A file:// URL under a data root (default: the platform keeps it).") var url: String?
         @Option(help: "The scheme (not raw).") var scheme: String
-        @Option(name: .customLong("key-file")) var keyFile: String?
-        @Option var key: String?
-        @Option var iv: String?
+        @Option(name: .customLong("key-file"), help: "A file holding the key: `cloister keygen` output, hex text or the raw key bytes.") var keyFile: String?
+        @Option(help: "The key as hex (prefer --key-file).") var key: String?
+        @Option(help: "The IV as hex (aes-gcm only; --key-file's iv line otherwise).") var iv: String?
         @Option(name: .customLong("owner"), help: "An owner (repeat for a fusion output; default: you).") var owners: [String] = []
         func run() async throws {
             let (keyText, ivText) = try readKey(key: key, keyFile: keyFile, iv: iv, scheme: scheme)
@@ -44,7 +44,7 @@ struct DataCommand: AsyncParsableCommand {
 
     struct FromOutput: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "from-output", abstract: "Register a written output as an input.")
-        @Argument var outputId: String
+        @Argument(help: "The output's id.") var outputId: String
         func run() async throws { try await perform { try await $0.registerInput(fromOutput: outputId) } }
     }
 
@@ -56,7 +56,7 @@ struct DataCommand: AsyncParsableCommand {
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "get", abstract: "Show an input or output file.")
-        @Argument var id: String
+        @Argument(help: "The file's id (input-… or output-…).") var id: String
         func run() async throws {
             try await perform { id.hasPrefix("output-") ? try await $0.getOutput(id) : try await $0.getInput(id) }
         }
@@ -66,7 +66,7 @@ struct DataCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "download",
             abstract: "Save a written output (still encrypted: `cloister decrypt` opens it with your key).")
-        @Argument var id: String
+        @Argument(help: "The output's id.") var id: String
         @Option(name: .shortAndLong, help: "Where to save it.") var output: String
         func run() async throws {
             try await perform { client -> Done in

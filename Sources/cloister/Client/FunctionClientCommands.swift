@@ -54,25 +54,29 @@ struct FunctionListCommand: AsyncParsableCommand {
 
 struct FunctionGetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "get", abstract: "Show a function.")
-    @Argument var id: String
+    @Argument(help: "The function's id.") var id: String
     func run() async throws { try await perform { try await $0.getFunction(id) } }
 }
 
 struct FunctionUpdateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update", abstract: "Change a function you own: the fields of a JSON file (as PATCH /v1/functions/{id} takes).")
-    @Argument var id: String
-    @Option(help: "A JSON file of the fields to change.") var json: String
+    @Argument(help: "The function's id.") var id: String
+    @Option(help: ArgumentHelp("A JSON file of the fields to change, sent as it is: the server refuses an unknown field.", valueName: "file")) var json: String
     func run() async throws {
-        guard let data = FileManager.default.contents(atPath: json) else { throw ValidationError("cannot read \(json)") }
-        let request = try WireFormat.decoder().decode(UpdateFunctionRequest.self, from: data)
-        try await perform { try await $0.updateFunction(id, request) }
+        guard let data = FileManager.default.contents(atPath: json) else { CLIExit.error.fail("cannot read \(json)") }
+        do {
+            try StrictJSON.validate(Array(data))
+        } catch {
+            CLIExit.error.fail("\(json) is not valid JSON: \(error)")
+        }
+        try await perform { try await $0.updateFunction(id, json: data) }
     }
 }
 
 struct FunctionDeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a function you own.")
-    @Argument var id: String
+    @Argument(help: "The function's id.") var id: String
     func run() async throws {
         try await perform { client -> Done in
             try await client.deleteFunction(id)
@@ -83,12 +87,12 @@ struct FunctionDeleteCommand: AsyncParsableCommand {
 
 struct FunctionDisableCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "disable", abstract: "Disable a function you own: no new tasks.")
-    @Argument var id: String
+    @Argument(help: "The function's id.") var id: String
     func run() async throws { try await perform { try await $0.disableFunction(id) } }
 }
 
 struct FunctionUsageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "usage", abstract: "Show a function's invocations, quota and tasks by state.")
-    @Argument var id: String
+    @Argument(help: "The function's id.") var id: String
     func run() async throws { try await perform { try await $0.functionUsage(id) } }
 }

@@ -5,7 +5,9 @@ import Platform
 
 /// The options `serve` and `worker` share: where the platform's data is and how tasks run.
 struct PlatformOptions: ParsableArguments {
-    @Option(name: .long, help: "The data folder: the SQLite database, the key-encryption key, kept outputs, scratch space (created if missing).")
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The data folder: the SQLite database, the key-encryption key, kept outputs, scratch space (created if missing).", valueName: "folder"))
     var data: String = "cloister-data"
 
     @Option(
@@ -25,14 +27,11 @@ struct PlatformOptions: ParsableArguments {
     @Option(name: .customLong("data-root"), help: ArgumentHelp("A folder file:// data URLs may point into (repeat for more; default <data>/files).", valueName: "folder"))
     var dataRoots: [String] = []
 
-    @Option(name: .long, help: "How many tasks this process runs at once (0: none; a `cloister worker` runs them).")
-    var workers: Int = 2
+    @Option(name: .customLong("password-cost"), help: "The bcrypt cost of password hashes (4–31).")
+    var passwordCost: UInt8 = 12
 
     @Option(name: .customLong("stale-after"), help: "Seconds without a heartbeat after which a running task's worker counts as lost.")
     var staleAfter: Double = 15
-
-    @Option(name: .customLong("password-cost"), help: "The bcrypt cost of password hashes (4–31).")
-    var passwordCost: UInt8 = 12
 
     @Option(name: .long, help: "The engine WebAssembly and Python functions run on: wasmtime (the default, when its library loads) or wasmkit.")
     var engine: String?
@@ -65,7 +64,6 @@ struct PlatformOptions: ParsableArguments {
         if let database {
             do { _ = try DatabaseLocation(parsing: database) } catch { throw ValidationError("--database: \(error)") }
         }
-        guard workers >= 0, workers <= 256 else { throw ValidationError("--workers must be 0 to 256") }
         guard staleAfter >= 1 else { throw ValidationError("--stale-after must be at least 1 second") }
         guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
         for network in allowInputNetworks where IPNetwork(network) == nil {
@@ -76,8 +74,9 @@ struct PlatformOptions: ParsableArguments {
         }
     }
 
-    /// The platform's configuration; loads the key-encryption key when one is given.
-    func configuration() throws -> PlatformConfiguration {
+    /// The platform's configuration with `workers` in-process workers; loads the key-encryption
+    /// key when one is given.
+    func configuration(workers: Int) throws -> PlatformConfiguration {
         let current = FileManager.default.currentDirectoryPath
         let absolute = { (path: String) in path.hasPrefix("/") ? path : current + "/" + path }
         var configuration = PlatformConfiguration(dataFolder: absolute(data))

@@ -18,11 +18,16 @@ struct ServeCommand: AsyncParsableCommand {
             schema up to date, one server at a time (docs/deployment.md). The first start creates \
             the user `admin` with a random password it prints once (or with \
             CLOISTER_ADMIN_PASSWORD). SIGTERM or SIGINT stops it gracefully: running functions are \
-            stopped and their tasks queued again, so the next start runs them; nothing is lost.
+            stopped and their tasks queued again, so the next start runs them; nothing is lost. \
+            The approval page is served at / (sign in, approve or decline tasks, download your \
+            encrypted outputs).
             """
     )
 
     @OptionGroup var platform: PlatformOptions
+
+    @Option(name: .long, help: "How many tasks the server runs itself at once (0: none; `cloister worker` processes run them).")
+    var workers: Int = 2
 
     @Option(name: .long, help: "The address to listen on.")
     var host: String = "127.0.0.1"
@@ -45,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
     var metricsTokenFile: String?
 
     func validate() throws {
+        guard workers >= 0, workers <= 256 else { throw ValidationError("--workers must be 0 to 256") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("give --tls-cert and --tls-key together") }
     }
@@ -52,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "cloister")
         logger.logLevel = ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let configuration = try platform.configuration()
+        let configuration = try platform.configuration(workers: workers)
         var metricsToken: String?
         if let metricsTokenFile {
             guard let text = try? String(contentsOfFile: metricsTokenFile, encoding: .utf8),
@@ -61,11 +67,18 @@ struct ServeCommand: AsyncParsableCommand {
             metricsToken = token
         }
         print("cloister: opening the platform in \(configuration.dataFolder) (database \(configuration.database))")
-        let instance = try await Platform.open(configuration, logger: logger)
+        let instance: Platform
+        do {
+            instance = try await Platform.open(configuration, logger: logger)
+        } catch {
+            CLIExit.error.fail("cannot open the platform in \(configuration.dataFolder): \(ServerErrors.describe(error))")
+        }
         let scheme = tlsCertificate == nil ? "http" : "https"
         let host = host
         let portFile = portFile
-        let application = try APIServer.application(
+        let application: any ApplicationProtocol
+        do {
+            application = try APIServer.application(
             platform: instance,
             configuration: .init(host: host, port: port, tlsCertificatePath: tlsCertificate, tlsKeyPath: tlsKey, metricsToken: metricsToken),
             logger: logger,
@@ -80,14 +93,19 @@ struct ServeCommand: AsyncParsableCommand {
                 if configuration.workers > 0 {
                     print("cloister: their receipts are signed by worker key \(instance.workerKeyId) (public key \(instance.workerPublicKey))")
                 }
+                print("cloister: the approval page is at \(scheme)://\(host):\(port)/")
                 fflush(nil)
                 if let portFile { try? "\(port)\n".write(toFile: portFile, atomically: true, encoding: .utf8) }
             })
+        } catch {
+            try? await instance.shutdown()
+            CLIExit.error.fail(ServerErrors.describe(error, host: host, port: port, tlsCertificate: tlsCertificate, tlsKey: tlsKey))
+        }
         do {
             try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
         } catch {
             try? await instance.shutdown()
-            throw error
+            CLIExit.error.fail(ServerErrors.describe(error, host: host, port: self.port, tlsCertificate: tlsCertificate, tlsKey: tlsKey))
         }
         try await instance.shutdown()
         print("cloister: stopped")
@@ -124,13 +142,24 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var platform: PlatformOptions
 
+    @Option(name: .long, help: "How many tasks this worker process runs at once.")
+    var workers: Int = 2
+
+    func validate() throws {
+        guard workers >= 1, workers <= 256 else { throw ValidationError("--workers must be 1 to 256") }
+    }
+
     func run() async throws {
         var logger = Logger(label: "cloister.worker")
         logger.logLevel = ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        var configuration = try platform.configuration()
-        if configuration.workers == 0 { configuration.workers = 2 }
+        var configuration = try platform.configuration(workers: workers)
         configuration.runsMigrations = false
-        let instance = try await Platform.open(configuration, logger: logger)
+        let instance: Platform
+        do {
+            instance = try await Platform.open(configuration, logger: logger)
+        } catch {
+            CLIExit.error.fail("cannot open the platform in \(configuration.dataFolder): \(ServerErrors.describe(error))")
+        }
         let pool = instance.workers
         print(
             "cloister: worker pool \(pool.name) running \(configuration.workers) task(s) at once (\(pool.capabilities.map(\.description).joined(separator: ", "))) from \(configuration.database)")

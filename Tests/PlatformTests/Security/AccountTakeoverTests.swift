@@ -44,7 +44,8 @@ struct AccountTakeoverTests {
             #expect(try await legacyManager.send(.POST, "/v1/users/bank-do/password/reset").status == 404)
             // Step 4: so the function owner never learns a data owner's password, and as itself it
             // may not create a task over the owner's data.
-            let function = try await fo.registerFunction(RegisterFunctionRequest(name: "builtin-echo", executorType: "builtin"))
+            let function = try await fo.registerFunction(RegisterFunctionRequest(
+                name: "builtin-echo", executorType: "builtin", arguments: [FunctionArgumentSpec(key: "message", defaultValue: "hi")]))
             let create = try await fo.send(.POST, "/v1/tasks", body: try WireFormat.encoder().encode(
                 CreateTaskRequest(functionId: function.id, executor: "builtin", inputsOwnership: [:])))
             #expect(create.status == 403)

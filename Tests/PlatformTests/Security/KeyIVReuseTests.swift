@@ -12,6 +12,14 @@ import Testing
 struct KeyIVReuseTests {
     static func hex(_ count: Int) -> String { Hex.encode((0..<count).map { _ in UInt8.random(in: 0...255) }) }
 
+    /// `text` sealed with aes-gcm under (key, iv), as a `data:` URL.
+    static func sealed(_ text: String, key: String, iv: String) throws -> String {
+        let keyBytes = try Hex.decode(key)
+        let sealed = try SecurityFixtures.encrypted(
+            Array(text.utf8), scheme: keyBytes.count == 16 ? .aesGCM128 : .aesGCM256, key: keyBytes, iv: try Hex.decode(iv))
+        return "data:application/octet-stream;base64," + Data(sealed.bytes).base64EncodedString()
+    }
+
     @Test("a (key, IV) pair of an input or another output is refused for an output; the same input file may be registered twice")
     func registrationRefusesReusedPairs() async throws {
         try await TestServer.with(workers: 0) { server in
@@ -22,12 +30,14 @@ struct KeyIVReuseTests {
             #expect(second.status == 400)
             #expect(String(decoding: second.body, as: UTF8.self).contains("'iv'"))
             let asInput = try await user.send(.POST, "/v1/inputs", body: try WireFormat.encoder().encode(
-                RegisterInputRequest(url: "data:,x", scheme: "aes-gcm-128", key: key, iv: iv)))
+                RegisterInputRequest(url: try Self.sealed("x", key: key, iv: iv), scheme: "aes-gcm-128", key: key, iv: iv)))
             #expect(asInput.status == 400)
+            #expect(String(decoding: asInput.body, as: UTF8.self).contains("'iv'"))
             // An input's pair: registering the same file again is fine, an output under it is not.
             let inputKey = Self.hex(32), inputIV = Self.hex(12)
+            let ciphertext = try Self.sealed("ciphertext", key: inputKey, iv: inputIV)
             for _ in 0..<2 {
-                _ = try await user.registerInput(RegisterInputRequest(url: "data:,ciphertext", scheme: "aes-gcm-256", key: inputKey, iv: inputIV))
+                _ = try await user.registerInput(RegisterInputRequest(url: ciphertext, scheme: "aes-gcm-256", key: inputKey, iv: inputIV))
             }
             let overInput = try await user.send(.POST, "/v1/outputs", body: try WireFormat.encoder().encode(RegisterOutputRequest(scheme: "aes-gcm-256", key: inputKey, iv: inputIV)))
             #expect(overInput.status == 400)

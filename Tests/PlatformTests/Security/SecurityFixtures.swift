@@ -12,11 +12,28 @@ enum SecurityFixtures {
         try wat2wasm(#"(module (memory (export "memory") 1) (func (export "_start")))"#)
     }
 
+    /// `module` made `count` bytes larger by a custom section (which no engine reads): a large
+    /// payload that is still a valid module.
+    static func padded(_ module: [UInt8], by count: Int, with byte: UInt8) -> [UInt8] {
+        let name = Array("padding".utf8)
+        var size = UInt32(1 + name.count + count)
+        var leb: [UInt8] = []
+        repeat {
+            var piece = UInt8(size & 0x7F)
+            size >>= 7
+            if size != 0 { piece |= 0x80 }
+            leb.append(piece)
+        } while size != 0
+        return module + [0x00] + leb + [UInt8(name.count)] + name + [UInt8](repeating: byte, count: count)
+    }
+
     /// `plaintext` encrypted with a fresh key: the stored bytes, the key and the tag in hex.
-    static func encrypted(_ plaintext: [UInt8], scheme: Scheme = .cloisterFile128) throws -> (bytes: [UInt8], key: String, tag: String) {
-        let key = (0..<scheme.keySize).map { _ in UInt8.random(in: 0...255) }
+    static func encrypted(
+        _ plaintext: [UInt8], scheme: Scheme = .cloisterFile128, key given: [UInt8]? = nil, iv: [UInt8]? = nil
+    ) throws -> (bytes: [UInt8], key: String, tag: String) {
+        let key = given ?? (0..<scheme.keySize).map { _ in UInt8.random(in: 0...255) }
         let output = MemoryFile()
-        let writer = try ProtectedFileWriter(scheme: scheme, key: key, output: output)
+        let writer = try ProtectedFileWriter(scheme: scheme, key: key, iv: iv, output: output)
         try writer.write(plaintext)
         let tag = try writer.finish()
         return (output.bytes, Hex.encode(key), Hex.encode(tag))

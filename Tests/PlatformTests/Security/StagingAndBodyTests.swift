@@ -53,9 +53,12 @@ struct StagingAndBodyTests {
                 #expect(answer.status == 400, "\(url)")
                 #expect(String(decoding: answer.body, as: UTF8.self).contains("folder"))
             }
-            // Registered while it did not exist, a folder by the time the task runs: nothing is copied.
+            // Registered as a file, a folder by the time the task runs: nothing is copied.
             let later = root + "/later"
-            let input = try await user.registerInput(RegisterInputRequest(url: "file://" + later, scheme: "cloister-file-128", key: String(repeating: "00", count: 16)))
+            let sealed = try SecurityFixtures.encrypted(Array("a line\n".utf8))
+            try Data(sealed.bytes).write(to: URL(fileURLWithPath: later))
+            let input = try await user.registerInput(RegisterInputRequest(url: "file://" + later, scheme: "cloister-file-128", key: sealed.key))
+            try FileManager.default.removeItem(atPath: later)
             try FileManager.default.createDirectory(atPath: later, withIntermediateDirectories: true)
             try Data(repeating: 7, count: 1 << 20).write(to: URL(fileURLWithPath: later + "/big"))
             let function = try await SecurityFixtures.function(owner, module: try SecurityFixtures.noop(), inputs: ["data"])
@@ -80,7 +83,7 @@ struct StagingAndBodyTests {
             var streams: [(AsyncStream<ByteBuffer>.Continuation, ArraySlice<UInt8>)] = []
             var running: [Task<Void, any Error>] = []
             for index in 0..<3 {
-                let payload = Data([0, 0x61, 0x73, 0x6D] + [UInt8](repeating: UInt8(index), count: 5 << 20)).base64EncodedString()
+                let payload = Data(try SecurityFixtures.padded(SecurityFixtures.noop(), by: 5 << 20, with: UInt8(index))).base64EncodedString()
                 let body = Array(try WireFormat.encoder().encode(RegisterFunctionRequest(name: "held-\(index)", executorType: "wasm", payload: payload)))
                 let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
                 var request = HTTPClientRequest(url: server.client.baseURL + "/v1/functions")
@@ -104,7 +107,7 @@ struct StagingAndBodyTests {
             #expect(statuses.sorted() == [201, 429, 429], "\(statuses)")
             // Once answered, the bytes are the client's again: the same registration succeeds.
             let again = Data(try WireFormat.encoder().encode(RegisterFunctionRequest(
-                name: "again", executorType: "wasm", payload: Data([0, 0x61, 0x73, 0x6D] + [UInt8](repeating: 9, count: 5 << 20)).base64EncodedString())))
+                name: "again", executorType: "wasm", payload: Data(try SecurityFixtures.padded(SecurityFixtures.noop(), by: 5 << 20, with: 9)).base64EncodedString())))
             #expect(try await owner.send(.POST, "/v1/functions", body: again).status == 201)
         }
     }

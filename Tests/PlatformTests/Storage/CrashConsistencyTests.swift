@@ -58,9 +58,12 @@ struct CrashConsistencyTests {
             counts["data.register_output"] = try await Self.everyStatement(platform, "data.register_output") {
                 output = try await platform.data.registerOutput(F.user, RegisterOutputRequest(scheme: "cloister-file-128", key: String(repeating: "ab", count: 16)))
             }
+            // Registering checks that the key opens the file: a real aes-gcm ciphertext.
+            let sealed = try SecurityFixtures.encrypted(Array("x".utf8), scheme: .aesGCM128, key: [UInt8](repeating: 0xcd, count: 16), iv: [UInt8](repeating: 1, count: 12))
             counts["data.register_input"] = try await Self.everyStatement(platform, "data.register_input") {
                 _ = try await platform.data.registerInput(F.user, RegisterInputRequest(
-                    url: "data:,x", scheme: "aes-gcm-128", key: String(repeating: "cd", count: 16), iv: String(repeating: "01", count: 12)))
+                    url: "data:application/octet-stream;base64," + Data(sealed.bytes).base64EncodedString(), scheme: "aes-gcm-128",
+                    key: sealed.key, iv: String(repeating: "01", count: 12)))
             }
             var created: TaskInfo?
             counts["task.create"] = try await Self.everyStatement(platform, "task.create") {
