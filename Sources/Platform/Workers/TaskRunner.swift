@@ -289,10 +289,11 @@ struct TaskRunner: Sendable {
 
     /// Finishes or clears the output deliveries left pending by workers that stopped: a finished
     /// attempt's outputs are moved into place; the folders of attempts that will never commit
-    /// (canceled, failed, taken over) are removed. An attempt still running is left alone.
-    func sweepDeliveries() async throws {
+    /// (canceled, failed, taken over) are removed. An attempt still running is left alone, and so
+    /// is every task of `live` (this process's workers still run or deliver it themselves).
+    func sweepDeliveries(except live: Set<String> = []) async throws {
         let delivery = data.delivery
-        for folder in delivery.pendingFolders() {
+        for folder in delivery.pendingFolders() where !live.contains(folder.task) {
             let task = try await database.record(TaskRecord.self, folder.task)
             if let task, task.state == .running, task.attempts == folder.attempt { continue }
             if let task, task.state == .finished, task.attempts == folder.attempt {

@@ -150,7 +150,8 @@ public final class WorkerPool: Sendable {
                     try await directory.touch(id: name, forgetAfter: Int(staleAfter * 4000))
                     lastTouch = ContinuousClock.now
                 }
-                try await runner.sweepDeliveries()
+                // Not the deliveries this pool's own workers are making: only those of workers that stopped.
+                try await runner.sweepDeliveries(except: running.withLock { Set($0.keys) })
             } catch {
                 logger.error("recovery: \(error)")
             }
