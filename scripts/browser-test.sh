@@ -19,10 +19,6 @@ export CHROMIUM=${CHROMIUM:-$(command -v chromium)}
 export CHROMEDRIVER=${CHROMEDRIVER:-$(command -v chromedriver)}
 VENV=$("$ROOT/scripts/python-venv.sh")
 
-if [ -n "${CLOISTER_BIN:-}" ]; then
-    export CLOISTER_BIN
-else
-    swift build -c release --product cloister >/dev/null
-    export CLOISTER_BIN=$(swift build -c release --show-bin-path)/cloister
-fi
+CLOISTER_BIN=$("$ROOT/scripts/cloister-bin.sh")
+export CLOISTER_BIN
 PYTHONDONTWRITEBYTECODE=1 "$VENV/bin/python" "$ROOT/Tests/Browser/approval_page.py"

@@ -15,12 +15,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CLIENT=$ROOT/clients/python
 VENV=$("$ROOT/scripts/python-venv.sh")
 
-if [ -n "${CLOISTER_BIN:-}" ]; then
-    export CLOISTER_BIN
-else
-    swift build -c release --product cloister >/dev/null
-    export CLOISTER_BIN=$(swift build -c release --show-bin-path)/cloister
-fi
+CLOISTER_BIN=$("$ROOT/scripts/cloister-bin.sh")
+export CLOISTER_BIN
 
 # Nothing is left in the repository: no bytecode, no mypy or pytest cache.
 export PYTHONDONTWRITEBYTECODE=1

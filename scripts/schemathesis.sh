@@ -39,12 +39,7 @@ fi
 
 # 2. A server of our own.
 # CLOISTER_BIN: another build of cloister (a debug one while working on the API).
-if [ -n "${CLOISTER_BIN:-}" ]; then
-    CLOISTER=$CLOISTER_BIN
-else
-    swift build -c release --product cloister >/dev/null
-    CLOISTER=$(swift build -c release --show-bin-path)/cloister
-fi
+CLOISTER=$("$ROOT/scripts/cloister-bin.sh")
 WORK=$(mktemp -d)
 SERVER_PID=
 cleanup() {
