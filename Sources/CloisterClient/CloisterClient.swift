@@ -223,11 +223,12 @@ public struct CloisterClient: Sendable {
 
     public func getTask(_ id: String) async throws -> TaskInfo { try await call(.GET, "/v1/tasks/\(Self.escape(id))", as: TaskInfo.self) }
 
-    /// A long poll: the task once its state is no longer `seen` (by default, the state it has when
-    /// the server gets the call) or is final, or after `wait` (whole seconds, at most 30).
-    public func getTask(_ id: String, waitingUpTo wait: Duration, whileStateIs seen: TaskState? = nil) async throws -> TaskInfo {
+    /// A long poll: the task once its state is none of `seen` (none given: the state it has when
+    /// the server gets the call) or is final, or after `wait` (whole seconds, at most 30). Given
+    /// `.staged, .running`, one call follows a run from its invocation to its end.
+    public func getTask(_ id: String, waitingUpTo wait: Duration, whileStateIs seen: TaskState...) async throws -> TaskInfo {
         var path = "/v1/tasks/\(Self.escape(id))?wait=\(wait.components.seconds)"
-        if let seen { path += "&state=\(seen.rawValue)" }
+        if !seen.isEmpty { path += "&state=" + seen.map(\.rawValue).joined(separator: ",") }
         return try await call(.GET, path, as: TaskInfo.self)
     }
 

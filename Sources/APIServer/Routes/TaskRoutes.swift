@@ -17,7 +17,7 @@ struct TaskRoutes {
         group.get("tasks") { _, context in
             try JSONResponse.make(TaskList(tasks: try await tasks.list(try context.requireCaller())))
         }
-        // `?wait=SECONDS[&state=STATE]`: a long poll (TaskService.get(_:_:waitingUpTo:whileStateIs:)).
+        // `?wait=SECONDS[&state=STATE[,STATE…]]`: a long poll (TaskService.get(_:_:waitingUpTo:whileStateIn:)).
         group.get("tasks/:id") { request, context in
             let caller = try context.requireCaller()
             let id = try context.parameters.require("id")
@@ -30,15 +30,18 @@ struct TaskRoutes {
             guard let seconds = Int(waitText), (0...longest).contains(seconds) else {
                 throw PlatformError.badRequest(field: "wait", message: "must be a whole number of seconds from 0 to \(longest)")
             }
-            var seen: TaskState?
+            var seen: Set<TaskState> = []
             if let stateText = query.get("state") {
-                guard let state = TaskState(rawValue: stateText) else {
-                    throw PlatformError.badRequest(
-                        field: "state", message: "must be one of \(TaskState.allCases.map(\.rawValue).joined(separator: ", "))")
+                for text in stateText.split(separator: ",", omittingEmptySubsequences: false) {
+                    guard let state = TaskState(rawValue: String(text)) else {
+                        throw PlatformError.badRequest(
+                            field: "state",
+                            message: "must be one or more of \(TaskState.allCases.map(\.rawValue).joined(separator: ", ")), separated by commas")
+                    }
+                    seen.insert(state)
                 }
-                seen = state
             }
-            return try JSONResponse.make(try await tasks.get(caller, id, waitingUpTo: .seconds(seconds), whileStateIs: seen))
+            return try JSONResponse.make(try await tasks.get(caller, id, waitingUpTo: .seconds(seconds), whileStateIn: seen))
         }
         group.post("tasks/:id/data") { request, context in
             var request = request

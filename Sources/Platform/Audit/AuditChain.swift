@@ -81,11 +81,12 @@ enum AuditChain {
         }
         for receipt in receipts {
             let sealed = try TaskReceipt.seal(receipt, after: head)
-            try await sql.insert(into: "receipts").columns("task_id", "seq", "sha256", "signer", "document")
-                .values(
-                    SQLBind(receipt.taskId), SQLBind(sealed.sequence), SQLBind(sealed.sha256), SQLBind(receipt.signer.keyId),
-                    SQLBind(String(decoding: sealed.document, as: UTF8.self)))
-                .run()
+            let binds: [any Encodable & Sendable] = [
+                receipt.taskId, sealed.sequence, sealed.sha256, receipt.signer.keyId, String(decoding: sealed.document, as: UTF8.self),
+            ]
+            try await CachedStatement("receipts.insert", on: sql, binds: binds) { sql, values in
+                sql.insert(into: "receipts").columns("task_id", "seq", "sha256", "signer", "document").values(values).query
+            }.run(on: sql)
             head.receiptSequence = sealed.sequence
             head.receiptSha256 = sealed.sha256
         }

@@ -217,9 +217,10 @@ public struct FunctionService: Sendable {
     /// The payload of function `id` (for workers).
     func payload(of id: String) async throws -> [UInt8]? {
         try await database.read { sql in
-            guard let row = try await sql.select().column("payload").from("payloads").where("function_id", .equal, id).first() else {
-                return nil
+            let statement = CachedStatement("payloads.get", on: sql, binds: [id]) { sql, values in
+                sql.select().column("payload").from("payloads").where(SQLColumn("function_id"), .equal, values[0]).limit(1).query
             }
+            guard let row = try await statement.rows(on: sql).first else { return nil }
             return Array(try row.decode(column: "payload", as: Data.self))
         }
     }

@@ -43,11 +43,14 @@ struct RecordTable<Record: StoredRecord>: Sendable {
         stored.version = 1
         let indexColumns = record.indexColumns
         let columns = ["id", "version", "body"] + indexColumns.map(\.0)
-        let binds: [any Encodable & Sendable] = [record.id, 1, try Self.encode(stored)] + indexColumns.map(\.1)
+        let body = try Self.encode(stored)
+        let binds: [any Encodable & Sendable] = [record.id, 1, body] + indexColumns.map(\.1)
         let statement = CachedStatement("\(Record.table).insert", on: sql, binds: binds) { sql, values in
             sql.insert(into: Record.table).columns(columns).values(values).ignoringConflicts(with: "id").returning("id").query
         }
-        return try await !statement.rows(on: sql).isEmpty
+        guard try await !statement.rows(on: sql).isEmpty else { return false }
+        DecodedRecords.shared.remember(stored, Record.table + "/" + record.id, body: body)
+        return true
     }
 
     /// The record `id`, if any. With `lock`, its row stays locked (PostgreSQL `FOR UPDATE`) until
@@ -126,22 +129,23 @@ struct RecordTable<Record: StoredRecord>: Sendable {
 }
 
 extension JSONEncoder {
-    /// The encoder of stored bodies (sorted keys, dates as seconds since 1970).
-    static var records: JSONEncoder {
+    /// The encoder of stored bodies (sorted keys, dates as seconds since 1970): one, shared (its
+    /// options never change after this).
+    static let records: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .secondsSince1970
         return encoder
-    }
+    }()
 }
 
 extension JSONDecoder {
-    /// The decoder of stored bodies.
-    static var records: JSONDecoder {
+    /// The decoder of stored bodies: one, shared.
+    static let records: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         return decoder
-    }
+    }()
 }
 
 /// Records lately decoded from their JSON bodies, by table and id, with the body each came from.

@@ -66,6 +66,18 @@ struct CachedStatement: SQLExpression {
         self.text = text
     }
 
+    /// A statement whose binds never change for its `shape` either (a worker pool's claim, over its
+    /// capabilities): serialized once, text and binds.
+    init(constant shape: String, on sql: any SQLDatabase, build: (any SQLDatabase) -> any SQLExpression) {
+        let key = sql.dialect.name + "|" + shape
+        if let known = cachedConstants.withLock({ $0[key] }) {
+            (text, binds) = known
+            return
+        }
+        (text, binds) = sql.serialize(build(sql))
+        cachedConstants.withLock { $0[key] = (text, binds) }
+    }
+
     func serialize(to serializer: inout SQLSerializer) {
         serializer.write(text)
         serializer.binds.append(contentsOf: binds)
@@ -86,6 +98,9 @@ struct CachedStatement: SQLExpression {
 
 /// The SQL text of each statement shape, by dialect.
 private let cachedTexts = Mutex<[String: String]>([:])
+
+/// The SQL text and binds of each constant statement, by dialect.
+private let cachedConstants = Mutex<[String: (String, [any Encodable & Sendable])]>([:])
 
 /// Rows handed over one at a time, possibly from another thread.
 private final class CollectedRows: Sendable {

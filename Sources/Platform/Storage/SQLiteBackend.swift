@@ -16,6 +16,13 @@ import Synchronization
 /// commit is on disk. One fsync acknowledges the whole group, so under load the fsyncs per call fall
 /// well below one; alone, a call costs one.
 ///
+/// **A call that finds the writer idle** runs its transaction at once on its own thread, with no
+/// hand-off to the writer's thread and back (two thread wake-ups, a tenth of a task's latency).
+/// It only starts if it can take the write lock without waiting (`beginWithoutWaiting`); when
+/// another process holds it, the call goes to the writer's thread, which may wait. What it may
+/// then block on is its own commit's fsync. The calls that queue behind it go to the writer's
+/// thread as a group, as above.
+///
 /// **Commit policy.** `synchronous = FULL` for a group that holds a durable transaction (the WAL is
 /// fsync'd before any caller hears back: nothing acknowledged is lost, even to a power cut),
 /// `NORMAL` for a group of deferred ones only (written to the WAL, flushed by the next durable
@@ -109,6 +116,13 @@ final class SQLiteBackend: DatabaseBackend {
     private func enqueue<T: Sendable>(
         durability: Durability, transactional: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
+        if transactional, queue.withLock({ queue -> Bool in
+            guard !queue.running else { return false }
+            queue.running = true
+            return true
+        }) {
+            if let value = try await runAlone(durability: durability, body) { return value }
+        }
         let result = Mutex<T?>(nil)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let request = WriteRequest(
@@ -132,6 +146,38 @@ final class SQLiteBackend: DatabaseBackend {
             }
             if start { Task(executorPreference: thread) { await self.drain() } }
         }
+    }
+
+    /// Runs `body` in a transaction of its own on the calling thread, the queue having been idle
+    /// (`running` set by the caller); nil, with nothing run, when another process holds the write
+    /// lock (the caller then queues it for the writer's thread, which may wait). Hands whatever
+    /// queued meanwhile to the writer's thread.
+    private func runAlone<T: Sendable>(
+        durability: Durability, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T? {
+        defer {
+            let more = queue.withLock { queue -> Bool in
+                if queue.pending.isEmpty { queue.running = false }
+                return queue.running
+            }
+            if more { Task(executorPreference: thread) { await self.drain() } }
+        }
+        let sql = writerSQL
+        let synchronous = durability == .durable ? "FULL" : "NORMAL"
+        if queue.withLock({ $0.synchronous }) != synchronous {
+            try await sql.raw("PRAGMA synchronous = \(unsafeRaw: synchronous)").run()
+            queue.withLock { $0.synchronous = synchronous }
+        }
+        guard try writer.beginWithoutWaiting() else { return nil }
+        let value: T
+        do {
+            value = try await body(sql)
+            try await sql.raw("COMMIT").run()
+        } catch {
+            try? await sql.raw("ROLLBACK").run()
+            throw error
+        }
+        return value
     }
 
     /// Commits groups until the queue is empty.

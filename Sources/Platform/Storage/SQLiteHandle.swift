@@ -75,6 +75,21 @@ final class SQLiteHandle: Sendable {
         }
     }
 
+    /// `BEGIN IMMEDIATE` without waiting: false, and no transaction, when another connection (of
+    /// another process) holds the write lock. A caller that must not block its thread tries this
+    /// first and leaves the wait to a thread that may block.
+    func beginWithoutWaiting(busyTimeoutMilliseconds: Int32 = 10_000) throws -> Bool {
+        try state.withLock { state in
+            guard let connection = state.connection else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "the connection is closed") }
+            sqlite_nio_sqlite3_busy_timeout(connection, 0)
+            defer { sqlite_nio_sqlite3_busy_timeout(connection, busyTimeoutMilliseconds) }
+            let code = sqlite_nio_sqlite3_exec(connection, "BEGIN IMMEDIATE", nil, nil, nil)
+            if code & 0xff == SQLITE_BUSY { return false }
+            guard code == SQLITE_OK else { throw SQLiteFailure(code: code, connection: connection) }
+            return true
+        }
+    }
+
     /// Finalizes every statement and closes the connection; later calls fail.
     func close() {
         state.withLock { state in

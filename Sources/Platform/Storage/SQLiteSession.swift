@@ -39,7 +39,15 @@ struct SQLiteSession: SQLDatabase {
     }
 
     private func run(_ query: any SQLExpression, _ onRow: (any SQLRow) -> Void) throws {
-        let (sql, binds) = serialize(query)
+        // A statement whose text is known as it is (a cached shape, raw SQL) skips SQLKit's serializer.
+        let (sql, binds): (String, [any Encodable & Sendable])
+        if let cached = query as? CachedStatement {
+            (sql, binds) = (cached.text, cached.binds)
+        } else if let raw = query as? SQLRaw, raw.binds.isEmpty {
+            (sql, binds) = (raw.sql, [])
+        } else {
+            (sql, binds) = serialize(query)
+        }
         let values = try binds.map { try encoder.encode($0) }
         try handle.run(sql, values) { row in onRow(SQLiteResultRow(row: row, decoder: decoder)) }
     }

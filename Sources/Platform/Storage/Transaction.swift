@@ -25,7 +25,7 @@ public enum StoreEvent: Sendable, Equatable {
     case queued
     /// A task was canceled: the worker that runs it stops it.
     case canceled(taskId: String)
-    /// A task's state changed: the calls waiting on it (`TaskService.get(_:_:waitingUpTo:whileStateIs:)`) answer.
+    /// A task's state changed: the calls waiting on it (`TaskService.get(_:_:waitingUpTo:whileStateIn:)`) answer.
     case changed(taskId: String)
 
     /// The payload of the PostgreSQL notification.

@@ -216,8 +216,9 @@ enum TaskLifecycle {
     private static func create(_ record: TaskRecord, in transaction: Transaction) async throws -> TaskRecord {
         guard try await transaction.tasks.insert(record) else { throw PlatformError.conflict("task \(record.id) exists already") }
         for user in record.participants {
-            try await transaction.sql.insert(into: "task_participants").columns("task_id", "user_id")
-                .values(SQLBind(record.id), SQLBind(user)).run()
+            try await CachedStatement("task_participants.insert", on: transaction.sql, binds: [record.id, user]) { sql, values in
+                sql.insert(into: "task_participants").columns("task_id", "user_id").values(values).query
+            }.run(on: transaction.sql)
         }
         try await transaction.audit(user: record.creator, action: "task.state", object: record.id, allowed: true, detail: record.state.rawValue)
         var stored = record

@@ -171,16 +171,17 @@ public struct TaskService: Sendable {
         }
     }
 
-    /// The longest a call may wait for a task to change (``get(_:_:waitingUpTo:whileStateIs:)``).
+    /// The longest a call may wait for a task to change (``get(_:_:waitingUpTo:whileStateIn:)``).
     public static let longestWait: Duration = .seconds(30)
 
-    /// A long poll: the task once its state is no longer `seen` (by default the state it has when
+    /// A long poll: the task once its state is none of `seen` (by default the state it has when
     /// asked) or is final, or after `wait` — so that a client following a task asks once per change
-    /// instead of polling. The call is checked and audited once, like ``get(_:_:)``; it then wakes
+    /// instead of polling, or, given every state it does not care to see (`Staged` and `Running`),
+    /// once for the whole run. The call is checked and audited once, like ``get(_:_:)``; it then wakes
     /// on the task's `changed` events (from any process on PostgreSQL) and looks again at least
     /// every `recheck` (a `cloister worker` beside the server on SQLite tells it nothing).
     public func get(
-        _ caller: Caller, _ id: String, waitingUpTo wait: Duration, whileStateIs seen: TaskState? = nil, recheck: Duration = .milliseconds(500)
+        _ caller: Caller, _ id: String, waitingUpTo wait: Duration, whileStateIn seen: Set<TaskState> = [], recheck: Duration = .milliseconds(500)
     ) async throws -> TaskInfo {
         let signal = WakeSignal()
         let subscription = database.subscribe { event in
@@ -188,9 +189,9 @@ public struct TaskService: Sendable {
         }
         defer { database.unsubscribe(subscription) }
         var task = try await get(caller, id)
-        let seen = seen ?? task.state
+        let seen = seen.isEmpty ? [task.state] : seen
         let deadline = ContinuousClock.now + min(wait, Self.longestWait)
-        while task.state == seen, !task.state.isFinal, !Task.isCancelled {
+        while seen.contains(task.state), !task.state.isFinal, !Task.isCancelled {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { break }
             await signal.wait(timeout: min(left, recheck))

@@ -27,12 +27,14 @@ struct TaskQueue: Sendable {
         guard !capabilities.isEmpty else { return nil }
         let lease = lease
         return try await database.write("task.claim", durability: .deferred) { transaction in
-            let candidate = try await transaction.sql.select().column("id").from("tasks")
-                .where("state", .equal, TaskState.staged.rawValue)
-                .where(WorkerCapability.filter(capabilities))
-                .orderBy("queued_at").orderBy("id").limit(1)
-                .lockingClause(LockForUpdate(skipLocked: true))
-                .first(decodingColumn: "id", as: String.self)
+            let statement = CachedStatement(constant: "tasks.claim|" + capabilities.map(\.description).joined(separator: "|"), on: transaction.sql) { sql in
+                sql.select().column("id").from("tasks")
+                    .where("state", .equal, TaskState.staged.rawValue)
+                    .where(WorkerCapability.filter(capabilities))
+                    .orderBy("queued_at").orderBy("id").limit(1)
+                    .lockingClause(LockForUpdate(skipLocked: true)).query
+            }
+            let candidate = try await statement.rows(on: transaction.sql).first?.decode(column: "id", as: String.self)
             guard let id = candidate else { return nil }
             return try await TaskLifecycle.apply(.claimed(worker: worker, lease: lease), to: id, in: transaction)
         }

@@ -10,8 +10,24 @@ final class WakeSignal: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Wakes every waiter (or the next one to wait, when none waits).
+    /// Wakes one waiter (or the next one to wait, when none waits): one task queued needs one idle
+    /// worker, and waking them all sent each to claim it, one to find it and the rest to spend a
+    /// transaction finding nothing. A worker claims until it finds nothing before it waits again,
+    /// so a signal that found everyone busy is not lost.
     func signal() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let (id, waiter) = state.waiters.first else {
+                state.pending = true
+                return nil
+            }
+            state.waiters.removeValue(forKey: id)
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Wakes every waiter (or the next one to wait, when none waits): a stop, or several tasks queued again at once.
+    func signalAll() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             if state.waiters.isEmpty { state.pending = true }
             defer { state.waiters = [:] }
@@ -19,6 +35,9 @@ final class WakeSignal: Sendable {
         }
         for waiter in waiters { waiter.resume() }
     }
+
+    /// How many wait now.
+    var waiting: Int { state.withLock { $0.waiters.count } }
 
     /// Returns on a signal or after `timeout`.
     func wait(timeout: Duration) async {

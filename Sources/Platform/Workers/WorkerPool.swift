@@ -18,7 +18,9 @@ struct WorkerHooks: Sendable {
 }
 
 /// A pool of workers: each slot claims a staged task it can run, runs it under a lease renewed by
-/// heartbeats and records how it ended; the pool also settles the tasks whose lease ran out (their
+/// heartbeats and records how it ended; at most `concurrency` functions run at once (the run
+/// permits), and twice as many slots claim, stage and record, so that a function never waits for a
+/// commit: while one slot's run ends in a commit, another's runs; the pool also settles the tasks whose lease ran out (their
 /// worker, in any process on any host, stopped) and finishes or clears output deliveries that a
 /// stopped worker left pending.
 ///
@@ -46,6 +48,8 @@ public final class WorkerPool: Sendable {
     let hooks: WorkerHooks
     let logger: Logger
     let signal = WakeSignal()
+    /// One per function that may run at once.
+    private let permits: RunPermits
     /// How to stop each task this pool holds: its staging (a download, a copy) or its function.
     private let running = Mutex<[String: @Sendable () -> Void]>([:])
     private let stopping = Atomic<Bool>(false)
@@ -56,6 +60,7 @@ public final class WorkerPool: Sendable {
     ) {
         name = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
         self.concurrency = concurrency
+        permits = RunPermits(concurrency)
         self.queue = queue
         self.runner = runner
         self.directory = directory
@@ -97,7 +102,7 @@ public final class WorkerPool: Sendable {
         }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                for slot in 0..<concurrency {
+                for slot in 0..<(concurrency * 2) {
                     group.addTask { await self.slotLoop("\(self.name)/\(slot)") }
                 }
                 group.addTask { await self.recoveryLoop() }
@@ -113,7 +118,7 @@ public final class WorkerPool: Sendable {
     public func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         for stop in running.withLock({ Array($0.values) }) { stop() }
-        signal.signal()
+        signal.signalAll()
     }
 
     private var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
@@ -145,7 +150,7 @@ public final class WorkerPool: Sendable {
         var lastTouch = ContinuousClock.now
         while !isStopping, !Task.isCancelled {
             do {
-                if hooks.settlesLeases, try await queue.recoverExpired() > 0 { signal.signal() }
+                if hooks.settlesLeases, try await queue.recoverExpired() > 0 { signal.signalAll() }
                 if concurrency > 0, ContinuousClock.now - lastTouch > .seconds(period * 2) {
                     try await directory.touch(id: name, forgetAfter: Int(staleAfter * 4000))
                     lastTouch = ContinuousClock.now
@@ -201,6 +206,9 @@ public final class WorkerPool: Sendable {
                 return
             }
             do {
+                await permits.acquire()
+                defer { permits.release() }
+                if runtime.isCanceled || isStopping { throw CancellationError() }
                 let value = try await runOnThread(name: "cloister-task") { try prepared.run() }
                 let staged = try await runner.stageOutputs(task, runtime: prepared.runtime)
                 delivery = staged.delivery
@@ -284,4 +292,45 @@ private final class RuntimeSlot: Sendable {
     }
 
     var isCanceled: Bool { canceled.load(ordering: .sequentiallyConsistent) }
+}
+
+/// The run permits of a pool: how many functions may run at once. A slot waits for one before it
+/// runs its function and gives it back when the run and its outputs' staging are done.
+final class RunPermits: Sendable {
+    private struct State {
+        var available: Int
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state: Mutex<State>
+
+    init(_ count: Int) { state = Mutex(State(available: count)) }
+
+    /// How many slots wait for a permit.
+    var waiting: Int { state.withLock { $0.waiting.count } }
+
+    func acquire() async {
+        await withCheckedContinuation { continuation in
+            let granted = state.withLock { state -> Bool in
+                guard state.available > 0 else {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                state.available -= 1
+                return true
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    /// Hands the permit to the first slot waiting for one, or puts it back.
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.available += 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
+    }
 }

@@ -167,40 +167,67 @@ struct BenchPlatformCommand: AsyncParsableCommand {
         let pause = pauseMilliseconds ?? (self.function == .pythonScientific ? 3000 : 0)
 
         let polls = PollCount()
-        @Sendable func oneTask() async throws -> Double {
-            let start = ContinuousClock.now
+        /// One task end to end; the time each step took, in seconds, in the order of `TaskStep.allCases`.
+        @Sendable func oneTask() async throws -> [Double] {
+            var clock = StepClock()
             let task = try await user.createTask(CreateTaskRequest(functionId: function.id, executor: executor))
+            clock.mark()
             _ = try await owner.approveTask(task.id)
+            clock.mark()
             _ = try await user.approveTask(task.id)
+            clock.mark()
             var state = try await user.invokeTask(task.id).state
+            clock.mark()
             while !state.isFinal {
-                state = try await user.getTask(task.id, waitingUpTo: .seconds(30), whileStateIs: state).state
+                state = try await user.getTask(task.id, waitingUpTo: .seconds(30), whileStateIs: .staged, .running).state
                 polls.count.add(1, ordering: .relaxed)
             }
             guard state == .finished else { throw ValidationError("task \(task.id) ended \(state.rawValue)") }
-            let elapsed = ContinuousClock.now - start
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            clock.mark()
+            return clock.steps
         }
 
         for _ in 0..<10 { _ = try await oneTask() }
-        var latencies: [Double] = []
+        var steps: [[Double]] = []
         for index in 1...tasks {
             if index % 50 == 0 || pause > 0 { FileHandle.standardError.write(Data("bench-platform: latency \(index)/\(tasks)\n".utf8)) }
             if pause > 0 { try await Task.sleep(for: .milliseconds(pause)) }
-            latencies.append(try await oneTask())
+            steps.append(try await oneTask())
+        }
+        var latencies = steps.map { $0.reduce(0, +) }
+        // The floor under every step: an unauthenticated GET answered without the database.
+        var floor: [Double] = []
+        for _ in 0..<200 {
+            var clock = StepClock()
+            _ = try await base.health()
+            clock.mark()
+            floor.append(clock.steps[0])
         }
         latencies.sort()
-        func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int((p / 100 * Double(latencies.count)).rounded(.up)) - 1)] }
+        func percentile(_ p: Double, of values: [Double]) -> Double {
+            let sorted = values.sorted()
+            return sorted[min(sorted.count - 1, Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1)]
+        }
+        func percentile(_ p: Double) -> Double { percentile(p, of: latencies) }
+        func breakdown(_ steps: [[Double]]) -> String {
+            TaskStep.allCases.enumerated().map { index, step in
+                "\(step.rawValue) \(ms(percentile(50, of: steps.map { $0[index] })))"
+            }.joined(separator: ", ")
+        }
         func ms(_ seconds: Double) -> String { String(format: "%.2f ms", seconds * 1000) }
 
         FileHandle.standardError.write(Data("bench-platform: throughput with \(clients) clients × \(tasksPerClient) tasks\n".utf8))
         let latencyPolls = polls.count.exchange(0, ordering: .relaxed)
         let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let loadedSteps = try await withThrowingTaskGroup(of: [[Double]].self) { group in
             for _ in 0..<clients {
-                group.addTask { for _ in 0..<tasksPerClient { _ = try await oneTask() } }
+                group.addTask {
+                    var steps: [[Double]] = []
+                    for _ in 0..<tasksPerClient { steps.append(try await oneTask()) }
+                    return steps
+                }
             }
-            try await group.waitForAll()
+            return try await group.reduce(into: []) { $0 += $1 }
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -209,7 +236,7 @@ struct BenchPlatformCommand: AsyncParsableCommand {
             ## Platform: \(self.function.rawValue) task end to end over HTTP
 
             Each task: create → approve (function owner) → approve (creator) → invoke → follow it until Finished \
-            (`GET /v1/tasks/{id}?wait=30&state=…`: one call per change of state)\(pause > 0 ? "; latency tasks \(pause) ms apart" : ""); \(database == .sqlite ? "SQLite in a temporary folder" : "PostgreSQL"), \
+            (`GET /v1/tasks/{id}?wait=30&state=Staged,Running`: one long poll while it is queued and runs)\(pause > 0 ? "; latency tasks \(pause) ms apart" : ""); \(database == .sqlite ? "SQLite in a temporary folder" : "PostgreSQL"), \
             \(workerProcesses > 0 ? "\(workerProcesses) worker process(es) × \(workers) slot(s)" : "\(workers) in-process workers"), one loopback server.
 
             | measure | value |
@@ -217,9 +244,30 @@ struct BenchPlatformCommand: AsyncParsableCommand {
             | latency p50 (\(tasks) tasks, one at a time) | \(ms(percentile(50))) |
             | latency p99 | \(ms(percentile(99))) |
             | latency min / max | \(ms(latencies.first!)) / \(ms(latencies.last!)) |
+            | p50 of each step, one at a time | \(breakdown(steps)) |
+            | p50 of `GET /v1/health` (the HTTP floor) | \(ms(percentile(50, of: floor))) |
             | throughput (\(clients) clients × \(tasksPerClient) tasks) | \(String(format: "%.1f", Double(total) / seconds)) tasks/s (\(total) tasks in \(String(format: "%.2f", seconds)) s) |
+            | p50 of each step, \(clients) clients at once | \(breakdown(loadedSteps)) |
             | long polls per task (latency / throughput) | \(String(format: "%.1f", Double(latencyPolls) / Double(tasks + 10))) / \(String(format: "%.1f", Double(polls.count.load(ordering: .relaxed)) / Double(total))) |
             """)
+    }
+}
+
+/// The steps of one task, as the bench times them.
+private enum TaskStep: String, CaseIterable {
+    case create, approveByOwner = "approve (owner)", approveByCreator = "approve (creator)", invoke, wait = "run and wait"
+}
+
+/// Splits a run into steps: each `mark()` ends one.
+private struct StepClock {
+    private var last = ContinuousClock.now
+    private(set) var steps: [Double] = []
+
+    mutating func mark() {
+        let now = ContinuousClock.now
+        let elapsed = now - last
+        steps.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        last = now
     }
 }
 

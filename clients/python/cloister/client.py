@@ -380,7 +380,8 @@ class Client:
 
     def get_task(self, id: str, wait: Optional[int] = None, state: Optional[str] = None) -> Task:
         """The task; with ``wait`` (whole seconds, at most 30) a long poll: the task once its state
-        is no longer ``state`` (by default the state it has when the server gets the call) or is
+        is none of ``state`` (a state, or several separated by commas: ``"Staged,Running"`` waits
+        through a whole run; by default the state it has when the server gets the call) or is
         final, or after ``wait`` seconds."""
         query = "" if wait is None else f"?wait={wait}" + (f"&state={state}" if state else "")
         result: Task = self._json("GET", f"/v1/tasks/{self._id(id)}{query}", timeout=(wait or 0) + self.timeout)
