@@ -99,13 +99,12 @@ extension WASIPreview1 {
                     let ready = entry.description.readiness(entry.wanted)
                     if ready.isEmpty { continue }
                     var event = Event(userdata: entry.userdata, error: .success, type: entry.type)
-                    if ready.contains(entry.wanted) {
-                        if entry.wanted == .readable { event.bytes = entry.description.readableBytes() ?? 0 }
-                        if ready.contains(.hangUp) { event.flags = WASILayout.eventHangUp }
-                    } else if ready.contains(.hangUp) {
-                        event.flags = WASILayout.eventHangUp
-                    } else {
+                    if ready.contains(.error) {
+                        // What the transfer would fail with: a write to a pipe without readers.
                         event.error = entry.wanted == .writable ? .pipe : .io
+                    } else {
+                        if ready.contains(.readable) { event.bytes = entry.description.readableBytes() ?? 0 }
+                        if ready.contains(.hangUp) { event.flags = WASILayout.eventHangUp }
                     }
                     events.append(event)
                 }
