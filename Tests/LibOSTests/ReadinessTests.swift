@@ -85,4 +85,39 @@ import Testing
         let status = try #require(finished.value ?? nil)
         #expect(status.signal == .kill, "\(mode): \(status)")
     }
+
+    /// exit_group from one thread ends another blocked in a standard-input read (a host stream
+    /// waiting on the host notifier): the ending process interrupts the reader's waiter.
+    /// (`ThreadTests` shows the same for a thread blocked in `poll_oneoff` on a clock.)
+    @Test func exitGroupEndsAThreadBlockedInAStdinRead() throws {
+        let instance = try TestInstance()
+        let input = HostPipe()
+        let path = try instance.install(wat: """
+            (module
+              (import "env" "memory" (memory 1 1 shared))
+              (import "wasi" "thread-spawn" (func $spawn (param i32) (result i32)))
+              (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+              (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              ;; an iovec of 16 bytes at 128; a 50 ms monotonic clock subscription at 256
+              (data (i32.const 16) "\\80\\00\\00\\00\\10\\00\\00\\00")
+              (data (i32.const 272) "\\01\\00\\00\\00")
+              (data (i32.const 280) "\\80\\f0\\fa\\02\\00\\00\\00\\00")
+              (func (export "wasi_thread_start") (param $tid i32) (param $arg i32)
+                (i32.atomic.store (i32.const 0) (i32.const 1))
+                (drop (call $read (i32.const 0) (i32.const 16) (i32.const 1) (i32.const 32)))
+                (i32.atomic.store (i32.const 4) (i32.const 1)))
+              (func (export "_start")
+                (if (i32.le_s (call $spawn (i32.const 0)) (i32.const 0)) (then unreachable))
+                (loop $wait (br_if $wait (i32.eqz (i32.atomic.load (i32.const 0)))))
+                (drop (call $poll (i32.const 256) (i32.const 512) (i32.const 1) (i32.const 600)))
+                ;; the read has not returned: nothing was written to stdin
+                (if (i32.atomic.load (i32.const 4)) (then (call $exit (i32.const 1))))
+                (call $exit (i32.const 5))))
+            """, as: "exit-with-blocked-reader")
+        let (pid, finished) = try instance.start(path, stdio: .init(input: input.readEnd, output: 1, error: 2))
+        #expect(eventually(within: 120) { finished.value != nil }, "the blocked reader kept the process alive")
+        #expect(finished.value == .some(.exited(5)))
+        #expect(instance.kernel.snapshot(of: pid) == nil)
+    }
 }
