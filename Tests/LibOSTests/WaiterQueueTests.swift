@@ -132,13 +132,43 @@ import Testing
         }
         #expect(eventually(within: 60) { stream.waiterQueue.registrationCount == 1 })
         #expect(stream.waiterQueue.currentInterest.contains(.readable))
+        #expect(HostNotifier.shared.isWatching(fds[0]), "watched while a reader waits")
         #expect(write(fds[1], "hello", 5) == 5)
         #expect(eventually(within: 60) { blocked.result != nil })
         #expect(blocked.result == .success(5))
         #expect(stream.waiterQueue.registrationCount == 0)
+        #expect(!HostNotifier.shared.isWatching(fds[0]), "and no longer once the read returned")
         #expect(stream.readiness([.readable]) == [])
         close(fds[1])
         fds[1] = -1
         #expect(stream.readiness([.readable]) == [.hangUp], "every writer gone: hang-up")
+    }
+
+    /// Two descriptions over one host descriptor (two kernels in one process both inherit fd 0):
+    /// the notifier keeps both queues on the descriptor and wakes both; each read takes what is
+    /// there, and the descriptor leaves the set only when neither waits any more.
+    @Test func twoDescriptionsOfOneHostDescriptorAreBothWoken() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
+        let streams = [HostStreamDescription(fd: fds[0]), HostStreamDescription(fd: fds[0])]
+        let readers = streams.map { stream in
+            Blocked { _ in
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1, alignment: 1)
+                defer { buffer.deallocate() }
+                return Result { () throws(Errno) -> Int in try stream.read(into: buffer) }
+            }
+        }
+        #expect(eventually(within: 60) { streams.allSatisfy { $0.waiterQueue.registrationCount == 1 } })
+        #expect(write(fds[1], "a", 1) == 1)
+        #expect(eventually(within: 60) { readers.contains { $0.result != nil } }, "one reader took the byte")
+        #expect(HostNotifier.shared.isWatching(fds[0]), "the other still waits")
+        #expect(write(fds[1], "b", 1) == 1)
+        #expect(eventually(within: 60) { readers.allSatisfy { $0.result != nil } })
+        #expect(readers.map(\.result) == [.success(1), .success(1)])
+        #expect(!HostNotifier.shared.isWatching(fds[0]))
     }
 }

@@ -73,8 +73,8 @@ final class HostNotifier: @unchecked Sendable {
         }
     }
 
-    /// How many host descriptors are watched now (tests check that waits leave none behind).
-    var watchedCount: Int { lock.withLock { watches.count } }
+    /// Whether host descriptor `fd` is in the set now (tests check that a wait leaves nothing behind).
+    func isWatching(_ fd: Int32) -> Bool { lock.withLock { watches[fd] != nil } }
 
     private func union(_ queues: [ObjectIdentifier: Watch]) -> Events {
         queues.values.reduce(Events()) { $0.union($1.events) }
