@@ -1,6 +1,6 @@
 // cloister-bench: the LibOS against WasmKit's stock WASI bridge and native code, in one run.
 //
-//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only engines,cpu,io,latency,crypto,processes,fuel,executors,scientific] …
+//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only engines,cpu,io,latency,crypto,processes,waits,fuel,executors,scientific] …
 //
 // 1. CPU-bound guests (sha256, sieve): LibOS process vs stock WASIBridgeToHost vs the stock
 //    bridge running the LibOS-instrumented module (interrupt checks) vs gcc -O2.
@@ -11,6 +11,7 @@
 // 4. crypto: protected-file encrypt/decrypt throughput in memory per scheme (Crypto.swift),
 //    against `openssl speed -evp aes-{128,256}-gcm`.
 // 5. processes: spawn+exit latency, pipe throughput, kill-to-exit latency (Processes.swift).
+// 5b. waits: latency of a poll wake-up on a LibOS pipe, ping-pong between two processes (Waits.swift).
 // 6. fuel: fuel WasmKit burns per CPU-second, for the CPU-time backstop (Fuel.swift).
 // 7. executors: per-invocation cost of each executor, Python cold and warm start (Executors.swift).
 // 9. scientific: the scientific Python executor's cold and warm start, and a 100k-row pandas join
@@ -64,6 +65,7 @@ struct Bench {
         }
         if options.sections.contains("latency") { try requireFile("\(guests)/hello.wasm") }
         if !options.sections.isDisjoint(with: ["processes", "fuel"]) { try requireFile("\(guests)/procs.wasm") }
+        if options.sections.contains("waits") { try requireFile("\(guests)/waits.wasm") }
         if options.sections.contains("fuel") {
             for name in options.cpuGuests { try requireFile("\(guests)/\(name).wasm") }
         }
@@ -79,7 +81,7 @@ struct Bench {
             """
 
         // The guest runners (the LibOS instance mounts the guest folder); the crypto section needs none.
-        if !options.sections.isDisjoint(with: ["cpu", "io", "latency", "processes", "fuel"]) {
+        if !options.sections.isDisjoint(with: ["cpu", "io", "latency", "processes", "waits", "fuel"]) {
             let libos = try LibOSRunner(base: base, guests: guests, engine: options.engine)
             let stock = try StockRunner(base: base, guests: guests, stackSize: options.stockStackKiB.map { $0 * 1024 })
             let native = try NativeRunner(base: base, guests: guests)
@@ -94,6 +96,9 @@ struct Bench {
             }
             if options.sections.contains("processes") {
                 report += try processesSection(libos: libos)
+            }
+            if options.sections.contains("waits") {
+                report += try waitsSection(libos: libos)
             }
             if options.sections.contains("fuel") {
                 report += try fuelSection(stock: stock)

@@ -40,3 +40,22 @@ int cloister_host_thread_cpu_clock(int *clock);
 
 /// The path of the executable or shared library that holds this code (`dladdr`), or NULL.
 const char *cloister_host_image_path(void);
+
+/// Readiness bits shared with the kernel's `Events` (same values), for the host notifier.
+#define CLOISTER_HOST_READABLE 1u
+#define CLOISTER_HOST_WRITABLE 2u
+#define CLOISTER_HOST_ERROR 4u
+#define CLOISTER_HOST_HANGUP 8u
+
+/// A new epoll instance (close-on-exec). Returns its fd, or -1 with errno set.
+int cloister_host_epoll_create(void);
+
+/// Sets what the epoll instance `epfd` watches `fd` for, edge-triggered: `events` (readable
+/// and writable bits; error and hang-up are always reported); 0 stops watching it. `watched`
+/// says whether `fd` is in the set already (an EEXIST or ENOENT from that guess is retried the
+/// other way). Returns 0, or -1 with errno set.
+int cloister_host_epoll_watch(int epfd, int fd, uint32_t events, int watched);
+
+/// Waits up to `timeout_ms` (-1: forever) for events on `epfd`; fills up to `capacity` pairs of
+/// `fds` and readiness bits. Returns how many, or -1 with errno set (EINTR included).
+int cloister_host_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int capacity, int timeout_ms);

@@ -6,6 +6,11 @@ import Glibc
 ///
 /// Default implementations answer as a stream would (no seeking, no positional I/O, no
 /// directory listing), so each kind implements only what applies to it.
+///
+/// **Readiness.** Every description says what it is ready for now (``readiness(_:)``) and where
+/// to wait for that to change (``waiterQueue``): one model for pipes, host streams, files and
+/// devices, which `poll_oneoff` and every blocking read and write use (``Blocking``, ``Waiter``).
+/// Files and devices are always ready and keep the default, ``WaiterQueue/inert``.
 public protocol FileDescription: AnyObject, Sendable {
     /// The inode behind the description; `nil` for anonymous streams.
     var inode: (any Inode)? { get }
@@ -28,10 +33,13 @@ public protocol FileDescription: AnyObject, Sendable {
     func allocate(offset: UInt64, length: UInt64) throws(Errno)
     /// Whether writes append; changed by `fd_fdstat_set_flags`.
     var isAppending: Bool { get set }
-    /// Bytes ready to read without blocking (`nil`: unknown, ready), for `poll_oneoff`.
+    /// Bytes ready to read without blocking (`nil`: unknown), for `poll_oneoff`'s `nbytes`.
     func readableBytes() -> UInt64?
-    /// Whether a read would block now.
-    var wouldBlockOnRead: Bool { get }
+    /// What the description is ready for now, among `mask` and the unmaskable events
+    /// (``Events/unmaskable``); never blocks.
+    func readiness(_ mask: Events) -> Events
+    /// The queue notified whenever the description's readiness may have changed.
+    var waiterQueue: WaiterQueue { get }
     /// Releases what the description holds on the host.
     func close()
 }
@@ -55,7 +63,9 @@ extension FileDescription {
         set {}
     }
     public func readableBytes() -> UInt64? { nil }
-    public var wouldBlockOnRead: Bool { false }
+    /// Files and devices: reads and writes never wait.
+    public func readiness(_ mask: Events) -> Events { mask.intersection([.readable, .writable]) }
+    public var waiterQueue: WaiterQueue { .inert }
     public func close() {}
 }
 

@@ -8,8 +8,8 @@ import CLibOSHost
 ///
 /// The kernel reaches a thread in two ways, whatever it is doing (see ``InterruptAgent``):
 /// it raises the thread's interrupt through its engine, which running guest code answers at the
-/// next loop head or function entry; and it wakes the thread if it is blocked in the kernel
-/// (``block(on:until:_:)``).
+/// next loop head or function entry; and it wakes the thread's ``waiter`` if it is blocked in
+/// the kernel (``wait(on:until:_:)``).
 public final class GuestThread: @unchecked Sendable {
     public let tid: Int32
     let process: Process
@@ -21,14 +21,12 @@ public final class GuestThread: @unchecked Sendable {
     private let stateLock = KernelLock()
     /// Makes the engine leave this thread's guest code for the kernel (``setInterruptHook(_:)``).
     private var raiseInterrupt: (() -> Void)?
-    /// The lock whose condition the thread is blocked on in the kernel.
-    private var blockedOn: KernelLock?
     /// The host thread's CPU clock while it runs this thread, and its reading at `attach`.
     private var cpuClock: clockid_t?
     private var cpuAtAttach: UInt64 = 0
 
-    /// Used by ``sleep(untilMonotonic:)``, which waits for nothing but time and signals.
-    private let sleepLock = KernelLock()
+    /// What the thread sleeps on whenever it blocks in the kernel; ``interrupt()`` wakes it.
+    let waiter = Waiter()
 
     init(tid: Int32, process: Process, affinity: CpuSet?) {
         self.tid = tid
@@ -90,38 +88,18 @@ public final class GuestThread: @unchecked Sendable {
     /// in. A thread parked in `memory.atomic.wait` wakes at the end of its wait's slice (see
     /// ``InterruptInstrumentation``). Safe to call from any thread, any number of times.
     func interrupt() {
-        let (raise, lock) = stateLock.withLock { (raiseInterrupt, blockedOn) }
+        let raise = stateLock.withLock { raiseInterrupt }
         raise?()
-        if let lock { lock.withLock { lock.broadcast() } }
+        waiter.wake()
     }
 
     // MARK: Blocking in the kernel
 
-    /// Blocks until `attempt` (run with `lock` held) returns a value, the monotonic `deadline`
-    /// passes (`ETIMEDOUT`), or the process starts to end (`EINTR`).
-    ///
-    /// Whoever changes what `attempt` looks at must broadcast `lock`.
-    func block<T>(on lock: KernelLock, until deadline: UInt64? = nil, _ attempt: () throws(Errno) -> T?) throws(Errno) -> T {
-        stateLock.withLock { blockedOn = lock }
-        defer { stateLock.withLock { blockedOn = nil } }
-        return try lock.withLock { () throws(Errno) -> T in
-            while true {
-                if process.isEnding { throw .intr }
-                if let value = try attempt() { return value }
-                if let deadline, monotonicNanoseconds() >= deadline { throw .timedout }
-                _ = lock.wait(untilMonotonic: deadline)
-            }
-        }
-    }
-
-    /// Sleeps until the monotonic `deadline`. Returns false when the process started to end.
-    func sleep(untilMonotonic deadline: UInt64) -> Bool {
-        do {
-            let _: Bool = try block(on: sleepLock, until: deadline) { nil }
-            return true
-        } catch {
-            return error == .timedout
-        }
+    /// Blocks until `attempt` returns a value, one of `interests` notifies and `attempt` then
+    /// does, the monotonic `deadline` passes (`ETIMEDOUT`), or the process starts to end
+    /// (`EINTR`). The kernel's one way to block a guest thread (``Waiter/block(on:until:isInterrupted:_:)``).
+    func wait<T>(on interests: [WaitInterest], until deadline: UInt64? = nil, _ attempt: () throws(Errno) -> T?) throws(Errno) -> T {
+        try waiter.block(on: interests, until: deadline, isInterrupted: { process.isEnding }, attempt)
     }
 
     // MARK: The current thread

@@ -1,14 +1,17 @@
 /// The kernel's processes by pid, with their parent/child links, zombies and thread count.
 ///
 /// Process and thread ids share one number space (a process's main thread has the process's
-/// id, as on Linux). The table's lock also guards each process's `state` and `parentPID`, and
-/// its condition wakes `wait` callers whenever a process ends.
+/// id, as on Linux). The table's lock also guards each process's `state` and `parentPID`;
+/// ``childEnded`` wakes guest `wait` callers whenever a process ends, the lock's condition the
+/// kernel's own shutdown.
 final class ProcessTable: @unchecked Sendable {
     /// The parent of processes started through the entry API, and of orphans. It is the kernel
     /// itself: it reaps its children as soon as they end.
     static let initPID: Int32 = 0
 
     let lock = KernelLock()
+    /// Notified (readable) whenever a process ends or is discarded: what `cloister_wait` waits on.
+    let childEnded = WaiterQueue()
     private var processes: [Int32: Process] = [:]
     private var nextID: Int32 = 1
     private var liveThreads = 0
@@ -80,7 +83,8 @@ final class ProcessTable: @unchecked Sendable {
     /// are reaped at once); it becomes a zombie for its parent, or is removed when nobody will
     /// wait for it. Returns the parent to notify (SIGCHLD), if any.
     func processEnded(_ process: Process, status: WaitStatus) -> Process? {
-        lock.withLock {
+        defer { childEnded.notify(.readable) }
+        return lock.withLock {
             for child in processes.values where child.parentPID == process.pid {
                 child.parentPID = Self.initPID
                 if case .zombie = child.state { processes[child.pid] = nil }
@@ -105,6 +109,7 @@ final class ProcessTable: @unchecked Sendable {
             }
             lock.broadcast()
         }
+        childEnded.notify(.readable)
     }
 
     /// Reaps a child of `parent` that has ended (`pid` -1: any child), blocking `thread` until
@@ -127,6 +132,6 @@ final class ProcessTable: @unchecked Sendable {
             return noHang ? .some(nil) : nil
         }
         if noHang { return try lock.withLock(attempt) ?? nil }
-        return try thread.block(on: lock, attempt)
+        return try thread.wait(on: [WaitInterest(childEnded, .readable)]) { () throws(Errno) in try lock.withLock(attempt) }
     }
 }

@@ -12,10 +12,14 @@ import Glibc
 /// reports (end of file reads 0 at once), a write at most `PIPE_BUF` bytes (what a pipe that
 /// polls writable always takes; sockets are written with `MSG_DONTWAIT`). The check and the
 /// transfer hold one lock (``transfers``), so another guest thread cannot empty or fill the
-/// stream in between. Waiting happens outside the lock, 50 ms at a time, ending with `EINTR` as
-/// soon as the calling guest's process is ending.
+/// stream in between. A transfer that cannot happen yet waits outside that lock, on the
+/// description's ``waiterQueue`` like every other wait in the kernel: the ``HostNotifier``
+/// watches the descriptor while someone waits and notifies the queue when it changes, and the
+/// wait ends with `EINTR` as soon as the calling guest's process is ending.
 final class HostStreamDescription: FileDescription, @unchecked Sendable {
     let fd: Int32
+    /// Its waiters; while any waits, the host notifier watches `fd` for them.
+    let waiterQueue: WaiterQueue
     /// Whether the descriptor is a socket (written with `send`, which never raises SIGPIPE).
     private let isSocket: Bool
     /// Serializes readiness checks with the transfers that follow them, for every host stream.
@@ -24,6 +28,9 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
 
     init(fd: Int32) {
         self.fd = fd
+        waiterQueue = WaiterQueue(interestChanged: { (queue, events) throws(Errno) in
+            try HostNotifier.shared.setInterest(events, fd: fd, queue: queue)
+        })
         var st = Glibc.stat()
         isSocket = fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFSOCK
     }
@@ -41,11 +48,11 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
 
     /// Reads what is there, waiting for input while the calling guest's process lives.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-        while true {
+        try Blocking.wait(on: [WaitInterest(waiterQueue, .readable)]) { () throws(Errno) -> Int? in
             do throws(Errno) {
                 return try readNow(into: buffer)
             } catch where error == .again {
-                try waitUntilReady(events: Int16(POLLIN))
+                return nil
             }
         }
     }
@@ -54,7 +61,7 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
     func readNow(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         if buffer.isEmpty { return 0 }
         return try Self.transfers.withLock { () throws(Errno) -> Int in
-            guard isReady(events: Int16(POLLIN), timeoutMilliseconds: 0) else { throw .again }
+            guard isReady(events: Int16(POLLIN)) else { throw .again }
             // Ready with nothing to read is the end of the stream: read answers 0 at once.
             var available: Int32 = 0
             var count = buffer.count
@@ -86,12 +93,8 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
         var written = 0
         while written < buffer.count {
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[written..<min(buffer.count, written + Pipe.atomicWriteSize)])
-            if let count = try writeNow(chunk) {
-                written += count
-                continue
-            }
             do throws(Errno) {
-                try waitUntilReady(events: Int16(POLLOUT))
+                written += try Blocking.wait(on: [WaitInterest(waiterQueue, .writable)]) { () throws(Errno) -> Int? in try writeNow(chunk) }
             } catch {
                 if written > 0 { return written }
                 throw error
@@ -103,7 +106,7 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
     /// Writes `chunk` (at most `PIPE_BUF` bytes) if the stream has room now; nil when it has not.
     private func writeNow(_ chunk: UnsafeRawBufferPointer) throws(Errno) -> Int? {
         try Self.transfers.withLock { () throws(Errno) -> Int? in
-            guard isReady(events: Int16(POLLOUT), timeoutMilliseconds: 0) else { return nil }
+            guard isReady(events: Int16(POLLOUT)) else { return nil }
             while true {
                 let result = isSocket
                     ? send(fd, chunk.baseAddress, chunk.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
@@ -116,14 +119,6 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
         }
     }
 
-    /// Waits until the stream is ready for `events`, 50 ms at a time; `EINTR` once the calling
-    /// guest's process is ending.
-    private func waitUntilReady(events: Int16) throws(Errno) {
-        while !isReady(events: events, timeoutMilliseconds: 50) {
-            if GuestThread.current?.process.isEnding == true { throw .intr }
-        }
-    }
-
     func stat() throws(Errno) -> FileStat {
         var st = Glibc.stat()
         _ = try hostCall { fstat(fd, &st) }
@@ -132,12 +127,33 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
         return result
     }
 
-    var wouldBlockOnRead: Bool { !isReady(events: Int16(POLLIN), timeoutMilliseconds: 0) }
+    /// What `poll(2)` says now: POLLIN readable, POLLOUT writable, POLLERR and POLLNVAL error,
+    /// POLLHUP hang-up.
+    func readiness(_ mask: Events) -> Events {
+        var requested: Int16 = 0
+        if mask.contains(.readable) { requested |= Int16(POLLIN) }
+        if mask.contains(.writable) { requested |= Int16(POLLOUT) }
+        var request = pollfd(fd: fd, events: requested, revents: 0)
+        guard poll(&request, 1, 0) > 0 else { return [] }
+        var ready: Events = []
+        if request.revents & Int16(POLLIN) != 0 { ready.insert(.readable) }
+        if request.revents & Int16(POLLOUT) != 0 { ready.insert(.writable) }
+        if request.revents & Int16(POLLERR | POLLNVAL) != 0 { ready.insert(.error) }
+        if request.revents & Int16(POLLHUP) != 0 { ready.insert(.hangUp) }
+        return ready.intersection(mask.withUnmaskable)
+    }
 
-    /// Waits up to `timeoutMilliseconds` for the descriptor to become ready (an error or a
-    /// hang-up counts: the transfer that follows reports it).
-    func isReady(events: Int16, timeoutMilliseconds: Int32) -> Bool {
+    /// Bytes a read would take now (`FIONREAD`), for `poll_oneoff`'s `nbytes`.
+    func readableBytes() -> UInt64? {
+        var available: Int32 = 0
+        guard ioctl(fd, UInt(FIONREAD), &available) == 0, available >= 0 else { return nil }
+        return UInt64(available)
+    }
+
+    /// Whether the descriptor is ready for `events` now (an error or a hang-up counts: the
+    /// transfer that follows reports it).
+    private func isReady(events: Int16) -> Bool {
         var request = pollfd(fd: fd, events: events, revents: 0)
-        return poll(&request, 1, timeoutMilliseconds) > 0
+        return poll(&request, 1, 0) > 0
     }
 }

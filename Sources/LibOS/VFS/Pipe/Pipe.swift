@@ -3,7 +3,12 @@
 /// A read blocks while the pipe is empty and a writer remains, and returns 0 (end of file)
 /// once every write end is closed. A write blocks while the pipe is full, and fails with
 /// `EPIPE` — raising SIGPIPE in the writer, whose default action ends it — once every read end
-/// is closed. Both waits end early when the calling process is killed (``GuestThread/block(on:until:_:)``).
+/// is closed. Both waits go through the pipe's ``queue`` (``Blocking/wait(on:until:_:)``), so they
+/// end early when the calling process is killed, and `poll_oneoff` waits on the same queue.
+///
+/// Readiness, as Linux's `pipe_poll`: the read end is readable while the pipe holds bytes and
+/// hung up once every writer is gone; the write end is writable while a `PIPE_BUF` write fits
+/// and in error once every reader is gone.
 final class Pipe: @unchecked Sendable {
     /// The capacity, as Linux's default.
     static let capacity = 64 * 1024
@@ -11,6 +16,8 @@ final class Pipe: @unchecked Sendable {
     static let atomicWriteSize = 4096
 
     let lock = KernelLock()
+    /// Both ends' waiters: readers wait for readable, writers for writable.
+    let queue = WaiterQueue()
     private var buffer = [UInt8](repeating: 0, count: Pipe.capacity)
     private var head = 0
     private var count = 0
@@ -23,37 +30,36 @@ final class Pipe: @unchecked Sendable {
         return (PipeReadEnd(pipe), PipeWriteEnd(pipe))
     }
 
-    /// Blocks the calling guest thread on the pipe until `attempt` has an answer.
-    private func wait<T>(_ attempt: () throws(Errno) -> T?) throws(Errno) -> T {
-        guard let thread = GuestThread.current else {
-            return try lock.withLock { () throws(Errno) -> T in
-                while true {
-                    if let value = try attempt() { return value }
-                    _ = lock.wait(untilMonotonic: nil)
-                }
-            }
+    /// Blocks the caller until `attempt` (run with the lock held) has an answer; `events` is
+    /// what the caller waits for.
+    private func wait<T>(for events: Events, _ attempt: () throws(Errno) -> T?) throws(Errno) -> T {
+        try Blocking.wait(on: [WaitInterest(queue, events)]) { () throws(Errno) -> T? in
+            try lock.withLock(attempt)
         }
-        return try thread.block(on: lock, attempt)
     }
 
     fileprivate func read(into destination: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         if destination.isEmpty { return 0 }
-        return try wait { () -> Int? in
+        let taken = try wait(for: .readable) { () -> Int? in
             if count == 0 { return writers == 0 ? 0 : nil }
             return takeLocked(into: destination)
         }
+        if taken > 0 { queue.notify(.writable) }
+        return taken
     }
 
     /// Reads what the pipe holds now: `EAGAIN` when it is empty and a writer remains.
     fileprivate func readNow(into destination: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         if destination.isEmpty { return 0 }
-        return try lock.withLock { () throws(Errno) -> Int in
+        let taken = try lock.withLock { () throws(Errno) -> Int in
             if count == 0 {
                 if writers == 0 { return 0 }
                 throw .again
             }
             return takeLocked(into: destination)
         }
+        if taken > 0 { queue.notify(.writable) }
+        return taken
     }
 
     /// Moves up to `destination.count` queued bytes out. With the lock held.
@@ -68,7 +74,6 @@ final class Pipe: @unchecked Sendable {
             count -= run
             copied += run
         }
-        lock.broadcast()
         return copied
     }
 
@@ -77,7 +82,7 @@ final class Pipe: @unchecked Sendable {
         while written < source.count || source.isEmpty {
             let step: Int
             do {
-                step = try wait { () throws(Errno) -> Int? in
+                step = try wait(for: .writable) { () throws(Errno) -> Int? in
                     if readers == 0 { throw .pipe }
                     if source.isEmpty { return 0 }
                     if count == Pipe.capacity { return nil }
@@ -93,38 +98,53 @@ final class Pipe: @unchecked Sendable {
                         count += run
                         copied += run
                     }
-                    lock.broadcast()
                     return copied
                 }
             } catch {
                 // SIGPIPE is raised here, with the pipe's lock released: delivering it ends the
-                // process and wakes its threads, this one included, through the lock it waits on.
+                // process and interrupts its threads, whose waits may need that lock.
                 if error == .pipe { GuestThread.current?.process.deliver(.pipe, reason: "wrote to a pipe with no reader") }
                 // Bytes already in the pipe stay written: report them, as write(2) does.
                 if written > 0 && error == .intr { return written }
                 throw error
             }
             if source.isEmpty { return 0 }
+            if step > 0 { queue.notify(.readable) }
             written += step
         }
         return written
     }
 
     fileprivate var readableBytes: Int { lock.withLock { count } }
-    fileprivate var wouldBlockOnRead: Bool { lock.withLock { count == 0 && writers > 0 } }
 
-    fileprivate func closeReadEnd() {
+    /// The read end's readiness.
+    fileprivate var readEndReadiness: Events {
         lock.withLock {
-            readers -= 1
-            lock.broadcast()
+            var ready: Events = []
+            if count > 0 { ready.insert(.readable) }
+            if writers == 0 { ready.insert(.hangUp) }
+            return ready
         }
     }
 
-    fileprivate func closeWriteEnd() {
+    /// The write end's readiness.
+    fileprivate var writeEndReadiness: Events {
         lock.withLock {
-            writers -= 1
-            lock.broadcast()
+            var ready: Events = []
+            if Pipe.capacity - count >= Pipe.atomicWriteSize { ready.insert(.writable) }
+            if readers == 0 { ready.insert(.error) }
+            return ready
         }
+    }
+
+    fileprivate func closeReadEnd() {
+        lock.withLock { readers -= 1 }
+        queue.notify(.error)
+    }
+
+    fileprivate func closeWriteEnd() {
+        lock.withLock { writers -= 1 }
+        queue.notify(.hangUp)
     }
 }
 
@@ -139,7 +159,8 @@ final class PipeReadEnd: FileDescription, @unchecked Sendable {
     func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int { throw .badf }
     func stat() throws(Errno) -> FileStat { FileStat.pipe }
     func readableBytes() -> UInt64? { UInt64(pipe.readableBytes) }
-    var wouldBlockOnRead: Bool { pipe.wouldBlockOnRead }
+    func readiness(_ mask: Events) -> Events { pipe.readEndReadiness.intersection(mask.withUnmaskable) }
+    var waiterQueue: WaiterQueue { pipe.queue }
     func close() { pipe.closeReadEnd() }
 }
 
@@ -152,6 +173,8 @@ final class PipeWriteEnd: FileDescription, @unchecked Sendable {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int { throw .badf }
     func write(_ buffer: UnsafeRawBufferPointer) throws(Errno) -> Int { try pipe.write(buffer) }
     func stat() throws(Errno) -> FileStat { FileStat.pipe }
+    func readiness(_ mask: Events) -> Events { pipe.writeEndReadiness.intersection(mask.withUnmaskable) }
+    var waiterQueue: WaiterQueue { pipe.queue }
     func close() { pipe.closeWriteEnd() }
 }
 

@@ -7,6 +7,8 @@ enum WASILayout {
     static let direntHeaderSize = 24
     static let subscriptionSize: UInt32 = 48
     static let eventSize: UInt32 = 32
+    /// `eventrwflags.fd_readwrite_hangup`: the peer of a readable or writable stream is gone.
+    static let eventHangUp: UInt16 = 1
 
     /// Writes a `filestat` at `address`.
     static func store(_ stat: FileStat, at address: UInt32, in memory: any UserMemory) throws(Errno) {

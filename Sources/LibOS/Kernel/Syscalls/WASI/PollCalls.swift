@@ -17,6 +17,8 @@ extension WASIPreview1 {
         var error: Errno
         var type: UInt8
         var bytes: UInt64 = 0
+        /// `eventrwflags`: ``WASILayout/eventHangUp`` when the other end is gone.
+        var flags: UInt16 = 0
     }
 
     static func pollOneoff(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
@@ -62,70 +64,75 @@ extension WASIPreview1 {
             }
         }
 
-        while true {
-            var events: [Event] = []
-            var streams: [(HostStreamDescription, Bool)] = []
+        // Descriptors are looked up once: one that is not open fails the whole call, as in
+        // wasmtime; the descriptions stay referenced for the wait even if another thread closes them.
+        var watched: [(userdata: UInt64, description: any FileDescription, wanted: Events, type: UInt8)] = []
+        var earliest: UInt64?
+        var instant: [Event] = []
+        for subscription in subscriptions {
+            switch subscription.kind {
+            case .clock(let deadline?):
+                earliest = min(earliest ?? .max, deadline)
+            case .clock(deadline: nil):
+                instant.append(Event(userdata: subscription.userdata, error: .inval, type: 0))
+            case .fd(let fd, let write):
+                let description = try c.files.get(fd, requiring: .pollFdReadwrite).description
+                watched.append((subscription.userdata, description, write ? .writable : .readable, write ? 2 : 1))
+            }
+        }
+
+        /// The events that have happened, in subscription order: expired clocks and descriptors
+        /// that are ready (or failed, or hung up); nil while none has.
+        func happened() -> [Event]? {
+            var events = instant
             let now = monotonicNanoseconds()
-            var earliest: UInt64 = .max
-            var waitsOnKernelStreams = false
+            var next = 0
             for subscription in subscriptions {
                 switch subscription.kind {
                 case .clock(let deadline?):
-                    if deadline <= now {
-                        events.append(Event(userdata: subscription.userdata, error: .success, type: 0))
-                    } else {
-                        earliest = min(earliest, deadline)
-                    }
+                    if deadline <= now { events.append(Event(userdata: subscription.userdata, error: .success, type: 0)) }
                 case .clock(deadline: nil):
-                    events.append(Event(userdata: subscription.userdata, error: .inval, type: 0))
-                case .fd(let fd, let write):
-                    let type: UInt8 = write ? 2 : 1
-                    // A descriptor that is not open fails the whole call, as in wasmtime.
-                    let entry = try c.files.get(fd, requiring: .pollFdReadwrite)
-                    if !write, entry.description.wouldBlockOnRead, !(entry.description is HostStreamDescription) {
-                        // A kernel stream (a pipe) that is empty: poll it again shortly.
-                        waitsOnKernelStreams = true
-                    } else if let stream = entry.description as? HostStreamDescription {
-                        let ready = stream.isReady(events: Int16(write ? POLLOUT : POLLIN), timeoutMilliseconds: 0)
-                        if ready {
-                            events.append(Event(userdata: subscription.userdata, error: .success, type: type, bytes: write ? 0 : 1))
-                        } else {
-                            streams.append((stream, write))
-                        }
+                    break
+                case .fd:
+                    let entry = watched[next]
+                    next += 1
+                    let ready = entry.description.readiness(entry.wanted)
+                    if ready.isEmpty { continue }
+                    var event = Event(userdata: entry.userdata, error: .success, type: entry.type)
+                    if ready.contains(.error) {
+                        // What the transfer would fail with: a write to a pipe without readers.
+                        event.error = entry.wanted == .writable ? .pipe : .io
                     } else {
-                        let bytes = write ? 0 : (entry.description.readableBytes() ?? 0)
-                        events.append(Event(userdata: subscription.userdata, error: .success, type: type, bytes: bytes))
+                        if ready.contains(.readable) { event.bytes = entry.description.readableBytes() ?? 0 }
+                        if ready.contains(.hangUp) { event.flags = WASILayout.eventHangUp }
                     }
+                    events.append(event)
                 }
             }
-            if !events.isEmpty {
-                for (index, event) in events.enumerated() {
-                    try c.memory.withBytes(at: output + UInt32(index) * WASILayout.eventSize, count: WASILayout.eventSize) { (b) throws(Errno) in
-                        b.initializeMemory(as: UInt8.self, repeating: 0)
-                        b.storeBytes(of: event.userdata.littleEndian, toByteOffset: 0, as: UInt64.self)
-                        b.storeBytes(of: event.error.rawValue.littleEndian, toByteOffset: 8, as: UInt16.self)
-                        b.storeBytes(of: event.type, toByteOffset: 10, as: UInt8.self)
-                        b.storeBytes(of: event.bytes.littleEndian, toByteOffset: 16, as: UInt64.self)
-                    }
-                }
-                try c.memory.storeU32(UInt32(events.count), at: eventsPointer)
-                return
-            }
-            if c.process.isEnding { throw .intr }
-            if streams.isEmpty {
-                // Clocks (and kernel streams, checked again every millisecond): sleep until the
-                // earliest, woken early when the process ends.
-                let wake = waitsOnKernelStreams ? min(earliest, monotonicNanoseconds() + 1_000_000) : earliest
-                if !c.thread.sleep(untilMonotonic: wake) { throw .intr }
-            } else {
-                // Host streams are polled at most 50 ms at a time, so a kill is seen; a clock
-                // however far away (30 days, or 2^64 ns) only shortens the slice.
-                let untilClock = earliest > now ? (earliest - now) / 1_000_000 + 1 : 0
-                let slice = waitsOnKernelStreams ? 1 : Int32(min(50, untilClock))
-                var requests = streams.map { pollfd(fd: $0.0.fd, events: Int16($0.1 ? POLLOUT : POLLIN), revents: 0) }
-                _ = poll(&requests, nfds_t(requests.count), slice)
+            return events.isEmpty ? nil : events
+        }
+
+        // One wait on every descriptor's queue at once, until one of them is ready, the earliest
+        // clock passes or the process starts to end (EINTR).
+        let interests = watched.map { WaitInterest($0.description.waiterQueue, $0.wanted) }
+        let events: [Event]
+        do {
+            events = try c.thread.wait(on: interests, until: earliest, happened)
+        } catch where error == .timedout {
+            // The earliest clock passed between the last look and the deadline check.
+            events = happened() ?? []
+        }
+        for (index, event) in events.enumerated() {
+            try c.memory.withBytes(at: output + UInt32(index) * WASILayout.eventSize, count: WASILayout.eventSize) { (b) throws(Errno) in
+                b.initializeMemory(as: UInt8.self, repeating: 0)
+                b.storeBytes(of: event.userdata.littleEndian, toByteOffset: 0, as: UInt64.self)
+                b.storeBytes(of: event.error.rawValue.littleEndian, toByteOffset: 8, as: UInt16.self)
+                b.storeBytes(of: event.type, toByteOffset: 10, as: UInt8.self)
+                b.storeBytes(of: event.bytes.littleEndian, toByteOffset: 16, as: UInt64.self)
+                b.storeBytes(of: event.flags.littleEndian, toByteOffset: 24, as: UInt16.self)
             }
         }
+        try c.memory.storeU32(UInt32(events.count), at: eventsPointer)
     }
 
     static func procRaise(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
