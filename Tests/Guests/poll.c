@@ -12,7 +12,8 @@
 #include <unistd.h>
 #include <wasi/api.h>
 
-static int failures = 0;
+#include "guest_checks.h"
+
 #define OK(name) printf("ok %s\n", name)
 #define FAIL(name, ...) do { printf("FAIL %s: ", name); printf(__VA_ARGS__); printf("\n"); failures++; } while (0)
 
@@ -33,16 +34,6 @@ static __wasi_subscription_t clock_sub(uint64_t userdata, __wasi_clockid_t id, u
     s.u.u.clock.timeout = timeout;
     s.u.u.clock.precision = 0;
     s.u.u.clock.flags = abstime ? __WASI_SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME : 0;
-    return s;
-}
-
-static __wasi_subscription_t fd_sub(uint64_t userdata, uint8_t type, __wasi_fd_t fd) {
-    __wasi_subscription_t s;
-    memset(&s, 0, sizeof s);
-    s.userdata = userdata;
-    s.u.tag = type;
-    if (type == __WASI_EVENTTYPE_FD_READ) s.u.u.fd_read.file_descriptor = fd;
-    else s.u.u.fd_write.file_descriptor = fd;
     return s;
 }
 

@@ -11,18 +11,7 @@
 #include <unistd.h>
 #include <wasi/api.h>
 
-static int failures = 0;
-#define CHECK(cond, ...)                              \
-    do {                                              \
-        if (cond) {                                   \
-            printf("ok " __VA_ARGS__);                \
-        } else {                                      \
-            printf("FAIL line %d: ", __LINE__);       \
-            printf(__VA_ARGS__);                      \
-            failures++;                               \
-        }                                             \
-        printf("\n");                                 \
-    } while (0)
+#include "guest_checks.h"
 
 static const char *self = "/bin/procs.wasm";
 

@@ -18,18 +18,7 @@
 #include <unistd.h>
 #include <wasi/api.h>
 
-static int failures = 0;
-#define CHECK(cond, ...)                              \
-    do {                                              \
-        if (cond) {                                   \
-            printf("ok " __VA_ARGS__);                \
-        } else {                                      \
-            printf("FAIL line %d: ", __LINE__);       \
-            printf(__VA_ARGS__);                      \
-            failures++;                               \
-        }                                             \
-        printf("\n");                                 \
-    } while (0)
+#include "guest_checks.h"
 
 #define MS 1000000ull
 static const uint64_t far_away = 30ull * 24 * 3600 * 1000000000ull;
@@ -38,16 +27,6 @@ static uint64_t now_ns(void) {
     __wasi_timestamp_t t = 0;
     (void)__wasi_clock_time_get(__WASI_CLOCKID_MONOTONIC, 1, &t);
     return t;
-}
-
-static __wasi_subscription_t fd_sub(uint64_t userdata, uint8_t type, int fd) {
-    __wasi_subscription_t s;
-    memset(&s, 0, sizeof s);
-    s.userdata = userdata;
-    s.u.tag = type;
-    if (type == __WASI_EVENTTYPE_FD_READ) s.u.u.fd_read.file_descriptor = (__wasi_fd_t)fd;
-    else s.u.u.fd_write.file_descriptor = (__wasi_fd_t)fd;
-    return s;
 }
 
 static __wasi_subscription_t clock_sub(uint64_t userdata, uint64_t timeout) {

@@ -24,7 +24,7 @@ struct ClientCommandTests {
     func serverDown() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let url = "http://127.0.0.1:\(CommandRunner.closedPort())"
+        let url = "http://127.0.0.1:\(try LoopbackPort.closed())"
         let login = try await CommandRunner.cloister(["login", "--url", url, "--user", "admin"], environment: Self.environment(folder))
         #expect(login.status == 3)
         #expect(login.error == "cloister: no Cloister server at \(url): connection refused (is `cloister serve` running there? check --url)\n")

@@ -1,5 +1,6 @@
 import CloisterAPI
 import CloisterClient
+import CloisterTestSupport
 import Foundation
 import Platform
 import Testing
@@ -63,7 +64,7 @@ struct HTTPInputTests {
                 let (admin, owner, user) = try await server.client.standardUsers()
                 let function = try await SecurityFixtures.function(owner, module: try SecurityFixtures.noop(), inputs: ["data"])
                 // A port nobody listens on: bound, then closed.
-                let closedPort = try Self.freePort()
+                let closedPort = try LoopbackPort.closed()
                 var urls = [
                     "http://127.0.0.1:\(closedPort)/x", web.base + "/status/404", web.base + "/status/403", web.base + "/status/500",
                     web.base + "/status/401", web.base + "/redirect",
@@ -108,21 +109,5 @@ struct HTTPInputTests {
             #expect(task.reason == "input data: cannot be read")
             #expect(!(task.reason ?? "").contains("private-folder-name"))
         }
-    }
-
-    /// A loopback port that was free a moment ago and has no listener now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw CancellationError() }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -1,0 +1,34 @@
+// What the C test guests share: CHECK (prints "ok ..." or "FAIL line N: ...", counting failures)
+// and a poll_oneoff subscription to a descriptor. Included by the guests that need them.
+#ifndef CLOISTER_GUEST_CHECKS_H
+#define CLOISTER_GUEST_CHECKS_H
+
+#include <stdio.h>
+#include <string.h>
+#include <wasi/api.h>
+
+static int failures = 0;
+#define CHECK(cond, ...)                              \
+    do {                                              \
+        if (cond) {                                   \
+            printf("ok " __VA_ARGS__);                \
+        } else {                                      \
+            printf("FAIL line %d: ", __LINE__);       \
+            printf(__VA_ARGS__);                      \
+            failures++;                               \
+        }                                             \
+        printf("\n");                                 \
+    } while (0)
+
+/// A subscription of `type` (__WASI_EVENTTYPE_FD_READ or _FD_WRITE) to descriptor `fd`.
+static inline __wasi_subscription_t fd_sub(uint64_t userdata, uint8_t type, __wasi_fd_t fd) {
+    __wasi_subscription_t s;
+    memset(&s, 0, sizeof s);
+    s.userdata = userdata;
+    s.u.tag = type;
+    if (type == __WASI_EVENTTYPE_FD_READ) s.u.u.fd_read.file_descriptor = fd;
+    else s.u.u.fd_write.file_descriptor = fd;
+    return s;
+}
+
+#endif
