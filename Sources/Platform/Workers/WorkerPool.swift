@@ -18,11 +18,11 @@ struct WorkerHooks: Sendable {
 }
 
 /// A pool of workers: each slot claims a staged task it can run, runs it under a lease renewed by
-/// heartbeats and records how it ended; at most `concurrency` functions run at once (the run
-/// permits), and twice as many slots claim, stage and record, so that a function never waits for a
-/// commit: while one slot's run ends in a commit, another's runs; the pool also settles the tasks whose lease ran out (their
-/// worker, in any process on any host, stopped) and finishes or clears output deliveries that a
-/// stopped worker left pending.
+/// heartbeats and records how it ended. At most `concurrency` functions run at once (the run
+/// permits), and twice as many slots claim, stage and record, so that no function waits for a
+/// commit: while one slot's run ends in a commit, another's runs. The pool also settles the tasks
+/// whose lease ran out (their worker, in any process on any host, stopped) and finishes or clears
+/// output deliveries that a stopped worker left pending.
 ///
 /// The pool advertises what it runs in the `workers` table (its `WorkerCapability`s: executor type,
 /// executor and engine) and claims only such tasks. It wakes when a task is queued — at once in the
