@@ -1,5 +1,5 @@
 // What the C test guests share: CHECK (prints "ok ..." or "FAIL line N: ...", counting failures)
-// and a poll_oneoff subscription to a descriptor. Included by the guests that need them.
+// and poll_oneoff subscriptions to a clock and to a descriptor. Included by the guests that need them.
 #ifndef CLOISTER_GUEST_CHECKS_H
 #define CLOISTER_GUEST_CHECKS_H
 
@@ -19,6 +19,19 @@ static int failures = 0;
         }                                             \
         printf("\n");                                 \
     } while (0)
+
+/// A subscription to clock `id`: `timeout` nanoseconds from now, or the time `timeout` when `abstime`.
+static inline __wasi_subscription_t clock_sub(uint64_t userdata, __wasi_clockid_t id, uint64_t timeout, int abstime) {
+    __wasi_subscription_t s;
+    memset(&s, 0, sizeof s);
+    s.userdata = userdata;
+    s.u.tag = __WASI_EVENTTYPE_CLOCK;
+    s.u.u.clock.id = id;
+    s.u.u.clock.timeout = timeout;
+    s.u.u.clock.precision = 0;
+    s.u.u.clock.flags = abstime ? __WASI_SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME : 0;
+    return s;
+}
 
 /// A subscription of `type` (__WASI_EVENTTYPE_FD_READ or _FD_WRITE) to descriptor `fd`.
 static inline __wasi_subscription_t fd_sub(uint64_t userdata, uint8_t type, __wasi_fd_t fd) {

@@ -25,18 +25,6 @@ static uint64_t clock_ns(__wasi_clockid_t id) {
     return t;
 }
 
-static __wasi_subscription_t clock_sub(uint64_t userdata, __wasi_clockid_t id, uint64_t timeout, int abstime) {
-    __wasi_subscription_t s;
-    memset(&s, 0, sizeof s);
-    s.userdata = userdata;
-    s.u.tag = __WASI_EVENTTYPE_CLOCK;
-    s.u.u.clock.id = id;
-    s.u.u.clock.timeout = timeout;
-    s.u.u.clock.precision = 0;
-    s.u.u.clock.flags = abstime ? __WASI_SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME : 0;
-    return s;
-}
-
 // One clock subscription; checks the single event and the elapsed monotonic time.
 static void one_clock(const char *check, __wasi_clockid_t id, uint64_t timeout, int abstime, uint64_t min_wait) {
     __wasi_subscription_t s = clock_sub(0xC0FFEE, id, timeout, abstime);

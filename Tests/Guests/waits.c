@@ -29,19 +29,9 @@ static uint64_t now_ns(void) {
     return t;
 }
 
-static __wasi_subscription_t clock_sub(uint64_t userdata, uint64_t timeout) {
-    __wasi_subscription_t s;
-    memset(&s, 0, sizeof s);
-    s.userdata = userdata;
-    s.u.tag = __WASI_EVENTTYPE_CLOCK;
-    s.u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
-    s.u.u.clock.timeout = timeout;
-    return s;
-}
-
 // Polls `fd` (read or write, userdata 1) beside a relative clock (userdata 2); one event expected.
 static __wasi_errno_t poll_one(int fd, uint8_t type, uint64_t clock, __wasi_event_t *event, __wasi_size_t *count) {
-    __wasi_subscription_t subs[2] = {fd_sub(1, type, fd), clock_sub(2, clock)};
+    __wasi_subscription_t subs[2] = {fd_sub(1, type, fd), clock_sub(2, __WASI_CLOCKID_MONOTONIC, clock, 0)};
     __wasi_event_t events[2];
     memset(events, 0xAA, sizeof events);
     *count = 0;
@@ -210,7 +200,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(mode, "block-clock")) {
         blocked();
-        __wasi_subscription_t s = clock_sub(2, far_away);
+        __wasi_subscription_t s = clock_sub(2, __WASI_CLOCKID_MONOTONIC, far_away, 0);
         return __wasi_poll_oneoff(&s, &ev, 1, &n) + 10;
     }
     printf("FAIL unknown mode %s\n", mode);
