@@ -21,6 +21,8 @@ public final class InstanceFolder: @unchecked Sendable {
         public var untrusted = ["TERM", "LANG"]
         /// More mount entries, as JSON text starting with a comma.
         public var extraMounts = ""
+        /// The `"network"` object, as JSON text (empty: no `network` key, so no network).
+        public var network = ""
         public init() {}
     }
 
@@ -48,7 +50,7 @@ public final class InstanceFolder: @unchecked Sendable {
                 { "target": "/dev", "type": "devfs" },
                 { "target": "/xbin", "type": "hostfs", "source": "./extra-bin" }\(options.extraMounts)
               ],
-              "metadata": { "debuggable": \(options.debuggable) }
+              "metadata": { "debuggable": \(options.debuggable) }\(options.network.isEmpty ? "" : ",\n  \"network\": " + options.network)
             }
             """
         try Data(config.utf8).write(to: directory.appendingPathComponent("Cloister.json"))

@@ -71,6 +71,81 @@ struct cloister_spawn_file_action {
 CLOISTER_STATIC_ASSERT(sizeof(struct cloister_spawn_file_action) == 24, "cloister_spawn_file_action is 24 bytes");
 CLOISTER_STATIC_ASSERT(offsetof(struct cloister_spawn_file_action, oflags) == 20, "cloister_spawn_file_action has no padding");
 
+/* ---- Sockets ---------------------------------------------------------------------------------
+ * Numbered as Linux numbers them. Guests reach them through the socket calls of the `cloister`
+ * module below, or through the BSD calls of the guest SDK's socket library
+ * (examples/guest-sdk/cloister_socket.h). docs/libos.md ("Net") describes each call. */
+#define CLOISTER_AF_UNSPEC 0
+#define CLOISTER_AF_UNIX 1
+#define CLOISTER_AF_INET 2
+#define CLOISTER_AF_INET6 10
+
+#define CLOISTER_SOCK_STREAM 1
+#define CLOISTER_SOCK_DGRAM 2
+/* Flags or-ed into socket()'s type and accept()'s flags. */
+#define CLOISTER_SOCK_NONBLOCK 0x800
+#define CLOISTER_SOCK_CLOEXEC 0x80000 /* accepted and ignored: WASI has no exec */
+
+#define CLOISTER_SHUT_RD 0
+#define CLOISTER_SHUT_WR 1
+#define CLOISTER_SHUT_RDWR 2
+
+/* Flags of send/recv/sendmsg/recvmsg (and of cloister_msghdr.flags on return). */
+#define CLOISTER_MSG_PEEK 0x2
+#define CLOISTER_MSG_CTRUNC 0x8
+#define CLOISTER_MSG_TRUNC 0x20
+#define CLOISTER_MSG_DONTWAIT 0x40
+#define CLOISTER_MSG_WAITALL 0x100
+#define CLOISTER_MSG_NOSIGNAL 0x4000
+
+/* Socket options: levels and names. Every option's value is an int32_t. */
+#define CLOISTER_SOL_SOCKET 1
+#define CLOISTER_IPPROTO_TCP 6
+#define CLOISTER_SO_REUSEADDR 2
+#define CLOISTER_SO_TYPE 3
+#define CLOISTER_SO_ERROR 4
+#define CLOISTER_SO_SNDBUF 7
+#define CLOISTER_SO_RCVBUF 8
+#define CLOISTER_SO_KEEPALIVE 9
+#define CLOISTER_SO_ACCEPTCONN 30
+#define CLOISTER_TCP_NODELAY 1
+
+/* Longest AF_UNIX path, in bytes (Linux's sun_path holds 108 with its NUL). */
+#define CLOISTER_UNIX_PATH_MAX 107
+
+/* A socket address of any family, one layout for all: what every socket call takes and
+ * returns (the guest library converts to and from its libc's sockaddr_in/in6/un). */
+struct cloister_sockaddr {
+    uint16_t family;    /* CLOISTER_AF_* */
+    uint16_t port;      /* INET, INET6: the port, in host byte order */
+    uint32_t flowinfo;  /* INET6 */
+    uint32_t scope_id;  /* INET6 */
+    uint8_t addr[16];   /* INET: 4 bytes in network order, then zeros; INET6: 16 bytes */
+    uint32_t path_len;  /* UNIX: bytes of path (1 to CLOISTER_UNIX_PATH_MAX) */
+    uint8_t path[108];  /* UNIX: the name, not NUL-terminated */
+};
+CLOISTER_STATIC_ASSERT(sizeof(struct cloister_sockaddr) == 140, "cloister_sockaddr is 140 bytes");
+CLOISTER_STATIC_ASSERT(offsetof(struct cloister_sockaddr, path) == 32, "cloister_sockaddr has no padding");
+
+/* One buffer of a vectored transfer (the layout of WASI's iovec). */
+struct cloister_iovec {
+    uint32_t base; /* guest address */
+    uint32_t len;
+};
+CLOISTER_STATIC_ASSERT(sizeof(struct cloister_iovec) == 8, "cloister_iovec is 8 bytes");
+
+/* sendmsg/recvmsg's message. Ancillary data is not supported: control must be 0 and
+ * control_len 0 (else EOPNOTSUPP). */
+struct cloister_msghdr {
+    uint32_t name;        /* guest address of a struct cloister_sockaddr, or 0 */
+    uint32_t iov;         /* guest address of iov_count struct cloister_iovec */
+    uint32_t iov_count;   /* at most 1024 */
+    uint32_t control;     /* 0 */
+    uint32_t control_len; /* 0 */
+    uint32_t flags;       /* recvmsg: set to CLOISTER_MSG_TRUNC when a datagram was cut short */
+};
+CLOISTER_STATIC_ASSERT(sizeof(struct cloister_msghdr) == 24, "cloister_msghdr is 24 bytes");
+
 /* ---- The `cloister` import module (guests only) ------------------------------------------
  * Every function returns 0 or a WASI errno (<wasi/api.h> numbering, __WASI_ERRNO_*) and passes
  * its results through pointers. The raw imports take guest pointers as uint32_t; the inline
@@ -93,6 +168,28 @@ CLOISTER_IMPORT("sched_getaffinity") int32_t __cloister_sched_getaffinity(int32_
 CLOISTER_IMPORT("sched_setaffinity") int32_t __cloister_sched_setaffinity(int32_t tid, uint32_t size, uint32_t mask);
 CLOISTER_IMPORT("getcpu") int32_t __cloister_getcpu(uint32_t cpu_out, uint32_t node_out);
 CLOISTER_IMPORT("sched_yield") int32_t __cloister_sched_yield(void);
+
+/* Sockets (docs/libos.md, "Net"). Addresses are struct cloister_sockaddr; counts come back
+ * through the last pointer. */
+CLOISTER_IMPORT("socket") int32_t __cloister_socket(int32_t domain, int32_t type, int32_t protocol, uint32_t fd_out);
+CLOISTER_IMPORT("bind") int32_t __cloister_bind(int32_t fd, uint32_t addr);
+CLOISTER_IMPORT("listen") int32_t __cloister_listen(int32_t fd, int32_t backlog);
+CLOISTER_IMPORT("accept") int32_t __cloister_accept(int32_t fd, int32_t flags, uint32_t addr_out, uint32_t fd_out);
+CLOISTER_IMPORT("connect") int32_t __cloister_connect(int32_t fd, uint32_t addr);
+CLOISTER_IMPORT("sendto")
+int32_t __cloister_sendto(int32_t fd, uint32_t buf, uint32_t len, int32_t flags, uint32_t addr, uint32_t sent_out);
+CLOISTER_IMPORT("recvfrom")
+int32_t __cloister_recvfrom(int32_t fd, uint32_t buf, uint32_t len, int32_t flags, uint32_t addr_out, uint32_t received_out);
+CLOISTER_IMPORT("sendmsg") int32_t __cloister_sendmsg(int32_t fd, uint32_t msg, int32_t flags, uint32_t sent_out);
+CLOISTER_IMPORT("recvmsg") int32_t __cloister_recvmsg(int32_t fd, uint32_t msg, int32_t flags, uint32_t received_out);
+CLOISTER_IMPORT("shutdown") int32_t __cloister_shutdown(int32_t fd, int32_t how);
+CLOISTER_IMPORT("getsockname") int32_t __cloister_getsockname(int32_t fd, uint32_t addr_out);
+CLOISTER_IMPORT("getpeername") int32_t __cloister_getpeername(int32_t fd, uint32_t addr_out);
+CLOISTER_IMPORT("getsockopt") int32_t __cloister_getsockopt(int32_t fd, int32_t level, int32_t name, uint32_t value_out);
+CLOISTER_IMPORT("setsockopt") int32_t __cloister_setsockopt(int32_t fd, int32_t level, int32_t name, int32_t value);
+CLOISTER_IMPORT("resolve")
+int32_t __cloister_resolve(uint32_t name, uint32_t name_len, uint32_t port, uint32_t addrs_out, uint32_t capacity,
+                           uint32_t count_out);
 
 #define CLOISTER_PTR(p) ((uint32_t)(uintptr_t)(p))
 

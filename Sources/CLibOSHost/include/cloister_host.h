@@ -59,3 +59,7 @@ int cloister_host_epoll_watch(int epfd, int fd, uint32_t events, int watched);
 /// Waits up to `timeout_ms` (-1: forever) for events on `epfd`; fills up to `capacity` pairs of
 /// `fds` and readiness bits. Returns how many, or -1 with errno set (EINTR included).
 int cloister_host_epoll_wait(int epfd, int32_t *fds, uint32_t *events, int capacity, int timeout_ms);
+
+/// Accepts a connection on `fd` as a new non-blocking, close-on-exec descriptor (accept4, which
+/// Swift's Glibc module does not import). Returns it, or -1 with errno set.
+int cloister_host_accept(int fd, void *address, uint32_t *length);

@@ -21,13 +21,17 @@ public struct InstanceConfig: Sendable, Equatable {
     /// `"engine"` (optional): `"wasmtime"` or `"wasmkit"`; absent, wasmtime when its library
     /// loads (see ``Kernel/init(instanceDirectory:config:logLevel:logSink:engine:)``).
     public var engine: EngineKind?
+    /// `"network"` (optional): what guests may reach on the host's network; absent, nothing.
+    public var network: NetworkConfig
 
     /// Creates a configuration; no validation.
     public init(
         resourceLimits: ResourceLimits, process: ProcessDefaults, entryPoints: [String],
-        environment: EnvironmentConfig, mounts: [MountConfig], debuggable: Bool, engine: EngineKind? = nil
+        environment: EnvironmentConfig, mounts: [MountConfig], debuggable: Bool, engine: EngineKind? = nil,
+        network: NetworkConfig = .none
     ) {
         self.engine = engine
+        self.network = network
         self.resourceLimits = resourceLimits
         self.process = process
         self.entryPoints = entryPoints
@@ -42,7 +46,7 @@ public struct InstanceConfig: Sendable, Equatable {
     /// The top-level JSON keys, in documentation order.
     static let keys = ["resource_limits", "process", "entry_points", "env", "mount", "metadata"]
     /// The top-level keys that may be left out.
-    static let optionalKeys = ["engine"]
+    static let optionalKeys = ["engine", "network"]
 
     /// Whether a program at `path` may be started: `path` must be a normalized absolute guest
     /// path (no `.` or `..` components) equal to or beneath one of ``entryPoints``, by whole
@@ -177,8 +181,13 @@ public struct InstanceConfig: Sendable, Equatable {
             engine = kind
         }
 
+        var network = NetworkConfig.none
+        if let value = object.optional("network") {
+            network = try NetworkConfig(decoding: value, path: object.path("network"), with: decoder)
+        }
+
         self.init(
             resourceLimits: limits, process: process, entryPoints: entryPoints, environment: environment,
-            mounts: mounts, debuggable: debuggable, engine: engine)
+            mounts: mounts, debuggable: debuggable, engine: engine, network: network)
     }
 }

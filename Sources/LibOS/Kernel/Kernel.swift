@@ -18,6 +18,10 @@ public final class Kernel: @unchecked Sendable {
     /// The host memory the instance's guests hold, against `user_space_size`: linear memory and
     /// tables, ramfs contents, open sefs files.
     public let memoryBudget: MemoryBudget
+    /// The `network` rules every host socket call is checked against.
+    let network: NetworkPolicy
+    /// The instance's AF_UNIX names.
+    let unixNames = UnixNamespace()
 
     /// The process table; its lock guards the fields below too.
     let table: ProcessTable
@@ -63,6 +67,7 @@ public final class Kernel: @unchecked Sendable {
         var level = logLevel ?? ProcessInfo.processInfo.environment["CLOISTER_LOG_LEVEL"].flatMap(LogLevel.init(parsing:)) ?? .off
         if !loaded.debuggable { level = .off }
         self.log = KernelLog(level: level, sink: logSink)
+        self.network = NetworkPolicy(loaded.network, log: log)
         let memoryBudget = MemoryBudget(capacity: loaded.resourceLimits.userSpaceSize)
         self.memoryBudget = memoryBudget
         self.vfs = try VirtualFileSystem(

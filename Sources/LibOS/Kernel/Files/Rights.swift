@@ -52,11 +52,14 @@ public struct Rights: OptionSet, Sendable, Hashable {
     public static let stream: Rights = [
         .fdRead, .fdWrite, .fdFdstatSetFlags, .fdFilestatGet, .pollFdReadwrite, .fdSync, .fdDatasync,
     ]
+    /// What a socket may do: a stream's rights and `sock_accept`, `sock_shutdown`.
+    public static let socket: Rights = stream.union([.sockShutdown, .sockAccept])
     /// The most rights a descriptor of `type` can hold.
     public static func maximum(for type: FileType) -> Rights {
         switch type {
         case .directory: return .directory
         case .regularFile: return .regularFile
+        case .socketStream, .socketDgram: return .socket
         default: return .stream
         }
     }

@@ -127,21 +127,7 @@ final class HostStreamDescription: FileDescription, @unchecked Sendable {
         return result
     }
 
-    /// What `poll(2)` says now: POLLIN readable, POLLOUT writable, POLLERR and POLLNVAL error,
-    /// POLLHUP hang-up.
-    func readiness(_ mask: Events) -> Events {
-        var requested: Int16 = 0
-        if mask.contains(.readable) { requested |= Int16(POLLIN) }
-        if mask.contains(.writable) { requested |= Int16(POLLOUT) }
-        var request = pollfd(fd: fd, events: requested, revents: 0)
-        guard poll(&request, 1, 0) > 0 else { return [] }
-        var ready: Events = []
-        if request.revents & Int16(POLLIN) != 0 { ready.insert(.readable) }
-        if request.revents & Int16(POLLOUT) != 0 { ready.insert(.writable) }
-        if request.revents & Int16(POLLERR | POLLNVAL) != 0 { ready.insert(.error) }
-        if request.revents & Int16(POLLHUP) != 0 { ready.insert(.hangUp) }
-        return ready.intersection(mask.withUnmaskable)
-    }
+    func readiness(_ mask: Events) -> Events { HostReadiness.of(fd, mask) }
 
     /// Bytes a read would take now (`FIONREAD`), for `poll_oneoff`'s `nbytes`.
     func readableBytes() -> UInt64? {

@@ -16,13 +16,22 @@ final class Pipe: @unchecked Sendable {
     static let atomicWriteSize = 4096
 
     let lock = KernelLock()
-    /// Both ends' waiters: readers wait for readable, writers for writable.
-    let queue = WaiterQueue()
+    /// The queue of a plain pipe's two ends: readers wait for readable, writers for writable.
+    let queue: WaiterQueue
+    /// Every queue notified when the pipe changes: ``queue``, and for the byte streams of an
+    /// AF_UNIX connection (``UnixSocket``) the queues of both sockets.
+    private let queues: [WaiterQueue]
     private var buffer = [UInt8](repeating: 0, count: Pipe.capacity)
     private var head = 0
     private var count = 0
     private var readers = 1
     private var writers = 1
+
+    /// A pipe whose changes notify `queues` (the first is where its ends wait by default).
+    init(queues: [WaiterQueue] = [WaiterQueue()]) {
+        self.queues = queues
+        self.queue = queues[0]
+    }
 
     /// A new pipe's read end and write end.
     static func make() -> (read: PipeReadEnd, write: PipeWriteEnd) {
@@ -30,95 +39,134 @@ final class Pipe: @unchecked Sendable {
         return (PipeReadEnd(pipe), PipeWriteEnd(pipe))
     }
 
-    /// Blocks the caller until `attempt` (run with the lock held) has an answer; `events` is
-    /// what the caller waits for.
-    private func wait<T>(for events: Events, _ attempt: () throws(Errno) -> T?) throws(Errno) -> T {
-        try Blocking.wait(on: [WaitInterest(queue, events)]) { () throws(Errno) -> T? in
-            try lock.withLock(attempt)
+    private func notify(_ events: Events) {
+        for queue in queues { queue.notify(events) }
+    }
+
+    /// Takes bytes into `destinations` in order (left in the pipe with `peek`): what the pipe
+    /// holds, once it holds any, or 0 once no writer is left (or reading was shut down). When
+    /// `waits` is false, `EAGAIN` instead of waiting; waits are on `waitQueue` (default ``queue``).
+    func receive(
+        into destinations: [UnsafeMutableRawBufferPointer], peek: Bool = false, waits: Bool, on waitQueue: WaiterQueue? = nil
+    ) throws(Errno) -> Int {
+        if destinations.allSatisfy(\.isEmpty) { return 0 }
+        let attempt = { () throws(Errno) -> Int? in
+            self.lock.withLock { () -> Int? in
+                if self.count == 0 { return self.writers == 0 || self.readers == 0 ? 0 : nil }
+                return self.copyOutLocked(into: destinations, consume: !peek)
+            }
         }
+        let taken: Int
+        if waits {
+            taken = try Blocking.wait(on: [WaitInterest(waitQueue ?? queue, .readable)], attempt)
+        } else {
+            guard let now = try attempt() else { throw .again }
+            taken = now
+        }
+        if taken > 0 && !peek { notify(.writable) }
+        return taken
     }
 
     fileprivate func read(into destination: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-        if destination.isEmpty { return 0 }
-        let taken = try wait(for: .readable) { () -> Int? in
-            if count == 0 { return writers == 0 ? 0 : nil }
-            return takeLocked(into: destination)
-        }
-        if taken > 0 { queue.notify(.writable) }
-        return taken
+        try receive(into: [destination], waits: true)
     }
 
     /// Reads what the pipe holds now: `EAGAIN` when it is empty and a writer remains.
     fileprivate func readNow(into destination: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-        if destination.isEmpty { return 0 }
-        let taken = try lock.withLock { () throws(Errno) -> Int in
-            if count == 0 {
-                if writers == 0 { return 0 }
-                throw .again
-            }
-            return takeLocked(into: destination)
-        }
-        if taken > 0 { queue.notify(.writable) }
-        return taken
+        try receive(into: [destination], waits: false)
     }
 
-    /// Moves up to `destination.count` queued bytes out. With the lock held.
-    private func takeLocked(into destination: UnsafeMutableRawBufferPointer) -> Int {
+    /// Copies up to the destinations' room of queued bytes out, removing them when `consume`.
+    /// With the lock held.
+    private func copyOutLocked(into destinations: [UnsafeMutableRawBufferPointer], consume: Bool) -> Int {
         var copied = 0
-        while copied < destination.count && count > 0 {
-            let run = min(destination.count - copied, count, Pipe.capacity - head)
-            buffer.withUnsafeBytes { source in
-                (destination.baseAddress! + copied).copyMemory(from: source.baseAddress! + head, byteCount: run)
+        var position = head
+        var left = count
+        for destination in destinations {
+            var filled = 0
+            while filled < destination.count && left > 0 {
+                let run = min(destination.count - filled, left, Pipe.capacity - position)
+                buffer.withUnsafeBytes { source in
+                    (destination.baseAddress! + filled).copyMemory(from: source.baseAddress! + position, byteCount: run)
+                }
+                position = (position + run) % Pipe.capacity
+                left -= run
+                filled += run
             }
-            head = (head + run) % Pipe.capacity
-            count -= run
-            copied += run
+            copied += filled
+            if left == 0 { break }
+        }
+        if consume {
+            head = position
+            count = left
         }
         return copied
     }
 
     fileprivate func write(_ source: UnsafeRawBufferPointer) throws(Errno) -> Int {
+        try send(source, waits: true, raisesSignal: true)
+    }
+
+    /// Writes `source`, waiting for room (on `waitQueue`, default ``queue``) unless `waits` is
+    /// false: then what fits now, or `EAGAIN` when nothing does. With no reader left it is
+    /// `EPIPE`, and SIGPIPE for the caller when `raisesSignal`.
+    func send(_ source: UnsafeRawBufferPointer, waits: Bool, raisesSignal: Bool, on waitQueue: WaiterQueue? = nil) throws(Errno) -> Int {
         var written = 0
         while written < source.count || source.isEmpty {
             let step: Int
-            do {
-                step = try wait(for: .writable) { () throws(Errno) -> Int? in
-                    if readers == 0 { throw .pipe }
-                    if source.isEmpty { return 0 }
-                    if count == Pipe.capacity { return nil }
-                    // POSIX: a write of at most PIPE_BUF bytes is atomic — it waits for room for all of it.
-                    if source.count <= Pipe.atomicWriteSize && Pipe.capacity - count < source.count { return nil }
-                    var copied = 0
-                    while written + copied < source.count && count < Pipe.capacity {
-                        let tail = (head + count) % Pipe.capacity
-                        let run = min(source.count - written - copied, Pipe.capacity - count, Pipe.capacity - tail)
-                        buffer.withUnsafeMutableBytes { target in
-                            (target.baseAddress! + tail).copyMemory(from: source.baseAddress! + written + copied, byteCount: run)
-                        }
-                        count += run
-                        copied += run
+            do throws(Errno) {
+                let attempt = { () throws(Errno) -> Int? in
+                    try self.lock.withLock { () throws(Errno) -> Int? in
+                        if self.readers == 0 || self.writers == 0 { throw .pipe }
+                        if source.isEmpty { return 0 }
+                        if self.count == Pipe.capacity { return nil }
+                        // POSIX: a write of at most PIPE_BUF bytes is atomic — it waits for room for all of it.
+                        if source.count <= Pipe.atomicWriteSize && Pipe.capacity - self.count < source.count { return nil }
+                        return self.copyInLocked(UnsafeRawBufferPointer(rebasing: source[written...]))
                     }
-                    return copied
+                }
+                if waits {
+                    step = try Blocking.wait(on: [WaitInterest(waitQueue ?? queue, .writable)], attempt)
+                } else if let now = try attempt() {
+                    step = now
+                } else {
+                    if written > 0 { return written }
+                    throw Errno.again
                 }
             } catch {
                 // SIGPIPE is raised here, with the pipe's lock released: delivering it ends the
                 // process and interrupts its threads, whose waits may need that lock.
-                if error == .pipe { GuestThread.current?.process.deliver(.pipe, reason: "wrote to a pipe with no reader") }
+                if error == .pipe && raisesSignal { GuestThread.current?.process.deliver(.pipe, reason: "wrote to a pipe with no reader") }
                 // Bytes already in the pipe stay written: report them, as write(2) does.
                 if written > 0 && error == .intr { return written }
                 throw error
             }
             if source.isEmpty { return 0 }
-            if step > 0 { queue.notify(.readable) }
+            if step > 0 { notify(.readable) }
             written += step
         }
         return written
     }
 
-    fileprivate var readableBytes: Int { lock.withLock { count } }
+    /// Appends as much of `source` as fits. With the lock held.
+    private func copyInLocked(_ source: UnsafeRawBufferPointer) -> Int {
+        var copied = 0
+        while copied < source.count && count < Pipe.capacity {
+            let tail = (head + count) % Pipe.capacity
+            let run = min(source.count - copied, Pipe.capacity - count, Pipe.capacity - tail)
+            buffer.withUnsafeMutableBytes { target in
+                (target.baseAddress! + tail).copyMemory(from: source.baseAddress! + copied, byteCount: run)
+            }
+            count += run
+            copied += run
+        }
+        return copied
+    }
+
+    var readableBytes: Int { lock.withLock { count } }
 
     /// The read end's readiness.
-    fileprivate var readEndReadiness: Events {
+    var readEndReadiness: Events {
         lock.withLock {
             var ready: Events = []
             if count > 0 { ready.insert(.readable) }
@@ -128,7 +176,7 @@ final class Pipe: @unchecked Sendable {
     }
 
     /// The write end's readiness.
-    fileprivate var writeEndReadiness: Events {
+    var writeEndReadiness: Events {
         lock.withLock {
             var ready: Events = []
             if Pipe.capacity - count >= Pipe.atomicWriteSize { ready.insert(.writable) }
@@ -137,14 +185,14 @@ final class Pipe: @unchecked Sendable {
         }
     }
 
-    fileprivate func closeReadEnd() {
+    func closeReadEnd() {
         lock.withLock { readers -= 1 }
-        queue.notify(.error)
+        notify(.error)
     }
 
-    fileprivate func closeWriteEnd() {
+    func closeWriteEnd() {
         lock.withLock { writers -= 1 }
-        queue.notify(.hangUp)
+        notify(.hangUp)
     }
 }
 

@@ -1,5 +1,5 @@
 /// The `cloister` import module: what Cloister adds to WASI preview1 for its guests —
-/// processes (spawn, wait, kill, ids), pipes and scheduling.
+/// processes (spawn, wait, kill, ids), pipes, sockets and scheduling.
 ///
 /// Declared for guests in `cloister.h` (the guest SDK). Every call answers a WASI errno (0 on
 /// success) and returns its results through guest pointers, each bounds-checked (`EFAULT`).
@@ -21,6 +21,22 @@ public enum CloisterModule {
         add("gettid", [.i32], gettid)
         // Pipes
         add("pipe", [.i32], pipe)
+        // Sockets
+        add("socket", [.i32, .i32, .i32, .i32], socket)
+        add("bind", [.i32, .i32], bind)
+        add("listen", [.i32, .i32], listen)
+        add("accept", [.i32, .i32, .i32, .i32], accept)
+        add("connect", [.i32, .i32], connect)
+        add("sendto", Array(repeating: .i32, count: 6), sendto)
+        add("recvfrom", Array(repeating: .i32, count: 6), recvfrom)
+        add("sendmsg", [.i32, .i32, .i32, .i32], sendmsg)
+        add("recvmsg", [.i32, .i32, .i32, .i32], recvmsg)
+        add("shutdown", [.i32, .i32], shutdown)
+        add("getsockname", [.i32, .i32], getsockname)
+        add("getpeername", [.i32, .i32], getpeername)
+        add("getsockopt", [.i32, .i32, .i32, .i32], getsockopt)
+        add("setsockopt", [.i32, .i32, .i32, .i32], setsockopt)
+        add("resolve", Array(repeating: .i32, count: 6), resolve)
         // Scheduling
         add("sched_getaffinity", [.i32, .i32, .i32, .i32], schedGetaffinity)
         add("sched_setaffinity", [.i32, .i32, .i32], schedSetaffinity)
