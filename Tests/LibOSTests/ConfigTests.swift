@@ -255,9 +255,9 @@ struct ConfigTests {
 
     @Test func unknownKeysAreRejected() {
         expectError(
-            defaultReplacing("\"metadata\": {", with: "\"network\": {},\n  \"metadata\": {"),
-            keyPath: "network", line: 48, column: 3,
-            "unknown key \"network\"; expected one of: resource_limits, process, entry_points, env, mount, metadata")
+            defaultReplacing("\"metadata\": {", with: "\"sockets\": {},\n  \"metadata\": {"),
+            keyPath: "sockets", line: 48, column: 3,
+            "unknown key \"sockets\"; expected one of: resource_limits, process, entry_points, env, mount, metadata, engine, network")
         expectError(
             defaultReplacing("\"max_num_of_threads\": 32", with: "\"max_num_of_threads\": 32,\n    \"foo\": 1"),
             keyPath: "resource_limits.foo", line: 6, column: 5,

@@ -151,6 +151,58 @@ import Testing
         #expect(status.signal == .kill, "\(mode): \(status)")
     }
 
+    /// Every socket call of the `cloister` module that takes a pointer answers EFAULT for an
+    /// out-of-range one, on a real socket (an unconnected AF_UNIX one), before it acts.
+    @Test func everySocketCallChecksItsPointers() throws {
+        let bad = "0xfffffff0"
+        let fd = "FD"
+        // 1024: "localhost"; 4004: a result; 4008: 4 bytes of data; 4100: a msghdr whose iovec
+        // array is out of range; 4200: room for an address.
+        let cases: [(String, [String])] = [
+            ("socket", ["1", "1", "0", bad]),
+            ("bind", [fd, bad]),
+            ("accept", [fd, "0", bad, "4004"]), ("accept", [fd, "0", "0", bad]),
+            ("connect", [fd, bad]),
+            ("sendto", [fd, bad, "16", "0", "0", "4004"]), ("sendto", [fd, "4008", "4", "0", bad, "4004"]),
+            ("sendto", [fd, "4008", "4", "0", "0", bad]),
+            ("recvfrom", [fd, bad, "16", "0", "0", "4004"]), ("recvfrom", [fd, "4008", "4", "0", bad, "4004"]),
+            ("recvfrom", [fd, "4008", "4", "0", "0", bad]),
+            ("sendmsg", [fd, bad, "0", "4004"]), ("sendmsg", [fd, "4100", "0", "4004"]), ("sendmsg", [fd, "4100", "0", bad]),
+            ("recvmsg", [fd, bad, "0", "4004"]), ("recvmsg", [fd, "4100", "0", "4004"]), ("recvmsg", [fd, "4100", "0", bad]),
+            ("getsockname", [fd, bad]), ("getpeername", [fd, bad]), ("getsockopt", [fd, "1", "2", bad]),
+            ("resolve", [bad, "9", "80", "4200", "1", "4004"]), ("resolve", ["1024", "9", "80", bad, "1", "4004"]),
+            ("resolve", ["1024", "9", "80", "4200", "1", bad]),
+        ]
+        let instance = try Self.instance()
+        var covered = Set<String>()
+        for (index, (name, arguments)) in cases.enumerated() {
+            let parameters = Array(repeating: "i32", count: arguments.count).joined(separator: " ")
+            let values = arguments.map { $0 == fd ? "(i32.load (i32.const 4000))" : "(i32.const \($0))" }.joined(separator: " ")
+            let path = try instance.install(wat: """
+                (module
+                  (import "cloister" "socket" (func $socket (param i32 i32 i32 i32) (result i32)))
+                  (import "cloister" "\(name)" (func $call (param \(parameters)) (result i32)))
+                  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+                  (memory (export "memory") 1)
+                  (data (i32.const 1024) "localhost")
+                  (data (i32.const 4100) "\\00\\00\\00\\00\\f0\\ff\\ff\\ff\\01\\00\\00\\00")
+                  (func (export "_start")
+                    (if (call $socket (i32.const 1) (i32.const 1) (i32.const 0) (i32.const 4000)) (then unreachable))
+                    (call $exit (call $call \(values)))))
+                """, as: "net-efault\(index)")
+            let run = try instance.run(path)
+            #expect(run.status == .exited(Int32(Errno.fault.rawValue)), "\(name)(\(arguments)) → \(run.status)")
+            covered.insert(name)
+        }
+        let withoutPointers: Set = ["listen", "shutdown", "setsockopt"]
+        let socketCalls: Set = [
+            "socket", "bind", "listen", "accept", "connect", "sendto", "recvfrom", "sendmsg", "recvmsg", "shutdown",
+            "getsockname", "getpeername", "getsockopt", "setsockopt", "resolve",
+        ]
+        #expect(socketCalls.isSubset(of: Set(CloisterModule.syscalls.keys)))
+        #expect(socketCalls.subtracting(withoutPointers) == covered)
+    }
+
     @Test func networkRulesAreValidated() throws {
         func parse(_ network: String) -> String? {
             var json = InstanceConfig.defaultJSON
