@@ -23,6 +23,28 @@ int main(void) {
     FIELD(cloister_spawn_file_action, path_len);
     FIELD(cloister_spawn_file_action, oflags);
 
+    SIZE(cloister_sockaddr);
+    ALIGN(cloister_sockaddr);
+    FIELD(cloister_sockaddr, family);
+    FIELD(cloister_sockaddr, port);
+    FIELD(cloister_sockaddr, flowinfo);
+    FIELD(cloister_sockaddr, scope_id);
+    FIELD(cloister_sockaddr, addr);
+    FIELD(cloister_sockaddr, path_len);
+    FIELD(cloister_sockaddr, path);
+    SIZE(cloister_iovec);
+    ALIGN(cloister_iovec);
+    FIELD(cloister_iovec, base);
+    FIELD(cloister_iovec, len);
+    SIZE(cloister_msghdr);
+    ALIGN(cloister_msghdr);
+    FIELD(cloister_msghdr, name);
+    FIELD(cloister_msghdr, iov);
+    FIELD(cloister_msghdr, iov_count);
+    FIELD(cloister_msghdr, control);
+    FIELD(cloister_msghdr, control_len);
+    FIELD(cloister_msghdr, flags);
+
     CONSTANT(CLOISTER_ABI_VERSION);
     CONSTANT(CLOISTER_SIGHUP);
     CONSTANT(CLOISTER_SIGINT);
@@ -38,6 +60,16 @@ int main(void) {
     CONSTANT(CLOISTER_SPAWN_FILE_ACTION_OPEN);
     CONSTANT(CLOISTER_SPAWN_FILE_ACTION_CLOSE);
     CONSTANT(CLOISTER_SPAWN_FILE_ACTION_DUP2);
+    CONSTANT(CLOISTER_AF_UNIX);
+    CONSTANT(CLOISTER_AF_INET);
+    CONSTANT(CLOISTER_AF_INET6);
+    CONSTANT(CLOISTER_SOCK_STREAM);
+    CONSTANT(CLOISTER_SOCK_DGRAM);
+    CONSTANT(CLOISTER_SOCK_NONBLOCK);
+    CONSTANT(CLOISTER_MSG_PEEK);
+    CONSTANT(CLOISTER_MSG_TRUNC);
+    CONSTANT(CLOISTER_MSG_DONTWAIT);
+    CONSTANT(CLOISTER_MSG_NOSIGNAL);
     CONSTANT(CLOISTER_W_EXITCODE(3));
     CONSTANT(CLOISTER_W_TERMSIG(9));
     return 0;

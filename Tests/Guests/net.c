@@ -119,6 +119,16 @@ static int unix_server(const char *self, const char *name) {
     int taken = socket(AF_UNIX, SOCK_STREAM, 0);
     CHECK(bind(taken, (struct sockaddr *)&address, sizeof address) < 0 && errno == EADDRINUSE, "a second bind is EADDRINUSE");
     close(taken);
+    struct sockaddr_un missing = {.sun_family = AF_UNIX, .sun_path = "no-such-name"};
+    CHECK(connect(taken = socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&missing, sizeof missing) < 0 && errno == ENOENT,
+          "connecting to a name nobody bound is ENOENT");
+    CHECK(connect(taken, (struct sockaddr *)&address, sizeof address) < 0 && errno == ECONNREFUSED,
+          "connecting to a bound socket that does not listen is ECONNREFUSED");
+    struct sockaddr_un own = {.sun_family = AF_UNIX, .sun_path = "own-name"};
+    CHECK(bind(taken, (struct sockaddr *)&own, sizeof own) == 0 && connect(taken, (struct sockaddr *)&own, sizeof own) < 0 &&
+              errno == ECONNREFUSED,
+          "connecting to its own name is ECONNREFUSED");
+    close(taken);
     CHECK(listen(fd, 4) == 0, "unix listen");
     int32_t child = spawn_self(self, "unix-client", name);
     CHECK(child > 0, "spawned the client");

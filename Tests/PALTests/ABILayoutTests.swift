@@ -14,6 +14,15 @@ import Testing
             ("kind", \.kind), ("fd", \.fd), ("new_fd", \.new_fd),
             ("path_ptr", \.path_ptr), ("path_len", \.path_len), ("oflags", \.oflags),
         ])
+        report.structure("cloister_sockaddr", cloister_sockaddr.self, [
+            ("family", \.family), ("port", \.port), ("flowinfo", \.flowinfo), ("scope_id", \.scope_id),
+            ("addr", \.addr), ("path_len", \.path_len), ("path", \.path),
+        ])
+        report.structure("cloister_iovec", cloister_iovec.self, [("base", \.base), ("len", \.len)])
+        report.structure("cloister_msghdr", cloister_msghdr.self, [
+            ("name", \.name), ("iov", \.iov), ("iov_count", \.iov_count), ("control", \.control),
+            ("control_len", \.control_len), ("flags", \.flags),
+        ])
         report.constant("CLOISTER_ABI_VERSION", CLOISTER_ABI_VERSION)
         report.constant("CLOISTER_SIGHUP", CLOISTER_SIGHUP)
         report.constant("CLOISTER_SIGINT", CLOISTER_SIGINT)
@@ -29,6 +38,16 @@ import Testing
         report.constant("CLOISTER_SPAWN_FILE_ACTION_OPEN", CLOISTER_SPAWN_FILE_ACTION_OPEN)
         report.constant("CLOISTER_SPAWN_FILE_ACTION_CLOSE", CLOISTER_SPAWN_FILE_ACTION_CLOSE)
         report.constant("CLOISTER_SPAWN_FILE_ACTION_DUP2", CLOISTER_SPAWN_FILE_ACTION_DUP2)
+        report.constant("CLOISTER_AF_UNIX", CLOISTER_AF_UNIX)
+        report.constant("CLOISTER_AF_INET", CLOISTER_AF_INET)
+        report.constant("CLOISTER_AF_INET6", CLOISTER_AF_INET6)
+        report.constant("CLOISTER_SOCK_STREAM", CLOISTER_SOCK_STREAM)
+        report.constant("CLOISTER_SOCK_DGRAM", CLOISTER_SOCK_DGRAM)
+        report.constant("CLOISTER_SOCK_NONBLOCK", CLOISTER_SOCK_NONBLOCK)
+        report.constant("CLOISTER_MSG_PEEK", CLOISTER_MSG_PEEK)
+        report.constant("CLOISTER_MSG_TRUNC", CLOISTER_MSG_TRUNC)
+        report.constant("CLOISTER_MSG_DONTWAIT", CLOISTER_MSG_DONTWAIT)
+        report.constant("CLOISTER_MSG_NOSIGNAL", CLOISTER_MSG_NOSIGNAL)
         // The wait-status macros against the encoding the LibOS produces.
         report.constant("CLOISTER_W_EXITCODE(3)", WaitStatus.exited(3).rawValue)
         report.constant("CLOISTER_W_TERMSIG(9)", WaitStatus.signaled(.kill).rawValue)

@@ -51,7 +51,7 @@ public struct MessageFlags: OptionSet, Sendable {
 }
 
 /// The socket options the kernel knows (`getsockopt`/`setsockopt`); every value is an `int32_t`.
-public enum SocketOption: Sendable, Equatable {
+public enum SocketOption: Sendable, Hashable {
     case reuseAddress, type, error, sendBuffer, receiveBuffer, keepAlive, acceptsConnections, noDelay
 
     /// The option at (`level`, `name`); `ENOPROTOOPT` for one the kernel does not know.

@@ -139,6 +139,8 @@ final class UnixSocket: Socket, @unchecked Sendable {
             guard let listener = namespace.socket(named: target) else {
                 throw Errno.noent.with(reason: "no AF_UNIX socket is named \(target)")
             }
+            // Its own name: it is not listening (its lock is held here).
+            if listener === self { throw Errno.connrefused.with(reason: "no socket listens at \(target)") }
             let serverQueue = WaiterQueue()
             let toServer = Pipe(queues: [serverQueue, waiterQueue])
             let toClient = Pipe(queues: [waiterQueue, serverQueue])
@@ -296,5 +298,3 @@ final class UnixSocket: Socket, @unchecked Sendable {
         }
     }
 }
-
-extension SocketOption: Hashable {}

@@ -119,6 +119,23 @@ enum SyscallRecipes {
         "cloister.sched_setaffinity": [.pid, .lengthThenBuffer],
         "cloister.getcpu": [.out(4), .out(4)],
         "cloister.sched_yield": [],
+        // cloister: sockets (no network rule in the fuzzed instance: host sockets are refused
+        // before any packet or name lookup; a random address is rarely a valid one)
+        "cloister.socket": [.choice(11), .flags(0x80803), .choice(18), .out(4)],
+        "cloister.bind": [.fd, .out(140)],
+        "cloister.listen": [.fd, .any32],
+        "cloister.accept": [.fd, .flags(0x80800), .out(140), .out(4)],
+        "cloister.connect": [.fd, .out(140)],
+        "cloister.sendto": [.fd, .buffer, .flags(0x4040), .out(140), .out(4)],
+        "cloister.recvfrom": [.fd, .buffer, .flags(0x162), .out(140), .out(4)],
+        "cloister.sendmsg": [.fd, .out(24), .flags(0x4040), .out(4)],
+        "cloister.recvmsg": [.fd, .out(24), .flags(0x162), .out(4)],
+        "cloister.shutdown": [.fd, .choice(3)],
+        "cloister.getsockname": [.fd, .out(140)],
+        "cloister.getpeername": [.fd, .out(140)],
+        "cloister.getsockopt": [.fd, .choice(7), .choice(31), .out(4)],
+        "cloister.setsockopt": [.fd, .choice(7), .choice(31), .any32],
+        "cloister.resolve": [.buffer, .choice(65536), .out(140), .choice(65), .out(4)],
         // env: a function's declared files (Teaclave's names are the same syscalls)
         "env.cloister_open_input": [.cString],
         "env.cloister_create_output": [.cString],
