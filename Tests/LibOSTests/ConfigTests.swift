@@ -115,7 +115,7 @@ struct ConfigTests {
         let readme = InstanceConfig.readme
         let keys =
             InstanceConfig.keys + ResourceLimits.keys + ProcessDefaults.keys + EnvironmentConfig.keys
-            + MountConfig.requiredKeys + MountConfig.optionalKeys + ["debuggable", "key_file"]
+            + MountConfig.requiredKeys + MountConfig.optionalKeys + NetworkConfig.keys + ["debuggable", "key_file", "network"]
         for key in keys {
             #expect(readme.contains("`\(key)`"), "README does not document \(key)")
         }

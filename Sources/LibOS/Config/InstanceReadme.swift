@@ -130,6 +130,17 @@ extension InstanceConfig {
         wasmtime's library is missing (`make` fetches it) or is not the release Cloister expects,
         one line on standard error says so and guests run on WasmKit.
 
+        ### `network` (object, optional)
+
+        What guests may reach on the host's network. Absent, nothing: every AF_INET/AF_INET6
+        bind, listen, connect, datagram sent to an address and name lookup is refused (`EACCES`,
+        logged). AF_UNIX sockets stay inside the instance and need no rule.
+
+        | Key       | Type  | Meaning |
+        |-----------|-------|---------|
+        | `listen`  | array | `{"address": "127.0.0.1", "port": 8080}`: may bind there; port 0 is every port. The address is matched exactly (`0.0.0.0` must be listed itself). |
+        | `connect` | array | `{"host": "10.0.0.0/8", "port": 5432}`: may connect or send there; `host` is a network, an address or a DNS name (the only names a guest may look up); port 0 is every port. Loopback and private addresses are reached only through a rule whose network lies inside such a range. |
+
         """#.replacingOccurrences(
             of: "{DEFAULT_JSON}",
             with: defaultJSON.trimmingCharacters(in: .newlines))
