@@ -51,6 +51,62 @@ public struct FunctionFileSpec: Codable, Sendable, Equatable {
     }
 }
 
+/// A destination a function may connect to (or send datagrams to): `host` is a network in CIDR
+/// form (`203.0.113.0/24`; an address alone is that address) or a DNS name, `port` 0 means every
+/// port.
+public struct NetworkDestination: Codable, Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// An address and port a function may listen at (port 0: any port, the host's choice included).
+public struct NetworkListenAddress: Codable, Sendable, Equatable {
+    public var address: String
+    public var port: Int
+    public init(address: String, port: Int) {
+        self.address = address
+        self.port = port
+    }
+}
+
+/// The network use a function declares: what it may connect to and where it may listen. A task
+/// keeps a copy when it is created; every participant's approval covers that copy, and the
+/// function runs with exactly it. Without one a function has no network at all.
+public struct FunctionNetwork: Codable, Sendable, Equatable {
+    public var connect: [NetworkDestination]
+    public var listen: [NetworkListenAddress]
+    public init(connect: [NetworkDestination] = [], listen: [NetworkListenAddress] = []) {
+        self.connect = connect
+        self.listen = listen
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case connect, listen
+    }
+
+    /// Either list may be left out (empty).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        connect = try container.decodeIfPresent([NetworkDestination].self, forKey: .connect) ?? []
+        listen = try container.decodeIfPresent([NetworkListenAddress].self, forKey: .listen) ?? []
+    }
+
+    /// Whether it declares nothing.
+    public var isEmpty: Bool { connect.isEmpty && listen.isEmpty }
+
+    /// One line for people: "connect 203.0.113.7/32:443, db.example.com:5432; listen none".
+    public var summary: String {
+        let connects = connect.map { "\($0.host):\($0.port)" }
+        let listens = listen.map { "\($0.address):\($0.port)" }
+        return "connect " + (connects.isEmpty ? "none" : connects.joined(separator: ", ")) + "; listen "
+            + (listens.isEmpty ? "none" : listens.joined(separator: ", "))
+    }
+}
+
 /// `POST /v1/functions`. `payload` is the code (a WebAssembly module, a Python script) in
 /// base64; builtins have none and their `name` is the builtin's (`builtin-echo`, …).
 public struct RegisterFunctionRequest: Codable, Sendable {
@@ -67,10 +123,12 @@ public struct RegisterFunctionRequest: Codable, Sendable {
     public var userAllowlist: [String]?
     /// How many tasks of the function may be invoked in all (nil: no limit).
     public var usageQuota: Int?
+    /// The network use it needs (wasm functions only; nil: none).
+    public var network: FunctionNetwork?
     public init(
         name: String, description: String? = nil, executorType: String, payload: String? = nil, public: Bool? = nil,
         arguments: [FunctionArgumentSpec]? = nil, inputs: [FunctionFileSpec]? = nil, outputs: [FunctionFileSpec]? = nil,
-        userAllowlist: [String]? = nil, usageQuota: Int? = nil
+        userAllowlist: [String]? = nil, usageQuota: Int? = nil, network: FunctionNetwork? = nil
     ) {
         self.name = name
         self.description = description
@@ -82,6 +140,7 @@ public struct RegisterFunctionRequest: Codable, Sendable {
         self.outputs = outputs
         self.userAllowlist = userAllowlist
         self.usageQuota = usageQuota
+        self.network = network
     }
 }
 
@@ -96,10 +155,12 @@ public struct UpdateFunctionRequest: Codable, Sendable {
     public var outputs: [FunctionFileSpec]?
     public var userAllowlist: [String]?
     public var usageQuota: Int?
+    /// Replaces the network use (an empty object: none). Tasks created before keep theirs.
+    public var network: FunctionNetwork?
     public init(
         name: String? = nil, description: String? = nil, payload: String? = nil, public: Bool? = nil,
         arguments: [FunctionArgumentSpec]? = nil, inputs: [FunctionFileSpec]? = nil, outputs: [FunctionFileSpec]? = nil,
-        userAllowlist: [String]? = nil, usageQuota: Int? = nil
+        userAllowlist: [String]? = nil, usageQuota: Int? = nil, network: FunctionNetwork? = nil
     ) {
         self.name = name
         self.description = description
@@ -110,6 +171,7 @@ public struct UpdateFunctionRequest: Codable, Sendable {
         self.outputs = outputs
         self.userAllowlist = userAllowlist
         self.usageQuota = usageQuota
+        self.network = network
     }
 }
 
@@ -131,10 +193,13 @@ public struct Function: Codable, Sendable, Equatable {
     public var disabled: Bool
     public var createdAt: Date
     public var updatedAt: Date
+    /// The network use it declares (absent: none).
+    public var network: FunctionNetwork?
     public init(
         id: String, name: String, description: String, executorType: String, payloadSize: Int, payloadSha256: String,
         public: Bool, arguments: [FunctionArgumentSpec], inputs: [FunctionFileSpec], outputs: [FunctionFileSpec],
-        userAllowlist: [String], usageQuota: Int?, owner: String, disabled: Bool, createdAt: Date, updatedAt: Date
+        userAllowlist: [String], usageQuota: Int?, owner: String, disabled: Bool, createdAt: Date, updatedAt: Date,
+        network: FunctionNetwork? = nil
     ) {
         self.id = id
         self.name = name
@@ -152,6 +217,7 @@ public struct Function: Codable, Sendable, Equatable {
         self.disabled = disabled
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.network = network
     }
 }
 

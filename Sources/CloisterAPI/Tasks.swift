@@ -130,12 +130,16 @@ public struct TaskInfo: Codable, Sendable, Equatable {
     public var updatedAt: Date
     /// The engine the task must run on, when its creator chose one.
     public var engine: String?
+    /// The network use the function declared when the task was created: what every participant's
+    /// approval covers, and all the function may reach when it runs (absent: no network).
+    public var network: FunctionNetwork?
     public init(
         id: String, functionId: String, functionOwner: String, functionName: String, payloadSha256: String, creator: String,
         executor: String,
         functionArguments: [String: String], inputsOwnership: [String: [String]], outputsOwnership: [String: [String]],
         participants: [String], approvedBy: [String], assignedInputs: [String: String], assignedOutputs: [String: String],
-        state: TaskState, result: TaskResult?, reason: String?, createdAt: Date, updatedAt: Date, engine: String? = nil
+        state: TaskState, result: TaskResult?, reason: String?, createdAt: Date, updatedAt: Date, engine: String? = nil,
+        network: FunctionNetwork? = nil
     ) {
         self.id = id
         self.functionId = functionId
@@ -157,6 +161,7 @@ public struct TaskInfo: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.engine = engine
+        self.network = network
     }
 }
 

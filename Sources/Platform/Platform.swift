@@ -45,7 +45,8 @@ public final class Platform: Sendable {
             signer: TokenSigner(key: tokenKey, lifetime: configuration.tokenLifetime), audit: audit,
             throttle: LoginThrottle(limits: configuration.loginLimits), decoyHash: decoyHash)
         let early = EarlyValidation(registry: configuration.registry, limits: configuration.functionLimits, logger: logger)
-        functions = FunctionService(database: database, audit: audit, maxPayloadBytes: configuration.maxPayloadBytes, early: early)
+        functions = FunctionService(
+            database: database, audit: audit, maxPayloadBytes: configuration.maxPayloadBytes, early: early, network: configuration.functionNetwork)
         data = DataService(
             database: database, audit: audit, keys: keys, roots: configuration.dataRoots, outputFolder: configuration.outputFolder,
             httpInputs: configuration.httpInputs, delivery: OutputDelivery(outputFolder: configuration.outputFolder, logger: logger),
@@ -57,7 +58,7 @@ public final class Platform: Sendable {
             signer: identities.platform)
         let runner = TaskRunner(
             database: database, functions: functions, data: data, registry: configuration.registry,
-            limits: configuration.functionLimits, workFolder: configuration.workFolder, logger: logger)
+            limits: configuration.functionLimits, network: configuration.functionNetwork, workFolder: configuration.workFolder, logger: logger)
         workers = WorkerPool(
             concurrency: configuration.workers, queue: queue, runner: runner, directory: WorkerDirectory(database: database),
             capabilities: WorkerCapability.of(configuration.registry, engine: WorkerCapability.effectiveEngine(configured: configuration.engine)),

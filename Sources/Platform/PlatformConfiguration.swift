@@ -67,6 +67,9 @@ public struct PlatformConfiguration: Sendable {
     public var passwordQueueLimit = 32
     /// Where workers may download http(s) inputs from.
     public var httpInputs = HTTPInputPolicy()
+    /// What functions may reach over the network when their tasks' participants approve it:
+    /// public destinations, and restricted ranges only where the operator lists them.
+    public var functionNetwork = FunctionNetworkPolicy()
     /// The worker's identity key, which signs the receipts of the tasks it runs: by default
     /// `<dataFolder>/secrets/worker.key`, created on first start; or a file the operator gives.
     /// Either must be 0600 (or stricter): a key others may read is refused.

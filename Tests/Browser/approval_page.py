@@ -232,6 +232,8 @@ def run(server: harness.Server, driver: str, downloads: str, browsers: List[Brow
     eventually("the task's details", lambda: browser_a.text("#task-id") == task_id)
     check(browser_a.text("#function-name") == "builtin-ordered-set-intersect", "the function's name is not shown")
     check(browser_a.text("#payload-sha256") == function["payload_sha256"], "the payload hash shown is not the function's")
+    network = browser_a.text("#task-network")
+    check(network == "none: the function has no network", f"network use: {network}")
     inputs = browser_a.text("#task-inputs")
     check("input_data1" in inputs and "bank-a" in inputs and "input_data2" in inputs and "bank-b" in inputs, f"inputs: {inputs}")
     participants = browser_a.text("#task-participants")

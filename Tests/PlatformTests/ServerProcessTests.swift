@@ -143,6 +143,16 @@ struct ServerProcessTests {
         _ = try await run(["login", "--url", client.baseURL, "--user", "fo", "--password-stdin"], input: "password-1\n")
         let function = json(try await run(["function", "register", "--name", "builtin-echo", "--executor-type", "builtin", "--argument", "message=hi"]))
         let functionId = try #require(function["id"] as? String)
+        let fetcher = json(try await run([
+            "function", "register", "--name", "net-fetch", "--executor-type", "wasm", "--payload", try TestGuests.path("functions/net_fetch").path,
+            "--connect", "203.0.113.0/24:443", "--connect", "db.example.com:5432",
+        ]))
+        let connect = (fetcher["network"] as? [String: Any])?["connect"] as? [[String: Any]] ?? []
+        let destinations = connect.map { entry -> String in "\(entry["host"] as? String ?? ""):\(entry["port"] as? Int ?? -1)" }
+        #expect(destinations == ["203.0.113.0/24:443", "db.example.com:5432"])
+        let malformed = try await Self.cloister(
+            ["function", "register", "--name", "x", "--executor-type", "wasm", "--connect", "db.example.com"], environment: environment)
+        #expect(malformed.status == 64, "a --connect without a port is a usage error: \(malformed)")
         _ = try await run(["login", "--url", client.baseURL, "--user", "mgr", "--password-stdin"], input: "password-1\n")
         let task = json(try await run(["task", "create", "--function", functionId, "--executor", "builtin", "--arg", "message=from the CLI"]))
         let taskId = try #require(task["id"] as? String)

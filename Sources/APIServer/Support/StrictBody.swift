@@ -8,7 +8,8 @@ import Platform
 protocol StrictBody: Decodable {
     /// The fields the body may have, as on the wire.
     static var fields: [String] { get }
-    /// The fields of the objects inside array fields, by the array's field name.
+    /// The fields of nested objects, by the path of an object field or of an array of objects
+    /// (`"inputs"`, `"network"`, `"network.connect"`).
     static var nestedFields: [String: [String]] { get }
     /// The largest body of this request, in bytes (413 past it).
     static var maxBytes: Int { get }
@@ -43,13 +44,15 @@ extension Request {
         for key in fields.keys.sorted() where !T.fields.contains(key) {
             throw PlatformError.badRequest(field: key, message: "unknown field; the fields are \(T.fields.joined(separator: ", "))")
         }
-        for (arrayField, allowed) in T.nestedFields {
-            guard let items = fields[arrayField] as? [Any] else { continue }
-            for (index, item) in items.enumerated() {
-                guard let itemFields = item as? [String: Any] else { continue }
-                for key in itemFields.keys.sorted() where !allowed.contains(key) {
-                    throw PlatformError.badRequest(
-                        field: "\(arrayField)[\(index)].\(key)", message: "unknown field; the fields are \(allowed.joined(separator: ", "))")
+        for (path, allowed) in T.nestedFields.sorted(by: { $0.key < $1.key }) {
+            // `path` names an object field or an array of objects, through objects ("network.connect").
+            var value: Any? = fields
+            for part in path.split(separator: ".") { value = (value as? [String: Any])?[String(part)] }
+            let objects: [(String, Any)] = (value as? [Any]).map { $0.enumerated().map { ("\(path)[\($0.offset)]", $0.element) } } ?? [(path, value as Any)]
+            for (field, object) in objects {
+                guard let objectFields = object as? [String: Any] else { continue }
+                for key in objectFields.keys.sorted() where !allowed.contains(key) {
+                    throw PlatformError.badRequest(field: "\(field).\(key)", message: "unknown field; the fields are \(allowed.joined(separator: ", "))")
                 }
             }
         }
@@ -109,17 +112,18 @@ extension ChangePasswordRequest: StrictBody { static let fields = ["old_password
 extension RegisterFunctionRequest: StrictBody {
     static let fields = [
         "name", "description", "executor_type", "payload", "public", "arguments", "inputs", "outputs", "user_allowlist",
-        "usage_quota",
+        "usage_quota", "network",
     ]
     static let nestedFields = [
         "arguments": ["key", "default_value", "allow_overwrite"], "inputs": ["name", "description", "optional"],
-        "outputs": ["name", "description", "optional"],
+        "outputs": ["name", "description", "optional"], "network": ["connect", "listen"], "network.connect": ["host", "port"],
+        "network.listen": ["address", "port"],
     ]
     static var maxBytes: Int { APIServer.maxBodyBytes }
 }
 extension UpdateFunctionRequest: StrictBody {
     static let fields = [
-        "name", "description", "payload", "public", "arguments", "inputs", "outputs", "user_allowlist", "usage_quota",
+        "name", "description", "payload", "public", "arguments", "inputs", "outputs", "user_allowlist", "usage_quota", "network",
     ]
     static let nestedFields = RegisterFunctionRequest.nestedFields
     static var maxBytes: Int { APIServer.maxBodyBytes }

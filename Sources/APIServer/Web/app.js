@@ -107,6 +107,14 @@ function progress(task) {
   return { waiting, mine };
 }
 
+// What the task's function may reach over the network, which an approval covers.
+function networkText(network) {
+  if (!network) return "none: the function has no network";
+  const list = (entries, format) => (entries && entries.length ? entries.map(format).join(", ") : "none");
+  return "connect to " + list(network.connect, (d) => d.host + ":" + (d.port || "any port")) +
+    "; listen at " + list(network.listen, (l) => l.address + ":" + (l.port || "any port"));
+}
+
 function cell(row, text, className) {
   const td = document.createElement("td");
   td.textContent = text;
@@ -199,6 +207,7 @@ function renderTask(task) {
     cell(row, task.function_arguments[key]);
     argumentsBody.appendChild(row);
   }
+  $("task-network").textContent = networkText(task.network);
   const tags = task.result ? task.result.output_tags : null;
   fileRows($("task-inputs"), task.inputs_ownership, task.assigned_inputs, null, false);
   fileRows($("task-outputs"), task.outputs_ownership, task.assigned_outputs, tags, true);

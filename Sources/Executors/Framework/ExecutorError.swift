@@ -54,6 +54,9 @@ public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
     case undeclaredOutput(name: String, declared: [String])
     /// What the executor needs is missing (the Python runtime) or the sandbox could not be set up.
     case unavailable(String)
+    /// The run failed after the sandbox's network rules refused it something (`refused`, in words:
+    /// "connecting to 203.0.113.7:443"); `failure` is how the run then ended.
+    case networkRefused(refused: [String], failure: String)
 
     public var description: String {
         switch self {
@@ -108,6 +111,8 @@ public enum ExecutorError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the function wrote /outputs/\(name), which it did not declare; declared outputs: \(Self.list(declared))"
         case .unavailable(let detail):
             return detail
+        case .networkRefused(let refused, let failure):
+            return "network use not approved: \(refused.joined(separator: ", ")) was refused (the network use approved for the function does not cover it); the run then failed: \(failure)"
         }
     }
 

@@ -17,6 +17,8 @@ public final class FunctionRuntime: Sendable {
     public let allowsPlaintextOutputs: Bool
     /// The limits of the run (memory, deadline, CPU time).
     public let limits: FunctionLimits
+    /// What the function may reach over the network (the sandbox's `network` rules; none by default).
+    public let network: NetworkConfig
     private let state = Mutex(State())
 
     private struct State {
@@ -34,11 +36,15 @@ public final class FunctionRuntime: Sendable {
 
     /// A runtime over staged files. Outputs staged as `raw` are refused unless
     /// `allowPlaintextOutputs` is set.
-    public init(inputs: [String: StagedFile], outputs: [String: StagedFile], allowPlaintextOutputs: Bool = false, limits: FunctionLimits = .standard) {
+    public init(
+        inputs: [String: StagedFile], outputs: [String: StagedFile], allowPlaintextOutputs: Bool = false, limits: FunctionLimits = .standard,
+        network: NetworkConfig = .none
+    ) {
         self.inputs = inputs
         self.outputs = outputs
         self.allowsPlaintextOutputs = allowPlaintextOutputs
         self.limits = limits
+        self.network = network
     }
 
     /// A runtime over plaintext files (input and output name → host path), for local runs and tests.

@@ -3,8 +3,8 @@ import LibOS
 
 /// One run of a function payload as a LibOS process, in a kernel of its own: an in-memory root
 /// that holds the payload and the function's files — `/inputs/<name>` (decrypted before the run)
-/// and `/outputs/<name>` (encrypted with their owners' keys after it) — no network, and the run's
-/// limits (memory, CPU time, deadline).
+/// and `/outputs/<name>` (encrypted with their owners' keys after it) — the network the run was
+/// given (none by default), and the run's limits (memory, CPU time, deadline).
 ///
 /// The plaintext of the files lives only in the sandbox's memory, never on the host's disk.
 final class FunctionSandbox: @unchecked Sendable {
@@ -18,10 +18,10 @@ final class FunctionSandbox: @unchecked Sendable {
 
     /// A sandbox for a run under `limits` whose inputs total `inputBytes`, made as `configuration`
     /// says; `mounts` are added to the in-memory root (a read-only runtime folder), programs may
-    /// start from `entryPoints`.
+    /// start from `entryPoints`, and reach what `network` allows.
     init(
         limits: FunctionLimits, inputBytes: UInt64, configuration: SandboxConfiguration, mounts: [MountConfig] = [],
-        entryPoints: [String] = ["/bin"], environment: [String] = []
+        entryPoints: [String] = ["/bin"], environment: [String] = [], network: NetworkConfig = .none
     ) throws(ExecutorError) {
         self.limits = limits
         let config = InstanceConfig(
@@ -32,7 +32,7 @@ final class FunctionSandbox: @unchecked Sendable {
             entryPoints: entryPoints,
             environment: EnvironmentConfig(defaults: environment.compactMap(EnvironmentVariable.init(parsing:)), untrusted: []),
             mounts: [MountConfig(target: "/", type: .ramfs), MountConfig(target: "/dev", type: .devfs)] + mounts,
-            debuggable: false)
+            debuggable: false, network: network)
         do {
             kernel = try Kernel(
                 instanceDirectory: FileManager.default.temporaryDirectory.path, config: config, engine: configuration.engine,
@@ -185,6 +185,22 @@ final class FunctionSandbox: @unchecked Sendable {
             return .exited(code: code, detail: lastLine(of: errorText))
         }
         return nil
+    }
+
+    /// `failure`, named for what the network rules refused when they refused anything: a
+    /// function whose connect was refused usually fails of it, and its own last words
+    /// ("Permission denied") do not say why. A cancel stays a cancel.
+    func explaining(_ failure: ExecutorError) -> ExecutorError {
+        let refusals = kernel.networkRefusals
+        guard !refusals.isEmpty, failure != .canceled else { return failure }
+        return .networkRefused(refused: refusals.map(\.what), failure: failure.description)
+    }
+
+    /// Notes in the run's log what the network rules refused, for a run that succeeded anyway.
+    func noteNetworkRefusals(in runtime: FunctionRuntime) {
+        for refusal in kernel.networkRefusals {
+            runtime.appendLog(Array("[network: \(refusal) was refused: not in the function's approved network use]\n".utf8))
+        }
     }
 
     /// The last non-empty line of `text`, trimmed.

@@ -32,7 +32,8 @@ public struct WebAssemblyExecutor: FunctionExecutor {
             throw ExecutorError.badPayload("the payload is not a WebAssembly module")
         }
         let convention = try Self.convention(of: payload)
-        let sandbox = try FunctionSandbox(limits: runtime.limits, inputBytes: FunctionSandbox.inputBytes(of: runtime), configuration: configuration)
+        let sandbox = try FunctionSandbox(
+            limits: runtime.limits, inputBytes: FunctionSandbox.inputBytes(of: runtime), configuration: configuration, network: runtime.network)
         let path = "/bin/function.wasm"
         try sandbox.writeFile(path, payload)
         try sandbox.stageFiles(of: runtime)
@@ -49,8 +50,9 @@ public struct WebAssemblyExecutor: FunctionExecutor {
         let errorText = String(decoding: outcome.standardError, as: UTF8.self)
         if let failure = FunctionSandbox.failure(
             of: outcome.status, timedOut: outcome.timedOut, canceled: outcome.canceled, limits: runtime.limits, errorText: errorText) {
-            throw failure
+            throw sandbox.explaining(failure)
         }
+        sandbox.noteNetworkRefusals(in: runtime)
         try sandbox.collectOutputs(into: runtime)
         switch convention {
         case .command, .reactor:

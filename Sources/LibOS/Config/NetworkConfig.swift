@@ -19,6 +19,9 @@ public struct NetworkConfig: Sendable, Equatable {
             self.address = address
             self.port = port
         }
+
+        /// Whether `address` is loopback, private, link-local, shared or unspecified.
+        public var isInRestrictedRange: Bool { NetworkPolicy.isRestricted(address) }
     }
 
     /// A destination: a network in CIDR form (an address alone is a /32 or /128), or a DNS name.
@@ -31,6 +34,20 @@ public struct NetworkConfig: Sendable, Equatable {
             case .network(let address, let prefix): return "\(address)/\(prefix)"
             case .name(let name): return name
             }
+        }
+
+        /// Whether the rule opens loopback, private, link-local, shared or unspecified
+        /// addresses: a network that lies inside one of those ranges. A wider network or a name
+        /// never reaches them (see `NetworkPolicy`).
+        public var opensRestrictedRange: Bool {
+            if case .network(let address, let prefix) = self { return NetworkPolicy.liesInRestrictedRange(address, prefix: prefix) }
+            return false
+        }
+
+        /// `text` as a CIDR network, an address, or a DNS name; nil when it is none of them.
+        public init?(parsing text: String) {
+            guard let host = NetworkConfig.host(text) else { return nil }
+            self = host
         }
     }
 

@@ -20,6 +20,8 @@ public final class Kernel: @unchecked Sendable {
     public let memoryBudget: MemoryBudget
     /// The `network` rules every host socket call is checked against.
     let network: NetworkPolicy
+    /// What the `network` rules refused so far (the first 16 refusals).
+    public var networkRefusals: [NetworkRefusal] { network.refusals }
     /// The instance's AF_UNIX names.
     let unixNames = UnixNamespace()
 

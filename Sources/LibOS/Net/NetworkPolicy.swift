@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// The instance's `network` rules (``NetworkConfig``), checked before every host socket call
 /// that picks an address: bind and listen against `listen`, connect and sends to an address
@@ -14,16 +15,28 @@ import Glibc
 final class NetworkPolicy: Sendable {
     let config: NetworkConfig
     private let log: KernelLog
+    /// What was refused so far (the first ``maximumRefusalsKept``), for whoever runs the instance
+    /// to explain a failure: the platform names them in a failed task's reason.
+    private let refused = Mutex<[NetworkRefusal]>([])
+
+    /// How many refusals ``refusals`` keeps.
+    static let maximumRefusalsKept = 16
 
     init(_ config: NetworkConfig, log: KernelLog) {
         self.config = config
         self.log = log
     }
 
-    /// Refuses with a logged `EACCES`.
+    /// The refusals so far, oldest first.
+    var refusals: [NetworkRefusal] { refused.withLock { $0 } }
+
+    /// Refuses with a logged `EACCES`, and keeps what was refused.
     private func refuse(_ what: String) -> Errno {
         let reason = "\(what): not allowed by the instance's network rules"
         log.log(.warn, "net: \(reason)", pid: GuestThread.current?.process.pid ?? 0)
+        refused.withLock { list in
+            if list.count < Self.maximumRefusalsKept, !list.contains(NetworkRefusal(what: what)) { list.append(NetworkRefusal(what: what)) }
+        }
         return Errno.acces.with(reason: reason)
     }
 
@@ -45,7 +58,7 @@ final class NetworkPolicy: Sendable {
                 guard ip.isWithin(network, prefix: prefix) else { continue }
                 if !restricted || Self.liesInRestrictedRange(network, prefix: prefix) { return }
             case .name(let name):
-                if !restricted, (try? Self.lookUp(name))?.contains(ip) == true { return }
+                if !restricted, (try? IPAddress.lookUp(name))?.contains(ip) == true { return }
             }
         }
         throw refuse("connecting to \(address)")
@@ -62,11 +75,28 @@ final class NetworkPolicy: Sendable {
             return false
         }
         guard listed else { throw refuse("looking up \(name)") }
-        return try Self.lookUp(wanted).map { .ip($0, port: port) }
+        return try IPAddress.lookUp(wanted).map { .ip($0, port: port) }
     }
 
+    /// Loopback, private, link-local, shared and unspecified ranges (IPv4 and IPv6).
+    private static let restrictedRanges: [(IPAddress, Int)] = [
+        ("0.0.0.0", 8), ("10.0.0.0", 8), ("100.64.0.0", 10), ("127.0.0.0", 8), ("169.254.0.0", 16),
+        ("172.16.0.0", 12), ("192.168.0.0", 16), ("::", 128), ("::1", 128), ("fc00::", 7), ("fe80::", 10),
+    ].map { (IPAddress(parsing: $0.0)!, $0.1) }
+
+    static func isRestricted(_ address: IPAddress) -> Bool {
+        restrictedRanges.contains { address.isWithin($0.0, prefix: $0.1) }
+    }
+
+    /// Whether the whole network `address`/`prefix` lies inside one restricted range.
+    static func liesInRestrictedRange(_ address: IPAddress, prefix: Int) -> Bool {
+        restrictedRanges.contains { prefix >= $0.1 && address.isWithin($0.0, prefix: $0.1) }
+    }
+}
+
+extension IPAddress {
     /// The host resolver's addresses for `name` (`getaddrinfo`), without duplicates.
-    static func lookUp(_ name: String) throws(Errno) -> [IPAddress] {
+    public static func lookUp(_ name: String) throws(Errno) -> [IPAddress] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
@@ -87,19 +117,11 @@ final class NetworkPolicy: Sendable {
         }
         return addresses
     }
+}
 
-    /// Loopback, private, link-local, shared and unspecified ranges (IPv4 and IPv6).
-    private static let restrictedRanges: [(IPAddress, Int)] = [
-        ("0.0.0.0", 8), ("10.0.0.0", 8), ("100.64.0.0", 10), ("127.0.0.0", 8), ("169.254.0.0", 16),
-        ("172.16.0.0", 12), ("192.168.0.0", 16), ("::", 128), ("::1", 128), ("fc00::", 7), ("fe80::", 10),
-    ].map { (IPAddress(parsing: $0.0)!, $0.1) }
-
-    static func isRestricted(_ address: IPAddress) -> Bool {
-        restrictedRanges.contains { address.isWithin($0.0, prefix: $0.1) }
-    }
-
-    /// Whether the whole network `address`/`prefix` lies inside one restricted range.
-    static func liesInRestrictedRange(_ address: IPAddress, prefix: Int) -> Bool {
-        restrictedRanges.contains { prefix >= $0.1 && address.isWithin($0.0, prefix: $0.1) }
-    }
+/// One host socket call the `network` rules refused: what it tried, in words
+/// ("connecting to 10.0.0.5:443", "looking up example.com").
+public struct NetworkRefusal: Sendable, Hashable, CustomStringConvertible {
+    public let what: String
+    public var description: String { what }
 }

@@ -32,7 +32,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     public var isV4: Bool { bytes.count == 4 }
 
     /// The IPv4 address an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) stands for, else self.
-    var unmapped: IPAddress {
+    public var unmapped: IPAddress {
         if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
             return IPAddress(bytes: Array(bytes[12...]))!
         }
@@ -40,7 +40,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether the first `prefix` bits equal those of `network` (same family).
-    func isWithin(_ network: IPAddress, prefix: Int) -> Bool {
+    public func isWithin(_ network: IPAddress, prefix: Int) -> Bool {
         guard network.bytes.count == bytes.count else { return false }
         var remaining = prefix
         for index in 0..<bytes.count where remaining > 0 {

@@ -45,14 +45,16 @@ public struct AuditLog: Sendable {
     }
 
     /// One API call: runs `body` in one transaction together with its `allowed` entry (`created`
-    /// names the object a successful call made). When `body` throws a `PlatformError` nothing it
+    /// names the object a successful call made, `detail` adds what the entry must say of the
+    /// result: what an approval covered). When `body` throws a `PlatformError` nothing it
     /// wrote stays, and the `denied` entry (with the reason) is written in a transaction of its own;
     /// any other error (the database failing) rolls everything back and is rethrown as it is.
     func call<T: Sendable>(
         user: String, action: String, object: String = "", created: (@Sendable (T) -> String)? = nil,
-        durability: Durability = .durable, _ body: @escaping @Sendable (Transaction) async throws -> T
+        detail: (@Sendable (T) -> String?)? = nil, durability: Durability = .durable,
+        _ body: @escaping @Sendable (Transaction) async throws -> T
     ) async throws -> T {
-        try await call(user: user, action: action, object: object, created: created, durability: durability, prepare: {}) { transaction, _ in
+        try await call(user: user, action: action, object: object, created: created, detail: detail, durability: durability, prepare: {}) { transaction, _ in
             try await body(transaction)
         }
     }
@@ -63,17 +65,19 @@ public struct AuditLog: Sendable {
     /// The body checks again whatever `prepare` read that may have changed since.
     func call<Prepared: Sendable, T: Sendable>(
         user: String, action: String, object: String = "", created: (@Sendable (T) -> String)? = nil,
-        durability: Durability = .durable, prepare: () async throws -> Prepared,
+        detail: (@Sendable (T) -> String?)? = nil, durability: Durability = .durable, prepare: () async throws -> Prepared,
         _ body: @escaping @Sendable (Transaction, Prepared) async throws -> T
     ) async throws -> T {
         do {
             let prepared = try await prepare()
             return try await database.write(action, durability: durability) { transaction in
                 let value = try await body(transaction, prepared)
+                let note = detail?(value)
                 if let created {
-                    try await transaction.audit(user: user, action: action, object: created(value), allowed: true, detail: object)
+                    let text = [object, note].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "; ")
+                    try await transaction.audit(user: user, action: action, object: created(value), allowed: true, detail: text)
                 } else {
-                    try await transaction.audit(user: user, action: action, object: object, allowed: true)
+                    try await transaction.audit(user: user, action: action, object: object, allowed: true, detail: note ?? "")
                 }
                 return value
             }

@@ -1,5 +1,6 @@
 import CloisterAPI
 import Foundation
+import LibOS
 import ProtectedFiles
 import SQLKit
 
@@ -52,7 +53,7 @@ public struct DataService: Sendable {
         case .http(let url):
             let host = url.host ?? ""
             let literal = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
-            if let address = IPAddress.parse(literal), let range = httpInputs.refusal(of: address) {
+            if let address = IPAddress(parsing: literal), let range = httpInputs.refusal(of: address) {
                 throw .field("url", "\(literal) is a \(range) address, which this server does not download from (the operator may allow it)")
             }
         case .inline:

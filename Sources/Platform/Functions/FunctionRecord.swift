@@ -23,6 +23,8 @@ struct FunctionRecord: StoredRecord {
     var invocations: Int
     var createdAt: Date
     var updatedAt: Date
+    /// The network use it declares (nil: none).
+    var network: FunctionNetwork? = nil
 
     var indexColumns: [(String, any Encodable & Sendable)] { [("owner", owner)] }
 
@@ -41,6 +43,6 @@ struct FunctionRecord: StoredRecord {
             id: id, name: name, description: description, executorType: executorType, payloadSize: payloadSize,
             payloadSha256: payloadSha256, public: isPublic, arguments: arguments, inputs: inputs, outputs: outputs,
             userAllowlist: userAllowlist, usageQuota: usageQuota, owner: owner, disabled: disabled,
-            createdAt: createdAt, updatedAt: updatedAt)
+            createdAt: createdAt, updatedAt: updatedAt, network: network)
     }
 }

@@ -14,9 +14,11 @@ public struct FunctionService: Sendable {
     let maxPayloadBytes: Int
     /// What is checked at registration rather than when a task runs.
     let early: EarlyValidation
+    /// What the operator lets functions reach over the network.
+    let network: FunctionNetworkPolicy
 
     public func register(_ caller: Caller, _ request: RegisterFunctionRequest) async throws -> Function {
-        try await audit.call(user: caller.id, action: "function.register", created: { $0.id }, prepare: { () async throws -> (FunctionRecord, [UInt8]) in
+        try await audit.call(user: caller.id, action: "function.register", created: { $0.id }, detail: Self.networkNote, prepare: { () async throws -> (FunctionRecord, [UInt8]) in
             guard caller.role.managesFunctions else {
                 throw PlatformError.forbidden("a \(caller.role) may not register functions")
             }
@@ -34,6 +36,7 @@ public struct FunctionService: Sendable {
                 isPublic: request.public ?? true, arguments: request.arguments ?? [], inputs: request.inputs ?? [],
                 outputs: request.outputs ?? [], userAllowlist: request.userAllowlist ?? [], usageQuota: request.usageQuota,
                 owner: caller.id, disabled: false, invocations: 0, createdAt: now, updatedAt: now)
+            record.network = try checkNetwork(request.network, type: type)
             try validate(&record)
             try await early.function(
                 type: type, name: record.name, payload: payload, arguments: record.arguments, inputs: record.inputs,
@@ -76,6 +79,18 @@ public struct FunctionService: Sendable {
         return payload
     }
 
+    /// The network use `declared` by a function of `type` when it is one the operator allows (nil
+    /// for none). Only WebAssembly functions have sockets: the Python runtime is built without
+    /// them and builtins run natively, outside any sandbox's rules.
+    private func checkNetwork(_ declared: FunctionNetwork?, type: ExecutorType) throws(PlatformError) -> FunctionNetwork? {
+        guard let declared, !declared.isEmpty else { return nil }
+        guard type == .wasm else {
+            throw .field("network", "only wasm functions may use the network; a \(type.rawValue) function has no sockets")
+        }
+        _ = try network.rules(for: declared)
+        return declared
+    }
+
     private func validate(_ record: inout FunctionRecord) throws(PlatformError) {
         try Validation.text(record.description, field: "description", limit: 4096, allowEmpty: true)
         var keys = Set<String>()
@@ -101,6 +116,11 @@ public struct FunctionService: Sendable {
             try Validation.identifier(user, field: "user_allowlist[\(index)]")
         }
         if let quota = record.usageQuota, quota < 0 { throw .field("usage_quota", "must not be negative") }
+    }
+
+    /// The network use a registered or changed function declares, in its audit entry.
+    @Sendable static func networkNote(_ function: Function) -> String? {
+        function.network.map { "network use: " + $0.summary }
     }
 
     /// A function the caller may see, or 404.
@@ -131,11 +151,12 @@ public struct FunctionService: Sendable {
     }
 
     public func update(_ caller: Caller, _ id: String, _ request: UpdateFunctionRequest) async throws -> Function {
-        try await audit.call(user: caller.id, action: "function.update", object: id, prepare: { () async throws -> (bytes: [UInt8], sha256: String)? in
+        try await audit.call(user: caller.id, action: "function.update", object: id, detail: Self.networkNote, prepare: { () async throws -> (bytes: [UInt8], sha256: String)? in
             let current = try Self.managed(caller, id, try await database.record(FunctionRecord.self, id))
             let type = ExecutorType(rawValue: current.executorType)!
             var newPayload: [UInt8]?
             if let text = request.payload { newPayload = try decodePayload(text, type: type, name: request.name ?? current.name) }
+            _ = try checkNetwork(request.network, type: type)
             if let name = request.name {
                 try Validation.text(name, field: "name", limit: 128)
                 if type == .builtin, !BuiltinExecutor.functionNames.contains(name) {
@@ -158,6 +179,7 @@ public struct FunctionService: Sendable {
                 if let outputs = request.outputs { record.outputs = outputs }
                 if let allowlist = request.userAllowlist { record.userAllowlist = allowlist }
                 if let quota = request.usageQuota { record.usageQuota = quota }
+                if let network = request.network { record.network = network.isEmpty ? nil : network }
                 if let payload = newPayload {
                     record.payloadSize = payload.bytes.count
                     record.payloadSha256 = payload.sha256

@@ -41,6 +41,9 @@ struct TaskRecord: StoredRecord {
     var attempts = 0
     /// When a worker claimed it last (its receipt's start).
     var startedAt: Date? = nil
+    /// The function's network use when the task was created: what every participant approves and
+    /// all the function may reach (nil: no network). A later change of the function changes not it.
+    var network: FunctionNetwork? = nil
 
     var indexColumns: [(String, any Encodable & Sendable)] {
         [
@@ -79,7 +82,7 @@ struct TaskRecord: StoredRecord {
             functionArguments: functionArguments, inputsOwnership: inputsOwnership, outputsOwnership: outputsOwnership,
             participants: participants, approvedBy: approvedBy.sorted(), assignedInputs: assignedInputs,
             assignedOutputs: assignedOutputs, state: state, result: result, reason: reason, createdAt: createdAt,
-            updatedAt: updatedAt, engine: engine)
+            updatedAt: updatedAt, engine: engine, network: network)
     }
 }
 

@@ -18,7 +18,7 @@ public struct TaskService: Sendable {
     let signer: SigningIdentity
 
     public func create(_ caller: Caller, _ request: CreateTaskRequest) async throws -> TaskInfo {
-        try await audit.call(user: caller.id, action: "task.create", object: request.functionId, created: { $0.id }) { transaction in
+        try await audit.call(user: caller.id, action: "task.create", object: request.functionId, created: { $0.id }, detail: Self.networkNote) { transaction in
             guard caller.role.usesData else { throw PlatformError.forbidden("a \(caller.role) may not create tasks") }
             guard let function = try await transaction.functions.get(request.functionId),
                 function.isPublic || function.userAllowlist.contains(caller.id)
@@ -61,6 +61,7 @@ public struct TaskService: Sendable {
                 assignedInputs: [:], assignedOutputs: [:], state: .created, result: nil, reason: nil,
                 createdAt: now, updatedAt: now)
             record.engine = request.engine
+            record.network = function.network
             if record.approvedBy == [caller.id] { record.approvedAt = [caller.id: now] }
             record.advance()
             return try await TaskLifecycle.apply(.created(record), to: record.id, in: transaction).api
@@ -146,10 +147,16 @@ public struct TaskService: Sendable {
     }
 
     public func approve(_ caller: Caller, _ id: String) async throws -> TaskInfo {
-        try await audit.call(user: caller.id, action: "task.approve", object: id) { transaction in
+        try await audit.call(user: caller.id, action: "task.approve", object: id, detail: Self.networkNote) { transaction in
             _ = try await Self.participating(caller, id, in: transaction)
             return try await TaskLifecycle.apply(.approved(by: caller.id), to: id, in: transaction).api
         }
+    }
+
+    /// What an approval (or a creator's own, at creation) covers beyond the function's code: its
+    /// network use, in the audit entry's detail.
+    @Sendable static func networkNote(_ task: TaskInfo) -> String? {
+        task.network.map { "approves network use: " + $0.summary }
     }
 
     /// Queues the task: its state is checked, the function's quota charged and the task moved to

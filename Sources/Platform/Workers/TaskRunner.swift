@@ -3,6 +3,7 @@ import CloisterAPI
 import Executors
 import Crypto
 import Foundation
+import LibOS
 import Logging
 import NIOCore
 import ProtectedFiles
@@ -24,6 +25,9 @@ struct TaskRunner: Sendable {
     let data: DataService
     let registry: ExecutorRegistry
     let limits: FunctionLimits
+    /// What this worker's operator lets functions reach: a task's approved network use is checked
+    /// against it again here (the server that took the function may have allowed more).
+    let network: FunctionNetworkPolicy
     let workFolder: String
     let logger: Logger
     /// The largest input a worker downloads over HTTP.
@@ -47,6 +51,10 @@ struct TaskRunner: Sendable {
         guard function.payloadSha256 == task.payloadSha256, function.name == task.functionName,
             Hex.encode(SHA256.hash(data: payload)) == task.payloadSha256
         else { throw Failure(description: "function \(task.functionId) changed after the task was created; create a new task") }
+        let networkRules: NetworkConfig
+        do throws(PlatformError) { networkRules = try network.rules(for: task.network ?? FunctionNetwork()) } catch {
+            throw Failure(description: "the task's approved network use is not allowed on this worker: \(error.description)")
+        }
         try PrivateFiles.makeFolder(folder)
         var inputs: [String: StagedFile] = [:]
         var inputHashes: [String: String] = [:]
@@ -75,7 +83,7 @@ struct TaskRunner: Sendable {
             }
             outputs[name] = StagedFile(path: folder + "/output-" + name, scheme: Scheme(rawValue: file.scheme)!, key: key, iv: iv)
         }
-        let runtime = FunctionRuntime(inputs: inputs, outputs: outputs, limits: limits)
+        let runtime = FunctionRuntime(inputs: inputs, outputs: outputs, limits: limits, network: networkRules)
         let executor: any FunctionExecutor
         do {
             executor = try registry.executor(type: ExecutorType(parsing: task.executorType), executor: Executor(parsing: task.executor))
@@ -210,7 +218,7 @@ struct TaskRunner: Sendable {
         }
         for address in addresses {
             if let range = data.httpInputs.refusal(of: address) {
-                logger.warning("task \(task) input \(name): \(host) is \(IPAddress.format(address)), a \(range) address; not fetched")
+                logger.warning("task \(task) input \(name): \(host) is \(address), a \(range) address; not fetched")
                 throw failure
             }
         }
@@ -218,8 +226,8 @@ struct TaskRunner: Sendable {
             redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
         configuration.connectionPool.retryConnectionEstablishment = false
         // Connect to the address checked, not to whatever the name resolves to next.
-        if IPAddress.parse(host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host) == nil {
-            configuration.dnsOverride = [host: IPAddress.format(first)]
+        if IPAddress(parsing: host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host) == nil {
+            configuration.dnsOverride = [host: first.description]
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {

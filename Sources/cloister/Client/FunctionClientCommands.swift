@@ -23,6 +23,24 @@ struct FunctionRegisterCommand: AsyncParsableCommand {
     @Option(name: .customLong("output"), help: ArgumentHelp("A declared output NAME (NAME? if optional).", valueName: "name")) var outputs: [String] = []
     @Option(name: .customLong("allow"), help: "A user who may use a private function.") var allowlist: [String] = []
     @Option(help: "How many tasks may be invoked in all.") var quota: Int?
+    @Option(
+        name: .customLong("connect"),
+        help: ArgumentHelp(
+            "A destination a wasm function may connect to, HOST:PORT: a network (203.0.113.0/24), an address ([::1] for IPv6) or a DNS name; port 0: any. Every task's participants approve these.",
+            valueName: "host:port")) var connects: [String] = []
+    @Option(
+        name: .customLong("listen"), help: ArgumentHelp("An ADDRESS:PORT a wasm function may listen at (port 0: any).", valueName: "address:port"))
+    var listens: [String] = []
+
+    /// `HOST:PORT` split at its last colon (an IPv6 address in brackets).
+    static func endpoint(_ text: String, option: String) throws -> (host: String, port: Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
+            throw ValidationError("--\(option) takes HOST:PORT, got \(text)")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
 
     func run() async throws {
         var payloadText: String?
@@ -40,9 +58,13 @@ struct FunctionRegisterCommand: AsyncParsableCommand {
         let files = { (names: [String]) in
             names.map { $0.hasSuffix("?") ? FunctionFileSpec(name: String($0.dropLast()), optional: true) : FunctionFileSpec(name: $0) }
         }
+        let network = FunctionNetwork(
+            connect: try connects.map { try Self.endpoint($0, option: "connect") }.map { NetworkDestination(host: $0.host, port: $0.port) },
+            listen: try listens.map { try Self.endpoint($0, option: "listen") }.map { NetworkListenAddress(address: $0.host, port: $0.port) })
         let request = RegisterFunctionRequest(
             name: name, description: description, executorType: executorType, payload: payloadText, public: !`private`,
-            arguments: specs, inputs: files(inputs), outputs: files(outputs), userAllowlist: allowlist, usageQuota: quota)
+            arguments: specs, inputs: files(inputs), outputs: files(outputs), userAllowlist: allowlist, usageQuota: quota,
+            network: network.isEmpty ? nil : network)
         try await perform { try await $0.registerFunction(request) }
     }
 }

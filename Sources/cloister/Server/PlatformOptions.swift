@@ -60,6 +60,16 @@ struct PlatformOptions: ParsableArguments {
     @Flag(name: .customLong("no-public-inputs"), help: "Download http(s) inputs only from the --allow-input-network networks.")
     var noPublicInputs = false
 
+    @Option(
+        name: .customLong("allow-function-network"),
+        help: ArgumentHelp(
+            "A network inside the ranges functions may never reach by default (loopback, private, link-local, …) that a function may still declare and its task's participants approve; repeat for more.",
+            valueName: "cidr"))
+    var allowFunctionNetworks: [String] = []
+
+    @Flag(name: .customLong("no-function-network"), help: "Give functions no network at all, whatever they declare; a function that declares any is refused.")
+    var noFunctionNetwork = false
+
     func validate() throws {
         if let database {
             do { _ = try DatabaseLocation(parsing: database) } catch { throw ValidationError("--database: \(error)") }
@@ -68,6 +78,9 @@ struct PlatformOptions: ParsableArguments {
         guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
         for network in allowInputNetworks where IPNetwork(network) == nil {
             throw ValidationError("--allow-input-network takes an address or ADDRESS/PREFIX, got \(network)")
+        }
+        for network in allowFunctionNetworks where IPNetwork(network) == nil {
+            throw ValidationError("--allow-function-network takes an address or ADDRESS/PREFIX, got \(network)")
         }
         if let engine {
             do { _ = try EngineKind(parsing: engine) } catch { throw ValidationError("--engine: \(error.reason)") }
@@ -100,6 +113,7 @@ struct PlatformOptions: ParsableArguments {
             configuration.workerKey = .file(absolute(key))
         }
         configuration.httpInputs = HTTPInputPolicy(allowedNetworks: allowInputNetworks.compactMap(IPNetwork.init), allowPublic: !noPublicInputs)
+        configuration.functionNetwork = FunctionNetworkPolicy(enabled: !noFunctionNetwork, allowedNetworks: allowFunctionNetworks.compactMap(IPNetwork.init))
         configuration.useSandboxes(engine: engine.flatMap { EngineKind(rawValue: $0) }, cacheFolder: configuration.dataFolder + "/cache")
         return configuration
     }

@@ -12,7 +12,8 @@ from .files import (
     AuthenticationFailed, FileFormatError, Key, Scheme, Sealed, decrypt, decrypt_file, encrypt, encrypt_file, file_tag, keygen,
 )
 from .models import (
-    ArgumentSpec, AuditEntry, DataFile, FileSpec, Function, FunctionUsage, Health, LoginAnswer, Task, TaskResult, User,
+    ArgumentSpec, AuditEntry, DataFile, FileSpec, Function, FunctionUsage, Health, LoginAnswer, Network, NetworkDestination,
+    NetworkListenAddress, Task, TaskResult, User,
 )
 from .receipts import ReceiptInvalid, verify as verify_receipt
 
@@ -24,6 +25,7 @@ __all__ = [
     "Scheme", "Key", "Sealed", "FileFormatError", "AuthenticationFailed",
     "keygen", "encrypt", "decrypt", "encrypt_file", "decrypt_file", "file_tag",
     "ArgumentSpec", "AuditEntry", "DataFile", "FileSpec", "Function", "FunctionUsage", "Health", "LoginAnswer",
+    "Network", "NetworkDestination", "NetworkListenAddress",
     "Task", "TaskResult", "User",
     "ReceiptInvalid", "verify_receipt",
 ]

@@ -13,7 +13,7 @@ import requests
 from .errors import APIError, TaskStuck, TaskWaitTimeout, Unreachable
 from .files import Key, Scheme, decrypt, encrypt
 from .models import (
-    ArgumentSpec, AuditEntry, DataFile, FileSpec, Function, FunctionUsage, Health, LoginAnswer, Task, User,
+    ArgumentSpec, AuditEntry, DataFile, FileSpec, Function, FunctionUsage, Health, LoginAnswer, Network, Task, User,
 )
 from . import receipts
 
@@ -257,15 +257,18 @@ class Client:
         self, name: str, executor_type: str, payload: Optional[bytes] = None, *, description: Optional[str] = None,
         public: bool = True, arguments: Optional[Sequence[ArgumentSpec]] = None,
         inputs: Optional[Sequence[Union[str, FileSpec]]] = None, outputs: Optional[Sequence[Union[str, FileSpec]]] = None,
-        user_allowlist: Optional[Sequence[str]] = None, usage_quota: Optional[int] = None,
+        user_allowlist: Optional[Sequence[str]] = None, usage_quota: Optional[int] = None, network: Optional[Network] = None,
     ) -> Function:
-        """Registers a function: a builtin by its name (no payload), a WebAssembly module or a Python script."""
+        """Registers a function: a builtin by its name (no payload), a WebAssembly module or a Python script.
+        ``network`` declares what a wasm function may reach (``{"connect": [{"host", "port"}], "listen": [...]}``);
+        every task of it shows that copy, and each participant's approval covers it."""
         body: Dict[str, Any] = {
             "name": name, "executor_type": executor_type, "description": description, "public": public,
             "payload": base64.b64encode(payload).decode("ascii") if payload is not None else None,
             "arguments": list(arguments) if arguments is not None else None,
             "inputs": self._files(inputs), "outputs": self._files(outputs),
             "user_allowlist": list(user_allowlist) if user_allowlist is not None else None, "usage_quota": usage_quota,
+            "network": network,
         }
         result: Function = self._json("POST", "/v1/functions", body)
         return result

@@ -50,6 +50,24 @@ class FileSpec(_FileSpecBase, total=False):
     optional: bool
 
 
+class NetworkDestination(TypedDict):
+    """A destination a function may connect to: a CIDR network, an address or a DNS name; port 0: every port."""
+    host: str
+    port: int
+
+
+class NetworkListenAddress(TypedDict):
+    """An address and port a function may listen at (port 0: any)."""
+    address: str
+    port: int
+
+
+class Network(TypedDict, total=False):
+    """A function's network use: what every participant of its tasks approves (wasm functions only)."""
+    connect: List[NetworkDestination]
+    listen: List[NetworkListenAddress]
+
+
 class _FunctionBase(TypedDict):
     id: str
     name: str
@@ -70,6 +88,7 @@ class _FunctionBase(TypedDict):
 
 class Function(_FunctionBase, total=False):
     usage_quota: int
+    network: Network
 
 
 class _FunctionUsageBase(TypedDict):
@@ -129,6 +148,7 @@ class _TaskBase(TypedDict):
 class Task(_TaskBase, total=False):
     result: TaskResult
     reason: str
+    network: Network
 
 
 class AuditEntry(TypedDict):

@@ -171,6 +171,11 @@ class Functions(unittest.TestCase):
             parties.owner.update_function(function["id"], descr="typo")
         self.assertEqual(unknown.exception.status, 400)
         self.assertIn("field 'descr': unknown field", unknown.exception.message)
+        with self.assertRaises(cloister.APIError) as networked:
+            parties.owner.register_function(
+                "fetcher", "python", script, network={"connect": [{"host": "203.0.113.7", "port": 443}]})
+        self.assertEqual(networked.exception.status, 400)
+        self.assertIn("field 'network': only wasm functions may use the network", networked.exception.message)
         usage = parties.owner.function_usage(function["id"])
         self.assertEqual((usage["invocations"], usage["remaining"]), (0, 3))
         self.assertTrue(parties.owner.disable_function(function["id"])["disabled"])
