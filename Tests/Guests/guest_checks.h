@@ -1,8 +1,10 @@
-// What the C test guests share: CHECK (prints "ok ..." or "FAIL line N: ...", counting failures)
+// What the C test guests share: CHECK (prints "ok ..." or "FAIL line N: ... (errno E)", counting
+// failures, and flushes: a test may read a guest's lines while it runs)
 // and poll_oneoff subscriptions to a clock and to a descriptor. Included by the guests that need them.
 #ifndef CLOISTER_GUEST_CHECKS_H
 #define CLOISTER_GUEST_CHECKS_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <wasi/api.h>
@@ -15,9 +17,11 @@ static int failures = 0;
         } else {                                      \
             printf("FAIL line %d: ", __LINE__);       \
             printf(__VA_ARGS__);                      \
+            printf(" (errno %d)", errno);             \
             failures++;                               \
         }                                             \
         printf("\n");                                 \
+        fflush(stdout);                               \
     } while (0)
 
 /// A subscription to clock `id`: `timeout` nanoseconds from now, or the time `timeout` when `abstime`.

@@ -15,6 +15,8 @@
 //   policy-denied         what an instance with no network rule refuses (EACCES)
 //   policy-listed HOST    an instance whose rules list 127.0.0.1:0 for listening and HOST for
 //                         connecting: what is allowed and what is not
+//   buffer-flood          AF_UNIX connections (closed at once, kept in the listener's backlog) and
+//                         pipes, until the instance's memory limit refuses their buffers (ENOMEM)
 //   block-accept | block-recv | block-poll
 //                         prints "blocked", then waits for ever on a socket: the caller kills it
 #include <cloister_socket.h>
@@ -26,20 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures = 0;
-#define CHECK(cond, ...)                        \
-    do {                                        \
-        if (cond) {                             \
-            printf("ok " __VA_ARGS__);          \
-        } else {                                \
-            printf("FAIL line %d: ", __LINE__); \
-            printf(__VA_ARGS__);                \
-            printf(" (errno %d)", errno);       \
-            failures++;                         \
-        }                                       \
-        printf("\n");                           \
-        fflush(stdout);                         \
-    } while (0)
+#include "guest_checks.h"
 
 static struct sockaddr_in loopback(uint16_t port) {
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -449,6 +438,42 @@ static int block(const char *mode) {
     return 3;
 }
 
+/// Makes the kernel hold byte-queue buffers until user_space_size refuses them: connections whose
+/// client end is closed at once (each leaves two 64 KiB queues in the listener's backlog), then
+/// pipes. Both must end in ENOMEM, long before the backlog (4096) or the descriptor table is full.
+static int buffer_flood(void) {
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un name = {.sun_family = AF_UNIX};
+    strcpy(name.sun_path, "flood");
+    CHECK(listener >= 0 && bind(listener, (struct sockaddr *)&name, sizeof name) == 0 && listen(listener, 4096) == 0, "listening");
+    int connections = 0, error = 0;
+    for (;;) {
+        int client = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (client < 0) { error = errno; break; }
+        int connected = connect(client, (struct sockaddr *)&name, sizeof name);
+        error = errno;
+        close(client);
+        if (connected != 0) break;
+        connections++;
+    }
+    CHECK(error == ENOMEM && connections > 10 && connections < 4096, "connections refused with ENOMEM after %d", connections);
+    int32_t fds[2];
+    int pipes = 0, refused;
+    while ((refused = cloister_pipe(fds)) == 0) pipes++;
+    CHECK(refused == ENOMEM && pipes < 100, "a pipe refused with ENOMEM after %d more (error %d)", pipes, refused);
+    close(listener);
+    // The listener's backlog is gone with it: its buffers are given back.
+    int again = socket(AF_UNIX, SOCK_STREAM, 0), more = 0;
+    CHECK(again >= 0 && bind(again, (struct sockaddr *)&name, sizeof name) == 0 && listen(again, 4096) == 0, "listening again");
+    for (int i = 0; i < 10; i++) {
+        int client = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (connect(client, (struct sockaddr *)&name, sizeof name) == 0) more++;
+        close(client);
+    }
+    CHECK(more == 10, "connections made again once the first listener closed (%d)", more);
+    return failures == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "udp-echo") == 0) return udp_echo();
@@ -462,6 +487,7 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "faults") == 0) return faults();
     if (strcmp(mode, "policy-denied") == 0) return policy_denied();
     if (strcmp(mode, "policy-listed") == 0 && argc == 3) return policy_listed(argv[2]);
+    if (strcmp(mode, "buffer-flood") == 0) return buffer_flood();
     if (strncmp(mode, "block-", 6) == 0) return block(mode);
     fprintf(stderr, "unknown mode %s\n", mode);
     return 2;

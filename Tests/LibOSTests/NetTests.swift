@@ -80,6 +80,19 @@ import Testing
         #expect(run.stdout.contains("ok EPIPE once the peer closed"))
     }
 
+    /// The buffers of AF_UNIX connections and pipes are host memory a guest asks for: they count
+    /// against `user_space_size`, so a guest that floods a listener's backlog gets ENOMEM instead
+    /// of making the host hold gigabytes.
+    @Test func connectionAndPipeBuffersCountAgainstTheMemoryLimit() throws {
+        var options = InstanceFolder.Options()
+        options.userSpaceSize = "48MB"
+        let instance = try TestInstance(options)
+        let run = try instance.run("/bin/net.wasm", ["buffer-flood"])
+        #expect(run.failures == [], "\(run.stdout)")
+        #expect(run.status == .exited(0), "\(run.stdout)")
+        #expect(instance.kernel.memoryBudget.usedBytes < 48 << 20)
+    }
+
     @Test func onePollOverAPipeAndASocket() throws {
         let instance = try Self.instance()
         let run = try instance.run("/bin/net.wasm", ["poll-mixed"])

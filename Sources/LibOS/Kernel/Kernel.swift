@@ -23,7 +23,7 @@ public final class Kernel: @unchecked Sendable {
     /// What the `network` rules refused so far (the first 16 refusals).
     public var networkRefusals: [NetworkRefusal] { network.refusals }
     /// The instance's AF_UNIX names.
-    let unixNames = UnixNamespace()
+    let unixNames: UnixNamespace
 
     /// The process table; its lock guards the fields below too.
     let table: ProcessTable
@@ -72,6 +72,7 @@ public final class Kernel: @unchecked Sendable {
         self.network = NetworkPolicy(loaded.network, log: log)
         let memoryBudget = MemoryBudget(capacity: loaded.resourceLimits.userSpaceSize)
         self.memoryBudget = memoryBudget
+        self.unixNames = UnixNamespace(budget: memoryBudget)
         self.vfs = try VirtualFileSystem(
             mounts: loaded.mounts, instanceDirectory: directory, budget: memoryBudget,
             reportTamper: { [log] message in log.log(.error, message) })

@@ -6,6 +6,10 @@ import CCloisterABI
 final class UnixNamespace: @unchecked Sendable {
     private let lock = KernelLock()
     private var sockets: [String: UnixSocket] = [:]
+    /// What a connection's two byte queues are charged to.
+    let budget: MemoryBudget
+
+    init(budget: MemoryBudget) { self.budget = budget }
 
     func bind(_ name: String, to socket: UnixSocket) throws(Errno) {
         try lock.withLock { () throws(Errno) in
@@ -142,8 +146,8 @@ final class UnixSocket: Socket, @unchecked Sendable {
             // Its own name: it is not listening (its lock is held here).
             if listener === self { throw Errno.connrefused.with(reason: "no socket listens at \(target)") }
             let serverQueue = WaiterQueue()
-            let toServer = Pipe(queues: [serverQueue, waiterQueue])
-            let toClient = Pipe(queues: [waiterQueue, serverQueue])
+            let toServer = try Pipe(budget: namespace.budget, queues: [serverQueue, waiterQueue])
+            let toClient = try Pipe(budget: namespace.budget, queues: [waiterQueue, serverQueue])
             let server = UnixSocket(
                 namespace: namespace, queue: serverQueue, name: target, peerName: name, incoming: toServer, outgoing: toClient)
             try listener.enqueue(server)

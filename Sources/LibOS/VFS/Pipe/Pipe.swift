@@ -6,6 +6,10 @@
 /// is closed. Both waits go through the pipe's ``queue`` (``Blocking/wait(on:until:_:)``), so they
 /// end early when the calling process is killed, and `poll_oneoff` waits on the same queue.
 ///
+/// Its buffer is host memory a guest asked for, so it is charged to the instance's
+/// ``MemoryBudget`` while the pipe lives (`ENOMEM` past `user_space_size`): a guest cannot make
+/// the host hold thousands of pipes' or AF_UNIX connections' buffers beyond its limit.
+///
 /// Readiness, as Linux's `pipe_poll`: the read end is readable while the pipe holds bytes and
 /// hung up once every writer is gone; the write end is writable while a `PIPE_BUF` write fits
 /// and in error once every reader is gone.
@@ -26,16 +30,22 @@ final class Pipe: @unchecked Sendable {
     private var count = 0
     private var readers = 1
     private var writers = 1
+    private let budget: MemoryBudget
 
-    /// A pipe whose changes notify `queues` (the first is where its ends wait by default).
-    init(queues: [WaiterQueue] = [WaiterQueue()]) {
+    /// A pipe whose changes notify `queues` (the first is where its ends wait by default), its
+    /// buffer charged to `budget`.
+    init(budget: MemoryBudget, queues: [WaiterQueue] = [WaiterQueue()]) throws(Errno) {
+        try budget.charge(UInt64(Pipe.capacity), or: .nomem, for: "a pipe's \(Pipe.capacity / 1024) KiB buffer")
+        self.budget = budget
         self.queues = queues
         self.queue = queues[0]
     }
 
+    deinit { budget.release(UInt64(Pipe.capacity)) }
+
     /// A new pipe's read end and write end.
-    static func make() -> (read: PipeReadEnd, write: PipeWriteEnd) {
-        let pipe = Pipe()
+    static func make(budget: MemoryBudget) throws(Errno) -> (read: PipeReadEnd, write: PipeWriteEnd) {
+        let pipe = try Pipe(budget: budget)
         return (PipeReadEnd(pipe), PipeWriteEnd(pipe))
     }
 

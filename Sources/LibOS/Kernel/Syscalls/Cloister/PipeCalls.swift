@@ -1,10 +1,10 @@
 extension CloisterModule {
     /// `pipe(fds_out)`: creates a pipe; writes its read end then its write end (two `int32_t`).
-    /// Errors: `EMFILE`, `EFAULT`.
+    /// Errors: `EMFILE`, `EFAULT`, `ENOMEM` (the buffer would pass `user_space_size`).
     static func pipe(_ c: SyscallContext, _ a: SyscallArguments) throws(Errno) {
         let output = a.u32(0)
         try c.memory.check(output, 8)
-        let (readEnd, writeEnd) = Pipe.make()
+        let (readEnd, writeEnd) = try Pipe.make(budget: c.kernel.memoryBudget)
         let readEntry = FileTable.Entry(
             description: readEnd, rightsBase: .stream, rightsInheriting: [], flags: [], isReadable: true, isWritable: false)
         let writeEntry = FileTable.Entry(
