@@ -28,6 +28,10 @@ final class HostSocket: Socket, @unchecked Sendable {
     private var fd: Int32
     private var users = 0
     private var isClosed = false
+    /// Whether the guest bound it (under a `listen` rule). A datagram socket the host bound on
+    /// its first send receives only from senders a `connect` rule allows: sending to one server
+    /// must not open the socket to datagrams from everyone else.
+    private var isBoundByGuest = false
 
     /// A new host socket of `domain` and `kind`.
     static func make(domain: SocketDomain, kind: SocketKind, policy: NetworkPolicy) throws(Errno) -> HostSocket {
@@ -112,6 +116,7 @@ final class HostSocket: Socket, @unchecked Sendable {
         try withDescriptor { (fd) throws(Errno) in
             _ = try address.withHostAddress { (pointer, length) throws(Errno) in try hostCall { Glibc.bind(fd, pointer, length) } }
         }
+        lock.withLock { isBoundByGuest = true }
     }
 
     func listen(backlog: Int) throws(Errno) {
@@ -251,6 +256,7 @@ final class HostSocket: Socket, @unchecked Sendable {
         var total = Received(count: 0, truncated: false, sender: nil)
         // MSG_WAITALL: a blocking stream receive fills every buffer unless the stream ends.
         let fills = flags.contains(.waitAll) && !flags.contains(.peek) && kind == .stream && waits
+        let filtersSenders = kind == .datagram && !lock.withLock { isBoundByGuest }
         while true {
             let step: Received
             do {
@@ -267,6 +273,14 @@ final class HostSocket: Socket, @unchecked Sendable {
                             let result = recvmsg(fd, &header, hostFlags)
                             if result >= 0 {
                                 let sender = kind == .datagram && header.msg_namelen > 0 ? SocketAddress(host: name.pointee) : nil
+                                if filtersSenders, let sender, !policy.allowsConnect(to: sender) {
+                                    // Dropped (taken off the queue when it was only peeked at),
+                                    // then the next one: nothing of it reaches the guest.
+                                    if hostFlags & Int32(MSG_PEEK) != 0 { _ = Glibc.recv(fd, nil, 0, Int32(MSG_DONTWAIT)) }
+                                    header.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                                    header.msg_flags = 0
+                                    continue
+                                }
                                 return Received(count: result, truncated: header.msg_flags & Int32(MSG_TRUNC) != 0, sender: sender)
                             }
                             if errno == EINTR { continue }

@@ -49,19 +49,25 @@ final class NetworkPolicy: Sendable {
 
     /// May a socket connect (or send a datagram) to `address`?
     func checkConnect(_ address: SocketAddress) throws(Errno) {
-        guard case .ip(let raw, let port, _, _) = address else { return }
+        if !allowsConnect(to: address) { throw refuse("connecting to \(address)") }
+    }
+
+    /// Whether a `connect` rule covers `address` (an AF_UNIX address needs none); nothing is
+    /// logged. Also what a datagram socket the guest did not bind receives from.
+    func allowsConnect(to address: SocketAddress) -> Bool {
+        guard case .ip(let raw, let port, _, _) = address else { return true }
         let ip = raw.unmapped
         let restricted = Self.isRestricted(ip)
         for rule in config.connect where rule.port == 0 || rule.port == port {
             switch rule.host {
             case .network(let network, let prefix):
                 guard ip.isWithin(network, prefix: prefix) else { continue }
-                if !restricted || Self.liesInRestrictedRange(network, prefix: prefix) { return }
+                if !restricted || Self.liesInRestrictedRange(network, prefix: prefix) { return true }
             case .name(let name):
-                if !restricted, (try? IPAddress.lookUp(name))?.contains(ip) == true { return }
+                if !restricted, (try? IPAddress.lookUp(name))?.contains(ip) == true { return true }
             }
         }
-        throw refuse("connecting to \(address)")
+        return false
     }
 
     /// The addresses of `name` with `port`, when a `connect` rule names it (an address literal
