@@ -71,6 +71,12 @@ enum TaskReceipt {
                 "tag": .string(finished ? task.result?.outputTags[name] : nil),
             ])
         }
+        let network = task.network.map { network -> JSONValue in
+            .object([
+                "connect": .array(network.connect.map { .object(["host": .string($0.host), "port": .integer($0.port)]) }),
+                "listen": .array(network.listen.map { .object(["address": .string($0.address), "port": .integer($0.port)]) }),
+            ])
+        }
         let approvals = task.approvedBy.sorted().map { user -> JSONValue in
             .object(["user": .string(user), "time": .time(task.approvedAt?[user])])
         }
@@ -82,7 +88,7 @@ enum TaskReceipt {
             "executor_type": .string(task.executorType), "executor": .string(task.executor),
             "engine": .string(task.result?.engine ?? task.engine), "runtime_sha256": .string(evidence?.runtimeSha256),
             "arguments_sha256": .string(Hex.encode(SHA256.hash(data: arguments.canonicalBytes))),
-            "inputs": .array(inputs), "approvals": .array(approvals), "outputs": .array(outputs),
+            "inputs": .array(inputs), "approvals": .array(approvals), "outputs": .array(outputs), "network": network ?? .null,
             "worker": .string(task.worker), "attempt": .integer(task.attempts),
             "started_at": .time(task.startedAt), "ended_at": .time(task.updatedAt),
             "result_sha256": .string(finished ? task.result.map { Hex.encode(SHA256.hash(data: Array($0.returnValue.utf8))) } : nil),

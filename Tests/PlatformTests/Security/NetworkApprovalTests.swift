@@ -1,6 +1,7 @@
 import CloisterAPI
 import CloisterClient
 import CloisterTestSupport
+import Executors
 import Foundation
 @testable import Platform
 import Scenarios
@@ -65,6 +66,8 @@ import Testing
                 reason.hasPrefix("network use not approved: connecting to 127.0.0.1:\(greeter.port) was refused"),
                 "\(reason)")
             #expect(reason.contains("the run then failed: exited with status 1: connect to 127.0.0.1:\(greeter.port): Permission denied"), "\(reason)")
+            let receipt = try JSONValue.parseCanonical(Array(try await bob.client.taskReceipt(task.id)))["receipt"]
+            #expect(receipt?["network"] == .null && receipt?["reason"] == .string(reason))
         }
         #expect(greeter.connections == 0, "the guest reached the server")
     }
@@ -91,6 +94,11 @@ import Testing
             #expect(ended.state == .finished, "\(ended.reason ?? "")\n\(ended.result?.log ?? "")")
             #expect(ended.result?.returnValue == "fetched \(Greeter.greeting.utf8.count) bytes\n")
             #expect(try await bob.readOutput(ended.assignedOutputs["reply"]!, key: key) == Greeter.greeting)
+            // The signed receipt names the network use the approvals covered.
+            let receipt = try JSONValue.parseCanonical(Array(try await bob.client.taskReceipt(task.id)))["receipt"]
+            #expect(receipt?["network"] == .object([
+                "connect": .array([.object(["host": .string("127.0.0.1/32"), "port": .integer(Int(greeter.port))])]), "listen": .array([]),
+            ]))
             let entries = try await context.admin().audit(object: task.id).filter { $0.action == "task.approve" }
             #expect(Set(entries.map(\.user)) == [alice.id, bob.id])
             for entry in entries {
