@@ -154,15 +154,17 @@ extension Bench {
 
             `netbench send PORT \(bytes) \(chunk) N [staging]` sends \(options.netMiB) MiB as \(options.netChunkKiB) KiB \
             messages to the benchmark's host sink over loopback TCP. "direct": each message is one \
-            `sendmsg()` over N separately allocated buffers of \(options.netChunkKiB)/N KiB; the LibOS checks \
+            `sendmsg()` over N buffers of \(options.netChunkKiB)/N KiB, each in an allocation of its own; the \
+            messages go round a 64 MiB ring, so their bytes are not in the CPU's caches. The LibOS checks \
             every iovec against guest memory, builds the host iovec array over the guest's buffers \
             (`IOVectors.overGuest`) and makes one host `sendmsg`. "staging copy": the guest first copies \
-            the N buffers into one contiguous buffer (`memcpy`, which clang compiles to wasm's \
-            `memory.copy`, a host memmove), then sends it with one `send()` — the extra copy a kernel \
-            with a trusted staging buffer makes, done here by the guest itself, not by the kernel. \
-            "copy share" is the part of the time the program spent in those copies. The receiver is \
-            the benchmark's host socket for every row, so the rows differ only in the sending path. \
-            Time ratios are paired medians against "1 iovec, direct" of the same program.
+            the N buffers into one contiguous \(options.netChunkKiB) KiB buffer, the same for every message \
+            (`memcpy`, which clang compiles to wasm's `memory.copy`, a host memmove), then sends it with \
+            one `send()` — the extra copy a kernel with a trusted staging buffer makes, done here by the \
+            guest itself, not by the kernel. "copy share" is the part of the time the program spent in \
+            those copies. The receiver is the benchmark's host socket for every row, so the rows differ \
+            only in the sending path. Time ratios are paired medians against "1 iovec, direct" of the \
+            same program.
 
             | iovecs | variant | LibOS, median | LibOS, range | LibOS time vs 1 iovec direct | copy share (LibOS) | native, median | native time vs 1 iovec direct | copy share (native) | LibOS / native time (paired median) |
             |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|

@@ -12,12 +12,15 @@
 //                               connects to 127.0.0.1:PORT, waits for the sink's go byte, sends
 //                               BYTES as messages of CHUNK bytes and waits for the sink's ack
 //                               byte; prints "send BYTES NANOSECONDS COPY_NANOSECONDS" (go to ack).
-//                               Without IOVECS each message is one send() from one buffer; with
-//                               IOVECS it is one sendmsg() over IOVECS separate buffers of
-//                               CHUNK/IOVECS bytes; with `staging` those buffers are first copied
-//                               into one contiguous buffer, then sent with one send() (what a
-//                               kernel with a staging buffer does); COPY_NANOSECONDS is the time
-//                               spent in those copies (0 otherwise)
+//                               Without IOVECS each message is one send() from one buffer (the
+//                               same for every message, as iperf does). With IOVECS it is one
+//                               sendmsg() over IOVECS buffers of CHUNK/IOVECS bytes, each in an
+//                               allocation of its own, and the messages go round a 64 MiB ring
+//                               (so a message's bytes are not in the CPU's caches when it is
+//                               sent, as a program's data mostly is not); with `staging` those
+//                               buffers are first copied into one contiguous buffer, then sent
+//                               with one send() (what a kernel with a staging buffer does);
+//                               COPY_NANOSECONDS is the time spent in those copies (0 otherwise)
 //   recv PORT BYTES CHUNK       connects to 127.0.0.1:PORT, sends a go byte, receives BYTES with
 //                               recv() calls of CHUNK bytes; prints "recv BYTES NANOSECONDS"
 //
@@ -46,6 +49,8 @@
 #include <unistd.h>
 
 #define MAX_IOVECS 64
+/* The bytes the messages of a sendmsg run go round (rounded down to whole messages, at least one). */
+#define RING_BYTES (64ll << 20)
 
 static uint64_t now_ns(void) {
     struct timespec t;
@@ -150,15 +155,18 @@ static int sender(uint16_t port, long long bytes, size_t chunk, int iovecs, int 
         fprintf(stderr, "netbench: CHUNK must divide BYTES\n");
         return 2;
     }
-    /* IOVECS separate buffers (separate allocations, so not one contiguous range), or one. */
+    /* Piece i of message m is at regions[i] + (m % ring) * piece: IOVECS separate allocations
+       (so not one contiguous range), each written once here so that no page fault is timed. */
     int pieces = iovecs > 0 ? iovecs : 1;
     size_t piece = chunk / (size_t)pieces;
+    long long ring = iovecs > 0 && RING_BYTES / (long long)chunk > 1 ? RING_BYTES / (long long)chunk : 1;
+    char *regions[MAX_IOVECS];
     struct iovec vectors[MAX_IOVECS];
     for (int i = 0; i < pieces; i++) {
-        vectors[i].iov_base = malloc(piece);
+        regions[i] = malloc(piece * (size_t)ring);
+        if (regions[i] == NULL) fail("malloc");
+        memset(regions[i], 'a' + i % 26, piece * (size_t)ring);
         vectors[i].iov_len = piece;
-        if (vectors[i].iov_base == NULL) fail("malloc");
-        memset(vectors[i].iov_base, 'a' + i % 26, piece);
     }
     char *staged = staging ? malloc(chunk) : NULL;
     if (staging && staged == NULL) fail("malloc");
@@ -166,7 +174,8 @@ static int sender(uint16_t port, long long bytes, size_t chunk, int iovecs, int 
     int fd = tcp_connect(port);
     read_byte(fd);
     uint64_t start = now_ns(), copying = 0;
-    for (long long message = bytes / (long long)chunk; message > 0; message--) {
+    for (long long message = 0; message < bytes / (long long)chunk; message++) {
+        for (int i = 0; i < pieces; i++) vectors[i].iov_base = regions[i] + (size_t)(message % ring) * piece;
         if (staging) {
             uint64_t copy0 = now_ns();
             char *to = staged;
