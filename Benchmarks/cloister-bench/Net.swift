@@ -14,9 +14,7 @@ import Glibc
 extension Bench {
     func netSection() throws -> String {
         let bytes = options.netMiB << 20, chunk = options.netChunkKiB << 10
-        guard bytes % chunk == 0, chunk % 16 == 0 else {
-            throw BenchError("--net-mib must be a multiple of --net-chunk-kib, and the chunk of 16 bytes (16 iovecs)")
-        }
+        guard bytes % chunk == 0 else { throw BenchError("--net-chunk-kib must divide --net-mib") }
         let libos = try LibOSRunner(base: base, guests: guests, engine: options.engine, name: "net-instance", network: Self.loopbackRules)
         let peer = try LoopbackPeer()
         let native = "\(guests)/native/netbench"
@@ -33,13 +31,15 @@ extension Bench {
         func guest(_ arguments: [String], _ prefix: String) throws -> NetSample {
             try seconds(libos.output("netbench", arguments: arguments, prefix: prefix))
         }
-        func host(_ arguments: [String], _ prefix: String) throws -> NetSample {
-            let text = try streams.capture(in: base) { stdio in _ = try commands.run(native, arguments, stdio: stdio) }
+        /// A host process's line starting with `prefix`, as ``seconds(_:)``.
+        func process(_ path: String, _ arguments: [String], _ prefix: String) throws -> NetSample {
+            let text = try streams.capture(in: base) { stdio in _ = try commands.run(path, arguments, stdio: stdio) }
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix + " ") }) else {
-                throw BenchError("native netbench \(arguments.joined(separator: " ")) printed: \(text)")
+                throw BenchError("\(path) \(arguments.joined(separator: " ")) printed: \(text)")
             }
             return try seconds(line.split(separator: " ").map(String.init))
         }
+        func host(_ arguments: [String], _ prefix: String) throws -> NetSample { try process(native, arguments, prefix) }
         /// Runs `body` (a netbench that connects to the peer) while the peer serves one connection.
         func withPeer(_ role: LoopbackPeer.Role, _ body: () throws -> NetSample) throws -> NetSample {
             let served = peer.serve(role, bytes: bytes, chunk: chunk)
@@ -71,13 +71,7 @@ extension Bench {
             try FileManager.default.copyItem(atPath: libos.instanceDirectory + "/" + InstanceConfig.fileName,
                                              toPath: instance + "/" + InstanceConfig.fileName)
             let run = NetCase("tcp-pair, cloister run") {
-                let text = try streams.capture(in: base) { stdio in
-                    _ = try commands.run(cloister, ["run", "--instance", instance, "/bin/netbench.wasm"] + pair, stdio: stdio)
-                }
-                guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tcp-pair ") }) else {
-                    throw BenchError("cloister run netbench.wasm tcp-pair printed: \(text)")
-                }
-                return try seconds(line.split(separator: " ").map(String.init))
+                try process(cloister, ["run", "--instance", instance, "/bin/netbench.wasm"] + pair, "tcp-pair")
             }
             paths.insert(("guest → guest, `tcp-pair` under `cloister run` (native: native → native)", run, paths[0].native), at: 1)
         }
