@@ -16,12 +16,16 @@ struct Options {
     var libosIODirectories = ["/tmp", "/data"]
     /// Folder holding <name>.wasm and native/<name> (what scripts/build-guests.sh writes).
     var guests = ".build/guests"
-    /// Sections to run: cpu, io, latency, crypto, processes, fuel.
-    var sections: Set<String> = ["engines", "cpu", "io", "latency", "crypto", "processes", "waits", "fuel", "executors", "scientific"]
+    /// Sections to run (`Options.sectionNames`).
+    var sections: Set<String> = Options.sectionNames
+    static let sectionNames: Set<String> = ["engines", "cpu", "io", "latency", "crypto", "processes", "waits", "net", "fuel", "executors", "scientific"]
     /// Round trips of the waits section's ping-pong.
     var pingPongRounds = 2000
     /// Another `cloister` build the waits section also runs (e.g. main's, to compare).
     var baselineCloister: String?
+    /// Bytes per case of the net section in MiB, and its send/recv size (the sendmsg message) in KiB.
+    var netMiB = 1024
+    var netChunkKiB = 64
     /// Fuel budget of the spinner in the fuel section.
     var fuelBudget: UInt64 = 2_000_000_000
     /// Plaintext per protected-file encrypt/decrypt run of the crypto section, in MiB.
@@ -63,7 +67,7 @@ struct Options {
           --fileio-mib N        fileio size in MiB (default 64)
           --fileio-chunk-kib N  fileio chunk in KiB (default 64)
           --libos-io LIST       LibOS fileio folders: /tmp (ramfs), /data (hostfs) (default both)
-          --only LIST           sections, comma-separated: engines,cpu,io,latency,crypto,processes,waits,fuel,executors,scientific (default all)
+          --only LIST           sections, comma-separated: engines,cpu,io,latency,crypto,processes,waits,net,fuel,executors,scientific (default all)
           --crypto-mib N        protected-file encrypt/decrypt size in MiB (default 256)
           --variants LIST       libos,stock,instrumented,native (default all); instrumented is the
                                 stock bridge running the module with the LibOS's interrupt checks
@@ -71,9 +75,11 @@ struct Options {
           --stock-stack-kib N   interpreter stack of the stock bridge's engine (default WasmKit's, 512)
           --fuel-budget N       fuel the spinner of the fuel section burns per run (default 2000000000)
           --engine NAME         engine of the in-process LibOS sections: wasmtime or wasmkit (default: the default)
-          --cloister PATH       the cloister executable (engines and waits sections)
+          --cloister PATH       the cloister executable (engines, waits and net sections)
           --baseline-cloister PATH  another cloister build the waits section runs too (e.g. main's)
           --ping-pong-rounds N  round trips of the waits section's ping-pong (default 2000)
+          --net-mib N           bytes per case of the net section in MiB (default 1024)
+          --net-chunk-kib N     the net section's send/recv size and sendmsg message in KiB (default 64)
           --wasmtime-cli PATH   wasmtime's CLI, the engines section's peer
           --python-dir DIR      the folder holding python-3.11.3.wasm (engines section's Python cases)
           --host-python PATH    the native CPython to compare with (default /usr/bin/python3)
@@ -121,7 +127,7 @@ struct Options {
             case "--crypto-mib": options.cryptoMiB = try number(flag, minimum: 1)
             case "--fileio-chunk-kib": options.fileioChunkKiB = try number(flag, minimum: 1)
             case "--libos-io": options.libosIODirectories = try list(flag, allowed: ["/tmp", "/data"])
-            case "--only": options.sections = Set(try list(flag, allowed: ["engines", "cpu", "io", "latency", "crypto", "processes", "waits", "fuel", "executors", "scientific"]))
+            case "--only": options.sections = Set(try list(flag, allowed: sectionNames))
             case "--scientific-dir": options.scientificDirectory = try value(flag)
             case "--native-scientific-python": options.nativeScientificPython = try value(flag)
             case "--scientific-rows": options.scientificRows = try number(flag, minimum: 10)
@@ -132,6 +138,8 @@ struct Options {
             case "--cloister": options.cloister = try value(flag)
             case "--baseline-cloister": options.baselineCloister = try value(flag)
             case "--ping-pong-rounds": options.pingPongRounds = try number(flag, minimum: 1)
+            case "--net-mib": options.netMiB = try number(flag, minimum: 1)
+            case "--net-chunk-kib": options.netChunkKiB = try number(flag, minimum: 1)
             case "--wasmtime-cli": options.wasmtimeCLI = try value(flag)
             case "--python-dir": options.pythonDirectory = try value(flag)
             case "--host-python": options.hostPython = try value(flag)

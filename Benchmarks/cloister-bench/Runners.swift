@@ -13,15 +13,16 @@ let guestEnvironment = ["HOME": "/root", "PATH": "/bin"]
 /// Runs guests as LibOS processes of one instance.
 ///
 /// The instance folder is a temporary one whose Cloister.json mounts `/` ramfs, `/bin` hostfs
-/// onto the guest folder, `/data` hostfs onto `dataDirectory`, `/tmp` ramfs and `/dev` devfs.
+/// onto the guest folder, `/data` hostfs onto `dataDirectory`, `/tmp` ramfs and `/dev` devfs;
+/// `network`, when given, is its `network` object (the `net` section's loopback rules).
 final class LibOSRunner {
     let kernel: Kernel
     let instanceDirectory: String
     let dataDirectory: String
 
-    init(base: String, guests: String, engine: EngineKind?) throws {
-        instanceDirectory = base + "/instance"
-        dataDirectory = base + "/data-libos"
+    init(base: String, guests: String, engine: EngineKind?, name: String = "instance", network: String? = nil) throws {
+        instanceDirectory = base + "/" + name
+        dataDirectory = base + "/data-" + (name == "instance" ? "libos" : name)
         for directory in [instanceDirectory, dataDirectory] {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
@@ -38,6 +39,7 @@ final class LibOSRunner {
                 { "target": "/tmp", "type": "ramfs" },
                 { "target": "/dev", "type": "devfs" }
               ],
+              \(network.map { "\"network\": \($0)," } ?? "")
               "metadata": { "debuggable": false }
             }
 

@@ -1,6 +1,6 @@
 // cloister-bench: the LibOS against WasmKit's stock WASI bridge and native code, in one run.
 //
-//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only engines,cpu,io,latency,crypto,processes,waits,fuel,executors,scientific] …
+//   cloister-bench [--guests DIR] [--runs N] [--warmup N] [--iterations N] [--only engines,cpu,io,latency,crypto,processes,waits,net,fuel,executors,scientific] …
 //
 // 1. CPU-bound guests (sha256, sieve): LibOS process vs stock WASIBridgeToHost vs the stock
 //    bridge running the LibOS-instrumented module (interrupt checks) vs gcc -O2.
@@ -12,6 +12,8 @@
 //    against `openssl speed -evp aes-{128,256}-gcm`.
 // 5. processes: spawn+exit latency, pipe throughput, kill-to-exit latency (Processes.swift).
 // 5b. waits: latency of a poll wake-up on a LibOS pipe, ping-pong between two processes (Waits.swift).
+// 5c. net: loopback TCP throughput guest↔guest and guest↔host against the same C program run
+//     natively, and sendmsg over 1, 4 and 16 iovecs against a staging copy (Net.swift).
 // 6. fuel: fuel WasmKit burns per CPU-second, for the CPU-time backstop (Fuel.swift).
 // 7. executors: per-invocation cost of each executor, Python cold and warm start (Executors.swift).
 // 9. scientific: the scientific Python executor's cold and warm start, and a 100k-row pandas join
@@ -66,6 +68,10 @@ struct Bench {
         if options.sections.contains("latency") { try requireFile("\(guests)/hello.wasm") }
         if !options.sections.isDisjoint(with: ["processes", "fuel"]) { try requireFile("\(guests)/procs.wasm") }
         if options.sections.contains("waits") { try requireFile("\(guests)/waits.wasm") }
+        if options.sections.contains("net") {
+            try requireFile("\(guests)/netbench.wasm")
+            try requireFile("\(guests)/native/netbench")
+        }
         if options.sections.contains("fuel") {
             for name in options.cpuGuests { try requireFile("\(guests)/\(name).wasm") }
         }
@@ -103,6 +109,9 @@ struct Bench {
             if options.sections.contains("fuel") {
                 report += try fuelSection(stock: stock)
             }
+        }
+        if options.sections.contains("net") {
+            report += try netSection()  // an instance of its own, with network rules
         }
         if options.sections.contains("engines") {
             report += try enginesSection()

@@ -27,6 +27,16 @@ import Testing
         #expect(run.stdout.contains("echo server: echoed 59 bytes to 127.0.0.1, client exited 0"), "\(run.stdout)")
     }
 
+    /// netbench's pair (Benchmarks/guests/netbench.c, what `cloister-bench --only net` times):
+    /// the sender it spawns moves every byte to its listener, and each side reports the count.
+    @Test func netbenchPairMovesEveryByte() throws {
+        let instance = try Self.instance()
+        let run = try instance.run("/bin/netbench.wasm", ["tcp-pair", "4194304", "65536"])
+        #expect(run.status == .exited(0), "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("tcp-pair 4194304 "), "\(run.stdout)")
+        #expect(run.stdout.contains("send 4194304 "), "\(run.stdout)")
+    }
+
     @Test func hostClientAgainstAGuestServer() throws {
         let instance = try Self.instance()
         let output = HostPipe()
