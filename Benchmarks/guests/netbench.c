@@ -129,17 +129,22 @@ static void write_byte(int fd) {
     if (send(fd, &byte, 1, 0) != 1) fail("send (go/ack byte)");
 }
 
+/* Reads `bytes` from `fd` in recv() calls of at most `chunk`; fails naming `what` if the stream ends first. */
+static void receive_all(int fd, char *buffer, long long bytes, size_t chunk, const char *what) {
+    for (long long left = bytes; left > 0;) {
+        ssize_t got = recv(fd, buffer, left < (long long)chunk ? (size_t)left : chunk, 0);
+        if (got <= 0) fail(what);
+        left -= got;
+    }
+}
+
 /* The sink: go byte, `bytes` read in recv() calls of `chunk`, ack byte. Nanoseconds from go to the last byte. */
 static uint64_t sink(int fd, long long bytes, size_t chunk) {
     char *buffer = malloc(chunk);
     if (buffer == NULL) fail("malloc");
     uint64_t start = now_ns();
     write_byte(fd);
-    for (long long left = bytes; left > 0;) {
-        ssize_t got = recv(fd, buffer, left < (long long)chunk ? (size_t)left : chunk, 0);
-        if (got <= 0) fail("recv (sink)");
-        left -= got;
-    }
+    receive_all(fd, buffer, bytes, chunk, "recv (sink)");
     uint64_t end = now_ns();
     write_byte(fd);
     free(buffer);
@@ -204,11 +209,7 @@ static int receiver(uint16_t port, long long bytes, size_t chunk) {
     int fd = tcp_connect(port);
     uint64_t start = now_ns();
     write_byte(fd);
-    for (long long left = bytes; left > 0;) {
-        ssize_t got = recv(fd, buffer, left < (long long)chunk ? (size_t)left : chunk, 0);
-        if (got <= 0) fail("recv");
-        left -= got;
-    }
+    receive_all(fd, buffer, bytes, chunk, "recv");
     uint64_t end = now_ns();
     close(fd);
     printf("recv %lld %llu\n", bytes, (unsigned long long)(end - start));
