@@ -176,7 +176,38 @@ import Testing
     }
 
     @Test("a worker whose operator allows less fails a task approved for more, before it runs")
-    func workerChecksAgain() throws {
+    func workerChecksAgain() async throws {
+        // `serve` allows loopback; the separate `cloister worker` on the same database does not.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloister-net-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (server, client) = try await ServerProcess.start(folder: folder, arguments: ["--workers", "0", "--allow-function-network", "127.0.0.0/8"])
+        defer { kill(server.processIdentifier, SIGKILL) }
+        let (_, owner, user) = try await client.standardUsers()
+        let payload = try Data(contentsOf: try TestGuests.path("functions/net_fetch"))
+        let function = try await owner.registerFunction(RegisterFunctionRequest(
+            name: "net-fetch", executorType: "wasm", payload: payload.base64EncodedString(),
+            arguments: [FunctionArgumentSpec(key: "host", defaultValue: "127.0.0.1"), FunctionArgumentSpec(key: "port", defaultValue: "9")],
+            outputs: [FunctionFileSpec(name: "reply", optional: true)],
+            network: FunctionNetwork(connect: [NetworkDestination(host: "127.0.0.1/32", port: 9)])))
+        let task = try await user.createTask(CreateTaskRequest(functionId: function.id, executor: "wasmkit"))
+        #expect(task.network == function.network && task.state == .approved, "the creator alone approves: \(task.state)")
+        _ = try await user.invokeTask(task.id)
+        let worker = try ServerProcess.launch(
+            ["worker", "--data", folder + "/data", "--workers", "1", "--stale-after", "2", "--password-cost", "4"]
+                + (try await TestDatabase.arguments(folder: folder)))
+        defer { kill(worker.processIdentifier, SIGKILL) }
+        let ended = try await user.waitForTask(task.id, timeout: .seconds(120))
+        #expect(ended.state == .failed)
+        #expect(
+            ended.reason?.hasPrefix(
+                "the task's approved network use is not allowed on this worker: field 'network.connect[0].host': \"127.0.0.1/32\" is in a loopback")
+                == true, "\(ended.reason ?? "")")
+        #expect(ended.result?.log.isEmpty ?? true, "the function did not run")
+    }
+
+    @Test("the policy's rules: what a narrower operator refuses")
+    func narrowerPolicies() throws {
         let approved = FunctionNetwork(connect: [NetworkDestination(host: "10.1.0.0/16", port: 5432)])
         let server = FunctionNetworkPolicy(allowedNetworks: [IPNetwork("10.0.0.0/8")!])
         let worker = FunctionNetworkPolicy()
