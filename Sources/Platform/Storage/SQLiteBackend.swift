@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SQLKit
 import Synchronization
+import VaporCSQLite
 
 /// The embedded database: one SQLite file in WAL mode, one writer connection and a few readers.
 ///
@@ -94,7 +95,7 @@ final class SQLiteBackend: DatabaseBackend {
                 let sql = SQLiteSession(handles: [handle], logger: logger)
                 if index == 0 {
                     try await sql.raw("PRAGMA secure_delete = ON").run()
-                    try await sql.raw("PRAGMA journal_mode = WAL").run()
+                    try await enableWriteAheadLog(sql)
                     try await sql.raw("PRAGMA synchronous = FULL").run()
                 } else {
                     try await sql.raw("PRAGMA query_only = ON").run()
@@ -105,6 +106,22 @@ final class SQLiteBackend: DatabaseBackend {
             throw error
         }
         return SQLiteBackend(writer: handles[0], readers: Array(handles.dropFirst()), logger: logger)
+    }
+
+    /// `PRAGMA journal_mode = WAL`. On a new file it needs a lock SQLite does not wait for (no
+    /// busy handler), so of two processes that open one new database at once (a server and a
+    /// worker started together) one was refused at once ("database is locked"). It is tried again
+    /// for as long as a write waits for the lock anywhere else (10 s).
+    private static func enableWriteAheadLog(_ sql: SQLiteSession) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                try await sql.raw("PRAGMA journal_mode = WAL").run()
+                return
+            } catch let failure as SQLiteFailure where failure.code & 0xff == SQLITE_BUSY && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
     }
 
     func write<T: Sendable>(

@@ -20,7 +20,12 @@ struct ClientCommandTests {
         ["XDG_CONFIG_HOME": folder + "/config", "CLOISTER_PASSWORD": password]
     }
 
-    @Test("no server: a plain sentence and exit 3 within 5 s, for login and for a kept session")
+    /// The CLI does not retry a refused connection: it answers at once (0.01 s on an idle
+    /// machine). The bound below only catches a hang; it is generous because the suite runs in
+    /// parallel, and a first start of the binary on a loaded machine once took 14.6 s.
+    static let hangBound: Double = 60
+
+    @Test("no server: a plain sentence and exit 3 without retrying, for login and for a kept session")
     func serverDown() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -28,13 +33,13 @@ struct ClientCommandTests {
         let login = try await CommandRunner.cloister(["login", "--url", url, "--user", "admin"], environment: Self.environment(folder))
         #expect(login.status == 3)
         #expect(login.error == "cloister: no Cloister server at \(url): connection refused (is `cloister serve` running there? check --url)\n")
-        #expect(login.seconds <= 5)
+        #expect(login.seconds <= Self.hangBound)
         // A session kept from a server that has gone away.
         let session = ClientSessionFile(url: url, user: "admin", token: "x", expiresAt: Date().addingTimeInterval(3600))
         try session.write(into: folder + "/config")
         let list = try await CommandRunner.cloister(["task", "list"], environment: Self.environment(folder))
         #expect(list.status == 3 && list.error.contains("no Cloister server at \(url): connection refused"))
-        #expect(list.seconds <= 5)
+        #expect(list.seconds <= Self.hangBound)
         #expect(list.output.isEmpty)
     }
 
@@ -124,7 +129,7 @@ struct ClientCommandTests {
         let stuck = try await CommandRunner.cloister(["task", "wait", idle.id], environment: environment)
         #expect(stuck.status == 5)
         #expect(stuck.error.contains("task \(idle.id) is Approved and waits for you to invoke it (cloister task invoke \(idle.id))"), "\(stuck.error)")
-        #expect(stuck.seconds < 10)
+        #expect(stuck.seconds < Self.hangBound, "it stopped at once, not at its 600 s timeout")
 
         // Waiting for another party: reported, then the timeout (exit 6) with what it waits for.
         let intersect = try await owner.registerFunction(RegisterFunctionRequest(
