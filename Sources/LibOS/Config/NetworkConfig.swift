@@ -44,10 +44,30 @@ public struct NetworkConfig: Sendable, Equatable {
             return false
         }
 
-        /// `text` as a CIDR network, an address, or a DNS name; nil when it is none of them.
+        /// `text` as a CIDR network, an address, or a DNS name (letters, digits, `-` in labels of
+        /// 1 to 63 bytes, at most 253 bytes; compared without case); nil when it is none of them.
         public init?(parsing text: String) {
-            guard let host = NetworkConfig.host(text) else { return nil }
-            self = host
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count == 2 {
+                guard let address = IPAddress(parsing: String(parts[0])), let prefix = Int(parts[1]), prefix >= 0,
+                    prefix <= address.bytes.count * 8, !parts[1].hasPrefix("+")
+                else { return nil }
+                self = .network(address, prefix: prefix)
+                return
+            }
+            if let address = IPAddress(parsing: text) {
+                self = .network(address, prefix: address.bytes.count * 8)
+                return
+            }
+            let name = text.lowercased()
+            let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+            guard name.utf8.count <= 253, !labels.isEmpty, !(labels.last!.allSatisfy(\.isNumber)) else { return nil }
+            for label in labels {
+                guard (1...63).contains(label.utf8.count), !label.hasPrefix("-"), !label.hasSuffix("-"),
+                    label.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
+                else { return nil }
+            }
+            self = .name(name)
         }
     }
 
@@ -94,7 +114,7 @@ public struct NetworkConfig: Sendable, Equatable {
             let elementPath = ConfigDecoder.element(object.path("connect"), index)
             let rule = try decoder.object(element, path: elementPath, required: ["host", "port"])
             let text = try decoder.string(rule["host"], path: rule.path("host"))
-            guard let host = Self.host(text) else {
+            guard let host = Host(parsing: text) else {
                 throw decoder.error(
                     "expected a network such as \"10.0.0.0/8\", an address, or a host name, got \(ConfigDecoder.quoted(text))",
                     at: rule["host"], path: rule.path("host"))
@@ -110,27 +130,5 @@ public struct NetworkConfig: Sendable, Equatable {
             throw decoder.error("expected a port, an integer from 0 (every port) to 65535", at: value, path: path)
         }
         return number
-    }
-
-    /// `text` as a CIDR network, an address, or a DNS name (letters, digits, `-` in labels of
-    /// 1 to 63 bytes, at most 253 bytes; compared without case); nil when it is none of them.
-    static func host(_ text: String) -> Host? {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count == 2 {
-            guard let address = IPAddress(parsing: String(parts[0])), let prefix = Int(parts[1]), prefix >= 0,
-                prefix <= address.bytes.count * 8, !parts[1].hasPrefix("+")
-            else { return nil }
-            return .network(address, prefix: prefix)
-        }
-        if let address = IPAddress(parsing: text) { return .network(address, prefix: address.bytes.count * 8) }
-        let name = text.lowercased()
-        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard name.utf8.count <= 253, !labels.isEmpty, !(labels.last!.allSatisfy(\.isNumber)) else { return nil }
-        for label in labels {
-            guard (1...63).contains(label.utf8.count), !label.hasPrefix("-"), !label.hasSuffix("-"),
-                label.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" })
-            else { return nil }
-        }
-        return .name(name)
     }
 }
